@@ -1,0 +1,38 @@
+package dev.anvil;
+
+import dev.anvil.launcher.StartCommand;
+import dev.anvil.launcher.StartOptions;
+import dev.anvil.node.NodeCommand;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** The command line: {@code start} (the default) runs a node JVM per core; {@code node} runs one node here. */
+@Command(
+    name = "anvil",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Anvil: an actor-based distributed compute server. Without a command, runs 'start'.",
+    subcommands = {StartCommand.class, NodeCommand.class})
+public final class Main implements Callable<Integer> {
+
+  @Mixin StartOptions options = new StartOptions();
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    return StartCommand.run(options);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"anvil " + (version == null ? "dev" : version)};
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package dev.anvil.config;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** {@code anvil.compute}: the workers of one node, its queue, and task deadlines. */
+public record ComputeSettings(
+    int workers, int queuePerWorker, Duration defaultTimeout, Duration maxTimeout, Duration drainTimeout) {
+
+  public static final String DISPATCHER = "anvil.compute.dispatcher";
+
+  public static ComputeSettings fromConfig(Config anvil) {
+    Config c = anvil.getConfig("compute");
+    return new ComputeSettings(
+        resolveWorkers(c.getInt("workers")),
+        c.getInt("queue-per-worker"),
+        c.getDuration("default-timeout"),
+        c.getDuration("max-timeout"),
+        c.getDuration("drain-timeout"));
+  }
+
+  /** {@code workers = 0} means one per core this JVM may use. */
+  public static int resolveWorkers(int configured) {
+    return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** Waiting tasks this node holds beyond those running. */
+  public int queueCapacity() {
+    return Math.max(1, workers) * queuePerWorker;
+  }
+}

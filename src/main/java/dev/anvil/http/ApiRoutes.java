@@ -1,0 +1,67 @@
+package dev.anvil.http;
+
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole HTTP API, sealed: the one place where every rejection and exception becomes a
+ * problem+json response, so no client ever sees a plain-text or HTML error.
+ */
+public final class ApiRoutes extends AllDirectives {
+
+  private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
+
+  private final JsonResponses json;
+  private final Route inner;
+
+  public ApiRoutes(JsonResponses json, Route... routes) {
+    this.json = json;
+    this.inner = concat(routes[0], java.util.Arrays.copyOfRange(routes, 1, routes.length));
+  }
+
+  public Route routes() {
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> inner));
+  }
+
+  private ExceptionHandler exceptions() {
+    return ExceptionHandler.newBuilder()
+        .match(EntityStreamSizeException.class, e -> complete(json.problem(StatusCodes.PAYLOAD_TOO_LARGE,
+            "body-too-large", "the body is larger than the limit of " + e.limit() + " bytes")))
+        .match(IllegalRequestException.class, e -> complete(e.status().intValue() == 413
+            ? json.problem(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large", e.info().summary())
+            : json.problem(e.status(), "bad-request", e.info().summary())))
+        .matchAny(e -> {
+          log.error("Unexpected failure while serving a request", e);
+          return complete(json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "internal",
+              "the server failed to handle the request; the failure is logged"));
+        })
+        .build();
+  }
+
+  /** Pekko's own rejection handling decides the status; this only turns its text into problem+json. */
+  private RejectionHandler rejections() {
+    return RejectionHandler.defaultHandler().mapRejectionResponse(this::asProblem);
+  }
+
+  private HttpResponse asProblem(HttpResponse response) {
+    if (response.entity().getContentType().equals(JsonResponses.PROBLEM_JSON)) {
+      return response;
+    }
+    String detail = response.entity() instanceof HttpEntity.Strict strict
+        ? strict.getData().utf8String()
+        : response.status().defaultMessage();
+    StatusCode status = response.status();
+    String slug = status.reason().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+    return json.problem(status, slug, detail).withHeaders(response.getHeaders());
+  }
+}

@@ -1,0 +1,71 @@
+package dev.anvil.http;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.anvil.compute.NodeIds;
+import dev.anvil.compute.PoolLoad;
+import dev.anvil.compute.TaskRouter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** {@code GET /v1/cluster}: every member, its status and roles, and the load its pool last reported. */
+public final class ClusterRoutes extends AllDirectives {
+
+  public record ClusterResponse(String self, List<MemberInfo> members) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record MemberInfo(String node, String status, Set<String> roles, boolean reachable, Load load) {}
+
+  public record Load(int workers, int running, int queued, long completed) {}
+
+  private final ActorSystem<?> system;
+  private final ActorRef<TaskRouter.Command> router;
+  private final JsonResponses json;
+  private final String node;
+
+  public ClusterRoutes(ActorSystem<?> system, ActorRef<TaskRouter.Command> router, JsonResponses json, String node) {
+    this.system = system;
+    this.router = router;
+    this.json = json;
+    this.node = node;
+  }
+
+  public Route routes() {
+    return path(PathMatchers.segment("v1").slash("cluster"), () -> get(() -> completeWithFuture(
+        AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
+                system.scheduler())
+            .handle((view, error) -> view != null ? json.ok(describe(view))
+                : json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the task router did not answer")))));
+  }
+
+  private ClusterResponse describe(TaskRouter.View view) {
+    Map<String, PoolLoad> loads = new HashMap<>();
+    for (TaskRouter.PoolView pool : view.pools()) {
+      loads.put(pool.node(), pool.load());
+    }
+    Cluster cluster = Cluster.get(system);
+    Set<Member> unreachable = cluster.state().getUnreachable();
+    List<MemberInfo> members = new ArrayList<>();
+    for (Member member : cluster.state().getMembers()) {
+      String id = NodeIds.of(member.address());
+      PoolLoad load = loads.get(id);
+      members.add(new MemberInfo(id, member.status().toString(), new TreeSet<>(member.getRoles()),
+          !unreachable.contains(member),
+          load == null ? null : new Load(load.workers(), load.running(), load.queued(), load.completed())));
+    }
+    return new ClusterResponse(node, members);
+  }
+}

@@ -1,0 +1,81 @@
+package dev.anvil.http;
+
+import dev.anvil.compute.TaskRouter;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * {@code GET /health} (the process answers; never touches compute) and {@code GET /ready}
+ * (this node is Up in the cluster, not leaving, and some worker in the cluster can take tasks).
+ */
+public final class HealthRoutes extends AllDirectives {
+
+  public record Health(String status, String node, int members) {}
+
+  private static final Duration READY_ASK = Duration.ofSeconds(2);
+
+  private final ActorSystem<?> system;
+  private final Cluster cluster;
+  private final ActorRef<TaskRouter.Command> router;
+  private final JsonResponses json;
+  private final String node;
+
+  public HealthRoutes(ActorSystem<?> system, ActorRef<TaskRouter.Command> router, JsonResponses json, String node) {
+    this.system = system;
+    this.cluster = Cluster.get(system);
+    this.router = router;
+    this.json = json;
+    this.node = node;
+  }
+
+  public Route routes() {
+    return concat(
+        path("health", () -> get(() -> extractRequest(r -> complete(json.ok(new Health("UP", node, upMembers())))))),
+        path("ready", () -> get(() -> completeWithFuture(ready()))));
+  }
+
+  private int upMembers() {
+    return (int) StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
+        .filter(m -> m.status() == MemberStatus.up())
+        .count();
+  }
+
+  private CompletionStage<HttpResponse> ready() {
+    if (CoordinatedShutdown.get(system).getShutdownReason().isPresent()) {
+      return done(notReady("the node is shutting down"));
+    }
+    if (cluster.selfMember().status() != MemberStatus.up()) {
+      return done(notReady("the node is " + cluster.selfMember().status() + " in the cluster, not Up"));
+    }
+    return AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, READY_ASK,
+            system.scheduler())
+        .handle((view, error) -> {
+          if (view == null) {
+            return notReady("the task router did not answer");
+          }
+          boolean canWork = view.pools().stream()
+              .anyMatch(p -> p.reachable() && p.load().accepting() && p.load().workers() > 0);
+          return canWork ? json.ok(new Health("READY", node, upMembers()))
+              : notReady("no node of the cluster has a worker that takes tasks");
+        });
+  }
+
+  private HttpResponse notReady(String detail) {
+    return json.problem(StatusCodes.SERVICE_UNAVAILABLE, "not-ready", detail);
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse response) {
+    return java.util.concurrent.CompletableFuture.completedFuture(response);
+  }
+}

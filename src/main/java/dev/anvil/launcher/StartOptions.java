@@ -1,0 +1,17 @@
+package dev.anvil.launcher;
+
+import picocli.CommandLine.Option;
+
+/** The options of {@code start}, shared with the bare {@code anvil} command that means the same. */
+public final class StartOptions {
+
+  @Option(names = "--nodes", paramLabel = "N", description = "Node JVMs to run; 0: one per core (env ANVIL_NODES)")
+  Integer nodes;
+
+  @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port (env ANVIL_HTTP_PORT; default 8080)")
+  Integer httpPort;
+
+  @Option(names = "--http-host", paramLabel = "HOST",
+      description = "Address to serve HTTP on (env ANVIL_HTTP_HOST; default 127.0.0.1)")
+  String httpHost;
+}

@@ -1,0 +1,69 @@
+package dev.anvil.node;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code anvil node}: one node in this JVM, for hosts, containers and tests. */
+@Command(name = "node", mixinStandardHelpOptions = true,
+    description = "Runs one Anvil node in this JVM. Options override environment variables, which override"
+        + " application.conf.")
+public final class NodeCommand implements Callable<Integer> {
+
+  @Option(names = "--http-host", paramLabel = "HOST",
+      description = "Address to serve HTTP on (env ANVIL_HTTP_HOST; default 127.0.0.1)")
+  String httpHost;
+
+  @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port (env ANVIL_HTTP_PORT; default 8080)")
+  Integer httpPort;
+
+  @Option(names = "--cluster-port", paramLabel = "PORT",
+      description = "Cluster (Artery) port; 0 picks a free one (env ANVIL_CLUSTER_PORT; default 25520)")
+  Integer clusterPort;
+
+  @Option(names = "--cluster-host", paramLabel = "HOST",
+      description = "Host name other nodes reach this one by (env ANVIL_CLUSTER_HOSTNAME; default 127.0.0.1)")
+  String clusterHost;
+
+  @Option(names = "--seed-nodes", paramLabel = "HOST:PORT,...",
+      description = "Cluster nodes to join; none: form a cluster of its own (env ANVIL_SEED_NODES)")
+  String seedNodes;
+
+  @Option(names = "--workers", paramLabel = "N",
+      description = "Compute workers; 0: one per core this JVM may use (env ANVIL_WORKERS; default 0)")
+  Integer workers;
+
+  @Override
+  public Integer call() {
+    RunningNode node;
+    try {
+      node = RunningNode.start(NodeConfig.load(overrides()));
+    } catch (IllegalArgumentException | IllegalStateException | com.typesafe.config.ConfigException e) {
+      System.err.println("anvil node: " + e.getMessage());
+      return 1;
+    }
+    node.system().getWhenTerminated().toCompletableFuture().join();
+    return 0;
+  }
+
+  Map<String, Object> overrides() {
+    Map<String, Object> o = new HashMap<>();
+    putIf(o, "anvil.http.host", httpHost);
+    putIf(o, "anvil.http.port", httpPort);
+    putIf(o, "anvil.cluster.port", clusterPort);
+    putIf(o, "anvil.cluster.hostname", clusterHost);
+    putIf(o, "anvil.cluster.seed-nodes", seedNodes);
+    putIf(o, "anvil.compute.workers", workers);
+    // A node downed by the cluster, or told to stop, ends its JVM so a supervisor can restart it.
+    o.put("pekko.coordinated-shutdown.exit-jvm", "on");
+    return o;
+  }
+
+  private static void putIf(Map<String, Object> map, String key, Object value) {
+    if (value != null) {
+      map.put(key, value);
+    }
+  }
+}

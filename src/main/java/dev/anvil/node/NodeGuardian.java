@@ -1,0 +1,105 @@
+package dev.anvil.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.anvil.compute.NodeIds;
+import dev.anvil.compute.TaskCatalog;
+import dev.anvil.compute.TaskRouter;
+import dev.anvil.compute.WorkerPool;
+import dev.anvil.config.AnvilSettings;
+import dev.anvil.http.ApiRoutes;
+import dev.anvil.http.ClusterRoutes;
+import dev.anvil.http.HealthRoutes;
+import dev.anvil.http.HttpServer;
+import dev.anvil.http.JsonResponses;
+import dev.anvil.http.KindRoutes;
+import dev.anvil.http.TaskRoutes;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
+
+/**
+ * Wires one node together: the worker pool, the task router, the HTTP API, joining the
+ * cluster, and the graceful drain on shutdown. The user guardian of each node's ActorSystem.
+ */
+public final class NodeGuardian {
+  private NodeGuardian() {}
+
+  /** What a started node tells whoever started it. */
+  public record Started(ServerBinding binding, String nodeId, int workers) {}
+
+  public static Behavior<Void> create(AnvilSettings settings, CompletableFuture<Started> started) {
+    return Behaviors.setup(ctx -> {
+      ActorSystem<Void> system = ctx.getSystem();
+      Cluster cluster = Cluster.get(system);
+      Address self = cluster.selfMember().address();
+      String nodeId = NodeIds.of(self);
+
+      ObjectMapper mapper = JacksonObjectMapperProvider.get(system).getOrCreate("anvil-http", Optional.empty());
+      TaskCatalog catalog = TaskCatalog.load(mapper, NodeGuardian.class.getClassLoader());
+      int workers = settings.compute().workers();
+      ActorRef<WorkerPool.Command> pool = ctx.spawn(
+          WorkerPool.create(nodeId, workers, settings.compute().queueCapacity(), catalog), "pool");
+      ActorRef<TaskRouter.Command> router = ctx.spawn(
+          TaskRouter.create(nodeId, pool, settings.compute().queueCapacity()), "router");
+
+      join(cluster, self, settings);
+      drainOnShutdown(system, pool, settings.compute().drainTimeout());
+
+      JsonResponses json = new JsonResponses(mapper);
+      ApiRoutes api = new ApiRoutes(json,
+          new HealthRoutes(system, router, json, nodeId).routes(),
+          new KindRoutes(catalog, json).routes(),
+          new TaskRoutes(catalog, router, system.scheduler(), json, settings.http(), settings.compute(), nodeId)
+              .routes(),
+          new ClusterRoutes(system, router, json, nodeId).routes());
+      HttpServer.bind(system, settings.http(), api.routes())
+          .whenComplete((binding, error) -> {
+            if (error != null) {
+              started.completeExceptionally(error);
+            } else {
+              started.complete(new Started(binding, nodeId, workers));
+            }
+          });
+      return Behaviors.empty();
+    });
+  }
+
+  private static void join(Cluster cluster, Address self, AnvilSettings settings) {
+    if (settings.cluster().seedNodes().isEmpty()) {
+      cluster.manager().tell(Join.create(self));
+    } else {
+      cluster.manager().tell(new JoinSeedNodes(settings.cluster().seedNodes().stream()
+          .map(seed -> {
+            int colon = seed.lastIndexOf(':');
+            return new Address(self.protocol(), self.system(), seed.substring(0, colon),
+                Integer.parseInt(seed.substring(colon + 1)));
+          })
+          .toList()));
+    }
+  }
+
+  /**
+   * Before HTTP unbinds, the pool stops taking tasks (routers send new ones elsewhere) and the
+   * tasks it already has run to the end, up to the drain timeout.
+   */
+  private static void drainOnShutdown(ActorSystem<Void> system, ActorRef<WorkerPool.Command> pool,
+      Duration timeout) {
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "drain-worker-pool",
+        () -> AskPattern.<WorkerPool.Command, WorkerPool.Drained>ask(pool, WorkerPool.Drain::new, timeout,
+                system.scheduler())
+            .handle((drained, error) -> Done.getInstance()));
+  }
+}

@@ -1,0 +1,66 @@
+package dev.anvil.node;
+
+import com.typesafe.config.Config;
+import dev.anvil.config.AnvilSettings;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One started node: its ActorSystem and where it serves. For {@code Main} and for tests. */
+public final class RunningNode implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(RunningNode.class);
+  public static final String SYSTEM_NAME = "anvil";
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+  private final ActorSystem<Void> system;
+  private final NodeGuardian.Started started;
+
+  private RunningNode(ActorSystem<Void> system, NodeGuardian.Started started) {
+    this.system = system;
+    this.started = started;
+  }
+
+  /** Starts a node and waits until its HTTP port is bound; a node that cannot bind is stopped. */
+  public static RunningNode start(Config config) {
+    AnvilSettings settings = AnvilSettings.fromConfig(config);
+    CompletableFuture<NodeGuardian.Started> started = new CompletableFuture<>();
+    ActorSystem<Void> system = ActorSystem.create(NodeGuardian.create(settings, started), SYSTEM_NAME, config);
+    try {
+      NodeGuardian.Started s = started.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      log.info("Anvil node {} serving http://{}:{} with {} workers (JVM up {} ms)", s.nodeId(),
+          settings.http().host(), s.binding().localAddress().getPort(), s.workers(),
+          ManagementFactory.getRuntimeMXBean().getUptime());
+      return new RunningNode(system, s);
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      system.terminate();
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw new IllegalStateException("could not start the node: " + cause.getMessage(), cause);
+    }
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public int httpPort() {
+    return started.binding().localAddress().getPort();
+  }
+
+  public String nodeId() {
+    return started.nodeId();
+  }
+
+  /** Leaves the cluster gracefully and stops; returns when the ActorSystem has terminated. */
+  @Override
+  public void close() {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().join();
+  }
+}
