@@ -11,6 +11,7 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -41,10 +42,17 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   /** Send {@link PoolLoad} to {@code subscriber} now and after every change. */
   public record WatchLoad(ActorRef<TaskRouter.Command> subscriber) implements Command {}
 
-  /** Take no more tasks; reply once the running and queued ones are done. */
-  public record Drain(ActorRef<Drained> replyTo) implements Command, NoSerializationVerificationNeeded {}
+  /**
+   * Take no more tasks; reply once the running and queued ones are done. Those still there
+   * after {@code timeout} are cancelled, so a stopping node never waits on a task's deadline.
+   */
+  public record Drain(Duration timeout, ActorRef<Drained> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
 
-  public record Drained(int abandoned) implements NoSerializationVerificationNeeded {}
+  /** @param cancelled tasks that were cancelled because the drain timed out */
+  public record Drained(int cancelled) implements NoSerializationVerificationNeeded {}
+
+  private enum DrainTimedOut implements Command, NoSerializationVerificationNeeded { INSTANCE }
 
   private record WorkerFinished(Worker.Finished finished) implements Command, NoSerializationVerificationNeeded {}
 
@@ -68,6 +76,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private long completed;
   private boolean accepting = true;
   private ActorRef<Drained> drainReplyTo;
+  private int drainCancelled;
 
   /**
    * @param capacity tasks this pool queues beyond those running
@@ -103,7 +112,9 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
         .onMessage(Drain.class, this::onDrain)
         .onMessage(WorkerFinished.class, this::onWorkerFinished)
         .onMessage(DeadlinePassed.class, this::onDeadlinePassed)
+        .onMessageEquals(DrainTimedOut.INSTANCE, this::onDrainTimedOut)
         .onSignal(Terminated.class, this::onTerminated)
+        .onSignal(PostStop.class, this::onPostStop)
         .build();
   }
 
@@ -219,17 +230,36 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     return this;
   }
 
+  /** A stopping node leaves no task computing on a thread of its own. */
+  private Behavior<Command> onPostStop(PostStop signal) {
+    running.values().forEach(run -> run.task().execution().cancel());
+    queue.forEach(task -> task.execution().cancel());
+    return this;
+  }
+
   private Behavior<Command> onDrain(Drain message) {
     accepting = false;
     drainReplyTo = message.replyTo();
+    timers.startSingleTimer(DrainTimedOut.INSTANCE, DrainTimedOut.INSTANCE, message.timeout());
     publish();
     replyIfDrained();
     return this;
   }
 
+  private Behavior<Command> onDrainTimedOut() {
+    drainCancelled = running.size() + queue.size();
+    if (drainCancelled > 0) {
+      getContext().getLog().warn("Drain timed out: cancelling {} task(s) still running or queued", drainCancelled);
+    }
+    running.values().forEach(run -> run.task().execution().cancel());
+    queue.forEach(task -> task.execution().cancel());
+    return this;
+  }
+
   private void replyIfDrained() {
     if (drainReplyTo != null && running.isEmpty() && queue.isEmpty()) {
-      drainReplyTo.tell(new Drained(0));
+      timers.cancel(DrainTimedOut.INSTANCE);
+      drainReplyTo.tell(new Drained(drainCancelled));
       drainReplyTo = null;
     }
   }

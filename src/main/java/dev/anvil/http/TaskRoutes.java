@@ -14,8 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -23,6 +24,7 @@ import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 
 /** {@code POST /v1/tasks/{kind}}: checks a task on arrival, hands it to the router, answers its outcome. */
 public final class TaskRoutes extends AllDirectives {
@@ -37,17 +39,17 @@ public final class TaskRoutes extends AllDirectives {
 
   private final TaskCatalog catalog;
   private final ActorRef<TaskRouter.Command> router;
-  private final Scheduler scheduler;
+  private final ActorSystem<?> system;
   private final JsonResponses json;
   private final HttpSettings http;
   private final ComputeSettings compute;
   private final String node;
 
-  public TaskRoutes(TaskCatalog catalog, ActorRef<TaskRouter.Command> router, Scheduler scheduler,
+  public TaskRoutes(TaskCatalog catalog, ActorRef<TaskRouter.Command> router, ActorSystem<?> system,
       JsonResponses json, HttpSettings http, ComputeSettings compute, String node) {
     this.catalog = catalog;
     this.router = router;
-    this.scheduler = scheduler;
+    this.system = system;
     this.json = json;
     this.http = http;
     this.compute = compute;
@@ -75,9 +77,33 @@ public final class TaskRoutes extends AllDirectives {
       } catch (InvalidInputException e) {
         return invalid(e);
       }
-      return extractStrictEntity(BODY_READ_TIMEOUT, http.maxBodyBytes(),
-          strict -> run(task.get(), strict.getData().toArray(), timeoutMs));
+      long max = http.maxBodyBytes();
+      if (entity.getContentLengthOption().orElse(0) > max) {
+        return complete(tooLarge());
+      }
+      return onComplete(entity.toStrict(BODY_READ_TIMEOUT.toMillis(), max, system), body -> body.isSuccess()
+          ? run(task.get(), body.get().getData().toArray(), timeoutMs)
+          : complete(unreadable(body.failed().get())));
     }));
+  }
+
+  /** A body sent without a length (chunked) can still turn out too large, or too slow. */
+  private HttpResponse unreadable(Throwable error) {
+    for (Throwable e = error; e != null; e = e.getCause()) {
+      if (e instanceof EntityStreamSizeException) {
+        return tooLarge();
+      }
+      if (e instanceof TimeoutException || e instanceof org.apache.pekko.stream.StreamTcpException) {
+        break;
+      }
+    }
+    return json.problem(StatusCodes.REQUEST_TIMEOUT, "body-not-received",
+        "the body did not arrive within " + BODY_READ_TIMEOUT.toSeconds() + " s");
+  }
+
+  private HttpResponse tooLarge() {
+    return json.problem(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large",
+        "the body is larger than the limit of " + http.maxBodyBytes() + " bytes");
   }
 
   private Route run(ComputeTask<?, ?> task, byte[] body, long timeoutMs) {
@@ -88,7 +114,7 @@ public final class TaskRoutes extends AllDirectives {
     }
     CompletionStage<TaskOutcome> outcome = AskPattern.ask(router,
         replyTo -> new TaskRouter.RunTask(task.kind(), body, timeoutMs, replyTo),
-        Duration.ofMillis(timeoutMs).plus(ASK_SLACK), scheduler);
+        Duration.ofMillis(timeoutMs).plus(ASK_SLACK), system.scheduler());
     return completeWithFuture(outcome.handle((o, error) -> o != null ? toResponse(o) : json.problem(
         StatusCodes.GATEWAY_TIMEOUT, "deadline", "no answer from the cluster within the deadline of " + timeoutMs
             + " ms")));

@@ -62,7 +62,7 @@ public final class NodeGuardian {
       ApiRoutes api = new ApiRoutes(json,
           new HealthRoutes(system, router, json, nodeId).routes(),
           new KindRoutes(catalog, json).routes(),
-          new TaskRoutes(catalog, router, system.scheduler(), json, settings.http(), settings.compute(), nodeId)
+          new TaskRoutes(catalog, router, system, json, settings.http(), settings.compute(), nodeId)
               .routes(),
           new ClusterRoutes(system, router, json, nodeId).routes());
       HttpServer.bind(system, settings.http(), api.routes())
@@ -93,13 +93,13 @@ public final class NodeGuardian {
 
   /**
    * Before HTTP unbinds, the pool stops taking tasks (routers send new ones elsewhere) and the
-   * tasks it already has run to the end, up to the drain timeout.
+   * tasks it already has run to the end; those left at the drain timeout are cancelled.
    */
   private static void drainOnShutdown(ActorSystem<Void> system, ActorRef<WorkerPool.Command> pool,
       Duration timeout) {
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "drain-worker-pool",
-        () -> AskPattern.<WorkerPool.Command, WorkerPool.Drained>ask(pool, WorkerPool.Drain::new, timeout,
-                system.scheduler())
+        () -> AskPattern.<WorkerPool.Command, WorkerPool.Drained>ask(pool,
+                replyTo -> new WorkerPool.Drain(timeout, replyTo), timeout.plusSeconds(5), system.scheduler())
             .handle((drained, error) -> Done.getInstance()));
   }
 }

@@ -67,9 +67,13 @@ public final class Pbkdf2 implements ComputeTask<Pbkdf2.Input, Pbkdf2.Result> {
   }
 
   @Override
-  public Result run(Input input, TaskContext context) throws GeneralSecurityException {
-    byte[] key = derive(utf8(input.password()), utf8(input.salt()), input.iterations(), input.keyBytes(), context);
-    return new Result(HexFormat.of().formatHex(key));
+  public Result run(Input input, TaskContext context) {
+    try {
+      byte[] key = derive(utf8(input.password()), utf8(input.salt()), input.iterations(), input.keyBytes(), context);
+      return new Result(HexFormat.of().formatHex(key));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is missing from this JVM", e); // every Java SE JVM has it
+    }
   }
 
   static byte[] derive(byte[] password, byte[] salt, int iterations, int keyBytes, TaskContext context)

@@ -1,0 +1,99 @@
+package dev.anvil;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
+
+/** A real {@code java -jar target/anvil.jar ...} process, with its output kept for assertions. */
+public final class NodeProcess implements AutoCloseable {
+
+  private static final Pattern SERVING = Pattern.compile("Anvil node (\\S+) serving http://[^:]+:(\\d+)");
+
+  private final Process process;
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+
+  private NodeProcess(Process process) {
+    this.process = process;
+    Thread reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          lines.add(line);
+        }
+      } catch (IOException ignored) {
+        // the process ended
+      }
+    }, "anvil-process-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  public static Path jar() {
+    Path jar = Path.of(System.getProperty("anvil.jar", "target/anvil.jar"));
+    if (!Files.exists(jar)) {
+      throw new IllegalStateException(jar + " is missing: run 'mvn package' first");
+    }
+    return jar;
+  }
+
+  /** Starts {@code java -jar anvil.jar args...} with the extra environment given. */
+  public static NodeProcess start(java.util.Map<String, String> env, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", jar().toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    return new NodeProcess(builder.start());
+  }
+
+  public Process process() {
+    return process;
+  }
+
+  public List<String> lines() {
+    return lines;
+  }
+
+  /** Waits for a line that matches, and returns it. */
+  public String awaitLine(Predicate<String> match, Duration timeout) {
+    return Awaitility.await().atMost(timeout).until(
+        () -> lines.stream().filter(match).findFirst().orElse(null), line -> line != null);
+  }
+
+  /** Waits for the node's start-up line; returns {nodeId, httpPort}. */
+  public String[] awaitServing(Duration timeout) {
+    String line = awaitLine(l -> SERVING.matcher(l).find(), timeout);
+    Matcher m = SERVING.matcher(line);
+    m.find();
+    return new String[] {m.group(1), m.group(2)};
+  }
+
+  public String output() {
+    return String.join("\n", lines);
+  }
+
+  /** SIGTERM, then wait. */
+  public boolean stop(Duration timeout) throws InterruptedException {
+    process.destroy();
+    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive() && !stop(Duration.ofSeconds(20))) {
+      process.destroyForcibly().waitFor();
+    }
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+  }
+}

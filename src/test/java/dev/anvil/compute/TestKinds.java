@@ -1,0 +1,38 @@
+package dev.anvil.compute;
+
+import dev.anvil.compute.spi.ComputeTask;
+import dev.anvil.compute.spi.TaskContext;
+
+/** Kinds that exist only in tests, registered through the test class path's service file. */
+public final class TestKinds {
+  private TestKinds() {}
+
+  public record Nothing(Integer unused) {}
+
+  public record Millis(Integer ms) {}
+
+  /** Always throws: a task whose own code fails. */
+  public static final class Fail implements ComputeTask<Nothing, Nothing> {
+    @Override public String kind() { return "test-fail"; }
+    @Override public String description() { return "throws"; }
+    @Override public Class<Nothing> inputType() { return Nothing.class; }
+    @Override public Nothing exampleInput() { return new Nothing(null); }
+    @Override public void validate(Nothing input) {}
+    @Override public Nothing run(Nothing input, TaskContext context) {
+      throw new IllegalStateException("boom");
+    }
+  }
+
+  /** Blocks in Thread.sleep without ever checking cancellation: only an interrupt stops it. */
+  public static final class Sleep implements ComputeTask<Millis, Millis> {
+    @Override public String kind() { return "test-sleep"; }
+    @Override public String description() { return "sleeps"; }
+    @Override public Class<Millis> inputType() { return Millis.class; }
+    @Override public Millis exampleInput() { return new Millis(1); }
+    @Override public void validate(Millis input) {}
+    @Override public Millis run(Millis input, TaskContext context) throws InterruptedException {
+      Thread.sleep(input.ms());
+      return input;
+    }
+  }
+}

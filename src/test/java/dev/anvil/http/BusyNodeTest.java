@@ -1,0 +1,102 @@
+package dev.anvil.http;
+
+import static dev.anvil.HttpTestClient.json;
+import static dev.anvil.http.TaskApiTest.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.HttpTestClient;
+import dev.anvil.TestNodes;
+import dev.anvil.node.RunningNode;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import dev.anvil.compute.TaskRouter;
+import dev.anvil.compute.WorkerPool;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** A node whose workers are all busy: it keeps answering, sheds load, and frees workers at deadlines. */
+class BusyNodeTest {
+
+  private RunningNode node;
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  private HttpTestClient start(int workers, int queuePerWorker) {
+    node = TestNodes.start(Map.of("anvil.compute.workers", workers, "anvil.compute.queue-per-worker", queuePerWorker));
+    return new HttpTestClient(node.httpPort());
+  }
+
+  private static JsonNode load(HttpTestClient http) {
+    return json(http.get("/v1/cluster")).at("/members/0/load");
+  }
+
+  @Test
+  void healthAndKindsAnswerWhileEveryWorkerIsBusyAndTheQueueFullGets429() {
+    HttpTestClient http = start(2, 1);
+    List<CompletableFuture<HttpResponse<String>>> long_ = new ArrayList<>();
+    for (int i = 0; i < 4; i++) { // 2 run, 2 wait: the node's queue of 2 x 1 is full
+      long_.add(http.postTaskAsync("spin", "{\"ms\":20000}"));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> load(http).at("/running").asInt() == 2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> routerView().waiting() == 2);
+
+    HttpResponse<String> health = http.get("/health");
+    assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(json(health).at("/status").asText()).isEqualTo("UP");
+    assertThat(http.get("/v1/kinds").statusCode()).isEqualTo(200);
+    assertThat(http.get("/ready").statusCode()).isEqualTo(200);
+
+    HttpResponse<String> rejected = http.postTask("spin", "{\"ms\":1}");
+    assertProblem(rejected, 429, null);
+    assertThat(rejected.headers().firstValue("Retry-After")).hasValue("1");
+    long_.forEach(f -> f.cancel(true));
+  }
+
+  @Test
+  void aTaskPastItsDeadlineGets504AndItsWorkerIsFreeAtOnce() {
+    HttpTestClient http = start(1, 4);
+    HttpResponse<String> late = http.post("/v1/tasks/spin?timeoutMs=200", "{\"ms\":5000}", "application/json");
+    assertProblem(late, 504, null);
+    // With the only worker still spinning, this would wait for the 5 s spin and fail its 2 s deadline.
+    HttpResponse<String> next = http.post("/v1/tasks/spin?timeoutMs=2000", "{\"ms\":1}", "application/json");
+    assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+    assertThat(load(http).at("/running").asInt()).isZero();
+  }
+
+  @Test
+  void aNodeWhosePoolTakesNoTasksAnswers503AndIsNotReady() throws Exception {
+    HttpTestClient http = start(1, 4);
+    ActorRef<WorkerPool.Command> pool = find("/user/pool");
+    AskPattern.<WorkerPool.Command, WorkerPool.Drained>ask(pool, r -> new WorkerPool.Drain(Duration.ZERO, r),
+        Duration.ofSeconds(5), node.system().scheduler()).toCompletableFuture().get();
+    await().atMost(Duration.ofSeconds(5)).until(() -> http.get("/ready").statusCode() == 503);
+    assertProblem(http.get("/ready"), 503, null);
+    assertProblem(http.postTask("primes", "{\"limit\":10}"), 503, null);
+    assertThat(http.get("/health").statusCode()).isEqualTo(200);
+  }
+
+  private <T> ActorRef<T> find(String path) throws Exception {
+    return Adapter.toTyped(Adapter.toClassic(node.system()).actorSelection(path)
+        .resolveOne(Duration.ofSeconds(5)).toCompletableFuture().get());
+  }
+
+  private TaskRouter.View routerView() throws Exception {
+    ActorRef<TaskRouter.Command> router = find("/user/router");
+    return AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new,
+        Duration.ofSeconds(5), node.system().scheduler()).toCompletableFuture().get();
+  }
+}
