@@ -24,7 +24,7 @@ public final class Main implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
+  public Integer call() throws InterruptedException {
     return StartCommand.run(options);
   }
 

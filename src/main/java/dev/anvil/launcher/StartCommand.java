@@ -1,34 +1,42 @@
 package dev.anvil.launcher;
 
-import dev.anvil.node.NodeCommand;
-import java.util.ArrayList;
-import java.util.List;
+import com.typesafe.config.ConfigFactory;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code anvil start}: runs Anvil on this machine with its defaults. */
 @Command(name = "start", mixinStandardHelpOptions = true,
-    description = "Runs Anvil on this machine: one node JVM per core, one cluster, one HTTP port.")
+    description = "Runs Anvil on this machine: one node JVM per core, one cluster, one HTTP port."
+        + " SIGTERM/Ctrl-C stops every node gracefully; SIGHUP restarts them one at a time.")
 public final class StartCommand implements Callable<Integer> {
 
   @Mixin StartOptions options = new StartOptions();
 
   @Override
-  public Integer call() {
+  public Integer call() throws InterruptedException {
     return run(options);
   }
 
-  public static int run(StartOptions options) {
-    // Until the supervisor lands, start runs a single node in this JVM.
-    List<String> args = new ArrayList<>();
+  public static int run(StartOptions options) throws InterruptedException {
+    Map<String, Object> overrides = new HashMap<>();
+    if (options.nodes != null) {
+      overrides.put("anvil.launcher.nodes", options.nodes);
+    }
     if (options.httpPort != null) {
-      args.addAll(List.of("--http-port", options.httpPort.toString()));
+      overrides.put("anvil.http.port", options.httpPort);
     }
     if (options.httpHost != null) {
-      args.addAll(List.of("--http-host", options.httpHost));
+      overrides.put("anvil.http.host", options.httpHost);
     }
-    return new CommandLine(new NodeCommand()).execute(args.toArray(String[]::new));
+    LauncherSettings settings = LauncherSettings.fromConfig(ConfigFactory.load(
+        ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.parseResourcesAnySyntax("application"))));
+    if (settings.http().port() == 0) {
+      System.err.println("anvil start: --http-port 0 cannot be shared by several nodes; give a port");
+      return 2;
+    }
+    return new Supervisor(settings, System.out).run();
   }
 }

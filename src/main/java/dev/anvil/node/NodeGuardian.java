@@ -23,18 +23,23 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Wires one node together: the worker pool, the task router, the HTTP API, joining the
  * cluster, and the graceful drain on shutdown. The user guardian of each node's ActorSystem.
  */
 public final class NodeGuardian {
+  private static final Logger log = LoggerFactory.getLogger(NodeGuardian.class);
+
   private NodeGuardian() {}
 
   /** What a started node tells whoever started it. */
@@ -56,6 +61,9 @@ public final class NodeGuardian {
           TaskRouter.create(nodeId, pool, settings.compute().queueCapacity()), "router");
 
       join(cluster, self, settings);
+      // The supervisor waits for this line before it takes the next node down in a rolling restart.
+      org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> log.info(
+          "Anvil node {} is Up in the cluster", nodeId));
       drainOnShutdown(system, pool, settings.compute().drainTimeout());
 
       JsonResponses json = new JsonResponses(mapper);
