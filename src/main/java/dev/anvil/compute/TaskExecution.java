@@ -12,6 +12,7 @@ final class TaskExecution implements TaskContext {
 
   private final long deadlineNanos;
   private volatile boolean cancelled;
+  private volatile boolean abandoned;
   private volatile double progress;
   private Thread runner; // guarded by this
 
@@ -44,6 +45,16 @@ final class TaskExecution implements TaskContext {
     if (runner != null) {
       runner.interrupt();
     }
+  }
+
+  /** Cancels because the node stops, not because the deadline passed: the task may run elsewhere. */
+  void abandon() {
+    abandoned = true;
+    cancel();
+  }
+
+  boolean abandoned() {
+    return abandoned;
   }
 
   double progress() {

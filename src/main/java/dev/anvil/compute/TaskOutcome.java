@@ -28,6 +28,8 @@ public sealed interface TaskOutcome extends CborSerializable {
     /** The task's own code threw (500, for this task only). */
     CRASHED,
     /** No node can take tasks now (503). */
-    UNAVAILABLE
+    UNAVAILABLE,
+    /** The node stopped before the task finished; the router runs it again elsewhere. */
+    ABANDONED
   }
 }

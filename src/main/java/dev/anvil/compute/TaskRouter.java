@@ -57,7 +57,8 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private record Reachability(ClusterEvent.ReachabilityEvent event)
       implements Command, NoSerializationVerificationNeeded {}
 
-  private record MemberGone(ClusterEvent.MemberRemoved event) implements Command, NoSerializationVerificationNeeded {}
+  /** A member that was downed or removed: its pool is lost for good. */
+  private record MemberGone(ClusterEvent.MemberEvent event) implements Command, NoSerializationVerificationNeeded {}
 
   private record DeadlinePassed(String taskId) implements Command, NoSerializationVerificationNeeded {}
 
@@ -136,7 +137,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
         context.messageAdapter(ClusterEvent.ReachabilityEvent.class, Reachability::new),
         ClusterEvent.ReachabilityEvent.class));
     cluster.subscriptions().tell(Subscribe.create(
-        context.messageAdapter(ClusterEvent.MemberRemoved.class, MemberGone::new), ClusterEvent.MemberRemoved.class));
+        context.messageAdapter(ClusterEvent.MemberEvent.class, MemberGone::new), ClusterEvent.MemberEvent.class));
   }
 
   @Override
@@ -175,6 +176,10 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
   /** Sends waiting tasks, oldest first, while some pool has a free worker. */
   private void dispatch() {
+    if (!waiting.isEmpty() && pools.values().stream().noneMatch(Pool::canWork)) {
+      failWaiting("no node of the cluster can take tasks now");
+      return;
+    }
     while (!waiting.isEmpty()) {
       ActorRef<WorkerPool.Command> target = choosePool();
       if (target == null) {
@@ -218,8 +223,9 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     if (entry == null) {
       return this; // answered already: deadline, or a duplicate after failover
     }
-    if (outcome instanceof TaskOutcome.Failed f && f.failure() == Failure.REJECTED) {
-      if (reply.pool().equals(entry.pool)) {
+    if (outcome instanceof TaskOutcome.Failed f
+        && (f.failure() == Failure.REJECTED || f.failure() == Failure.ABANDONED)) {
+      if (reply.pool().equals(entry.pool)) { // the pool could not run it: another one may
         entry.pool = null;
         waiting.addFirst(entry);
         dispatch();
@@ -235,6 +241,15 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     }
     entry.run.replyTo().tell(outcome);
     return this;
+  }
+
+  private void failWaiting(String detail) {
+    for (Entry entry : waiting) {
+      entries.remove(entry.taskId);
+      timers.cancel(entry.taskId);
+      entry.run.replyTo().tell(new TaskOutcome.Failed(entry.taskId, Failure.UNAVAILABLE, detail, node));
+    }
+    waiting.clear();
   }
 
   private Behavior<Command> onPoolLoad(PoolLoad load) {
@@ -317,10 +332,14 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   }
 
   private Behavior<Command> onMemberGone(MemberGone message) {
+    if (!(message.event() instanceof ClusterEvent.MemberDowned)
+        && !(message.event() instanceof ClusterEvent.MemberRemoved)) {
+      return this; // a member that leaves gracefully finishes what it has
+    }
     Address address = message.event().member().address();
     for (Map.Entry<ActorRef<WorkerPool.Command>, Pool> e : new ArrayList<>(pools.entrySet())) {
       if (e.getValue().address.equals(address)) {
-        removePool(e.getKey(), "its node " + address + " left the cluster");
+        removePool(e.getKey(), "its node " + address + " was downed or removed");
       }
     }
     return this;

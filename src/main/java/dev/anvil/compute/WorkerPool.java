@@ -171,6 +171,9 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     if (outcome instanceof Worker.Threw t) {
       return new TaskOutcome.Failed(request.taskId(), Failure.CRASHED, t.message(), node);
     }
+    if (run.task().execution().abandoned()) {
+      return new TaskOutcome.Failed(request.taskId(), Failure.ABANDONED, "the node stopped", node);
+    }
     return new TaskOutcome.Failed(request.taskId(), Failure.TIMED_OUT,
         "the deadline passed after " + finished.computeNanos() / 1_000_000 + " ms of computing; the task was cancelled",
         node);
@@ -232,8 +235,8 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   /** A stopping node leaves no task computing on a thread of its own. */
   private Behavior<Command> onPostStop(PostStop signal) {
-    running.values().forEach(run -> run.task().execution().cancel());
-    queue.forEach(task -> task.execution().cancel());
+    running.values().forEach(run -> run.task().execution().abandon());
+    queue.forEach(task -> task.execution().abandon());
     return this;
   }
 
@@ -251,8 +254,13 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     if (drainCancelled > 0) {
       getContext().getLog().warn("Drain timed out: cancelling {} task(s) still running or queued", drainCancelled);
     }
-    running.values().forEach(run -> run.task().execution().cancel());
-    queue.forEach(task -> task.execution().cancel());
+    running.values().forEach(run -> run.task().execution().abandon());
+    for (Task task : queue) {
+      task.replyTo().tell(new TaskRouter.PoolReplied(getContext().getSelf(),
+          new TaskOutcome.Failed(task.request().taskId(), Failure.ABANDONED, "the node stopped", node)));
+    }
+    queue.clear();
+    replyIfDrained();
     return this;
   }
 

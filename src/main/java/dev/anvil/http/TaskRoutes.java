@@ -129,7 +129,7 @@ public final class TaskRoutes extends AllDirectives {
     return switch (f.failure()) {
       case REJECTED -> json.tooManyRequests(f.detail(), 1);
       case TIMED_OUT -> json.problem(StatusCodes.GATEWAY_TIMEOUT, "deadline", f.detail());
-      case UNAVAILABLE -> json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", f.detail());
+      case UNAVAILABLE, ABANDONED -> json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", f.detail());
       case CRASHED -> json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "task-failed",
           "the task failed on node " + f.node() + ": " + abbreviate(f.detail()));
     };

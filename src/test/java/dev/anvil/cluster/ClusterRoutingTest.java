@@ -1,0 +1,139 @@
+package dev.anvil.cluster;
+
+import static dev.anvil.HttpTestClient.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.HttpTestClient;
+import dev.anvil.TestNodes;
+import dev.anvil.node.RunningNode;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Two clustered nodes in one JVM: tasks entering one node run on both, and survive the other's loss. */
+class ClusterRoutingTest {
+
+  private final List<RunningNode> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    nodes.forEach(RunningNode::close);
+  }
+
+  private RunningNode node(int workers, String seed) {
+    RunningNode node = TestNodes.start(Map.of("anvil.compute.workers", workers,
+        "anvil.cluster.seed-nodes", seed == null ? "" : seed));
+    nodes.add(node);
+    return node;
+  }
+
+  /** Starts A, then B joining A, and waits until A's router knows B's pool. */
+  private RunningNode[] twoNodes(int workersA, int workersB) {
+    RunningNode a = node(workersA, null);
+    RunningNode b = node(workersB, a.nodeId());
+    for (RunningNode n : List.of(a, b)) {
+      HttpTestClient http = new HttpTestClient(n.httpPort());
+      await().atMost(Duration.ofSeconds(20)).until(() -> {
+        JsonNode members = json(http.get("/v1/cluster")).at("/members");
+        int ready = 0;
+        for (JsonNode m : members) {
+          ready += m.at("/status").asText().equals("Up") && m.has("load") ? 1 : 0;
+        }
+        return ready == 2;
+      });
+    }
+    return new RunningNode[] {a, b};
+  }
+
+  private static List<HttpResponse<String>> sendConcurrently(HttpTestClient http, int count, String kind,
+      String body) {
+    List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      futures.add(http.postTaskAsync(kind, body));
+    }
+    return futures.stream().map(CompletableFuture::join).toList();
+  }
+
+  private static Map<String, Long> byNode(List<HttpResponse<String>> responses) {
+    return responses.stream().collect(Collectors.groupingBy(r -> json(r).at("/node").asText(),
+        Collectors.counting()));
+  }
+
+  @Test
+  void tasksSentToOneNodeAreComputedOnBothNearEvenly() {
+    RunningNode[] ab = twoNodes(2, 2);
+    HttpTestClient http = new HttpTestClient(ab[0].httpPort());
+    List<HttpResponse<String>> responses = sendConcurrently(http, 16, "spin", "{\"ms\":300}");
+    assertThat(responses).allSatisfy(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200));
+    assertThat(responses).allSatisfy(r -> assertThat(json(r).at("/receivedBy").asText()).isEqualTo(ab[0].nodeId()));
+    Map<String, Long> counts = byNode(responses);
+    assertThat(counts.keySet()).containsExactlyInAnyOrder(ab[0].nodeId(), ab[1].nodeId());
+    assertThat(counts.values()).allSatisfy(n -> assertThat(n).isBetween(6L, 10L));
+  }
+
+  @Test
+  void clusterViewListsEveryMemberWithItsLoad() {
+    RunningNode[] ab = twoNodes(1, 2);
+    JsonNode cluster = json(new HttpTestClient(ab[1].httpPort()).get("/v1/cluster"));
+    assertThat(cluster.at("/self").asText()).isEqualTo(ab[1].nodeId());
+    Map<String, Integer> workers = new java.util.HashMap<>();
+    cluster.at("/members").forEach(m -> workers.put(m.at("/node").asText(), m.at("/load/workers").asInt()));
+    assertThat(workers).isEqualTo(Map.of(ab[0].nodeId(), 1, ab[1].nodeId(), 2));
+    assertThat(json(new HttpTestClient(ab[0].httpPort()).get("/health")).at("/members").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void tasksOfANodeThatIsDownedRunAgainElsewhere() {
+    RunningNode[] ab = twoNodes(1, 2);
+    HttpTestClient http = new HttpTestClient(ab[0].httpPort());
+    List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+    for (int i = 0; i < 3; i++) { // one runs on A, two on B
+      futures.add(http.postTaskAsync("spin", "{\"ms\":4000}"));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> runningOn(http, ab[1].nodeId()) == 2);
+    Cluster.get(ab[0].system()).manager().tell(new Down(Cluster.get(ab[1].system()).selfMember().address()));
+
+    List<HttpResponse<String>> responses = futures.stream().map(CompletableFuture::join).toList();
+    assertThat(responses).allSatisfy(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200));
+    assertThat(byNode(responses)).isEqualTo(Map.of(ab[0].nodeId(), 3L));
+  }
+
+  @Test
+  void aNodeThatLeavesGracefullyFinishesItsTasksFirst() {
+    RunningNode[] ab = twoNodes(1, 1);
+    HttpTestClient http = new HttpTestClient(ab[0].httpPort());
+    List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      futures.add(http.postTaskAsync("spin", "{\"ms\":1500}"));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> runningOn(http, ab[1].nodeId()) == 1);
+    CompletableFuture<Void> leaving = CompletableFuture.runAsync(ab[1]::close);
+    nodes.remove(ab[1]);
+
+    List<HttpResponse<String>> responses = futures.stream().map(CompletableFuture::join).toList();
+    leaving.join();
+    assertThat(responses).allSatisfy(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200));
+    assertThat(byNode(responses)).isEqualTo(Map.of(ab[0].nodeId(), 1L, ab[1].nodeId(), 1L));
+    assertThat(http.postTask("spin", "{\"ms\":1}").statusCode()).isEqualTo(200);
+  }
+
+  private static int runningOn(HttpTestClient http, String node) {
+    for (JsonNode m : json(http.get("/v1/cluster")).at("/members")) {
+      if (m.at("/node").asText().equals(node)) {
+        return m.at("/load/running").asInt();
+      }
+    }
+    return -1;
+  }
+
+}
