@@ -19,7 +19,7 @@ import org.awaitility.Awaitility;
 /** A real {@code java -jar target/anvil.jar ...} process, with its output kept for assertions. */
 public final class NodeProcess implements AutoCloseable {
 
-  private static final Pattern SERVING = Pattern.compile("Anvil node (\\S+) serving http://[^:]+:(\\d+)");
+  private static final Pattern SERVING = Pattern.compile("Anvil node (\\S+) serving https?://[^:]+:(\\d+)");
 
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();

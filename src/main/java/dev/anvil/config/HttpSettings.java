@@ -1,15 +1,48 @@
 package dev.anvil.config;
 
 import com.typesafe.config.Config;
+import dev.anvil.security.ApiTokens;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
-/** {@code anvil.http}: where a node serves HTTP, how much it accepts, and how it stops serving. */
-public record HttpSettings(String host, int port, long maxBodyBytes, boolean reusePort, Duration shutdownLinger,
-    Duration shutdownDeadline) {
+/**
+ * {@code anvil.http}: where a node serves HTTP, who may call it, how much it accepts, and how
+ * it stops serving.
+ *
+ * @param keyStore PKCS12 key store for HTTPS; empty: plain HTTP
+ */
+public record HttpSettings(
+    String host,
+    int port,
+    long maxBodyBytes,
+    Duration bodyReadTimeout,
+    boolean reusePort,
+    Duration shutdownLinger,
+    Duration shutdownDeadline,
+    List<String> apiTokens,
+    boolean allowAnonymous,
+    Optional<Path> keyStore,
+    String keyStorePassword) {
 
   public static HttpSettings fromConfig(Config anvil) {
     Config c = anvil.getConfig("http");
+    String keyStore = c.getString("tls.key-store");
     return new HttpSettings(c.getString("host"), c.getInt("port"), c.getBytes("max-body-bytes"),
-        c.getBoolean("reuse-port"), c.getDuration("shutdown-linger"), c.getDuration("shutdown-deadline"));
+        c.getDuration("body-read-timeout"), c.getBoolean("reuse-port"), c.getDuration("shutdown-linger"),
+        c.getDuration("shutdown-deadline"), ApiTokens.parse(c.getString("api-tokens")),
+        c.getBoolean("allow-anonymous"), keyStore.isBlank() ? Optional.empty() : Optional.of(Path.of(keyStore)),
+        c.getString("tls.key-store-password"));
+  }
+
+  public String scheme() {
+    return keyStore.isPresent() ? "https" : "http";
+  }
+
+  /** Tokens stay out of logs and toString. */
+  @Override
+  public String toString() {
+    return "HttpSettings[" + scheme() + "://" + host + ":" + port + ", tokens=" + apiTokens.size() + "]";
   }
 }

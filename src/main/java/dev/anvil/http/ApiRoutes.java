@@ -1,6 +1,9 @@
 package dev.anvil.http;
 
+import dev.anvil.security.ApiTokens;
+import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -22,16 +25,45 @@ public final class ApiRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
 
   private final JsonResponses json;
-  private final Route inner;
+  private final ApiTokens tokens;
+  private final Route open;
+  private final Route api;
 
-  public ApiRoutes(JsonResponses json, Route... routes) {
+  /**
+   * @param open routes anyone may call ({@code /health}, {@code /ready})
+   * @param api the {@code /v1} routes, which need a bearer token when tokens are configured
+   */
+  public ApiRoutes(JsonResponses json, ApiTokens tokens, Route open, Route... api) {
     this.json = json;
-    this.inner = concat(routes[0], java.util.Arrays.copyOfRange(routes, 1, routes.length));
+    this.tokens = tokens;
+    this.open = open;
+    this.api = concat(api[0], java.util.Arrays.copyOfRange(api, 1, api.length));
   }
 
   public Route routes() {
-    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> inner));
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(),
+        () -> concat(open, pathPrefixTest("v1", () -> authenticated(api)))));
   }
+
+  private Route authenticated(Route inner) {
+    if (tokens.isEmpty()) {
+      return inner;
+    }
+    return optionalHeaderValueByName("Authorization", header -> {
+      Optional<String> token = header
+          .filter(h -> h.regionMatches(true, 0, BEARER, 0, BEARER.length()))
+          .map(h -> h.substring(BEARER.length()).trim());
+      if (token.isPresent() && tokens.accepts(token.get())) {
+        return inner;
+      }
+      String detail = token.isPresent() ? "the bearer token is not valid"
+          : "this endpoint needs an 'Authorization: Bearer <token>' header";
+      return complete(json.problem(StatusCodes.UNAUTHORIZED, "unauthorized", detail)
+          .addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"anvil\"")));
+    });
+  }
+
+  private static final String BEARER = "Bearer ";
 
   private ExceptionHandler exceptions() {
     return ExceptionHandler.newBuilder()

@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import dev.anvil.security.TlsContexts;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.headers.Connection;
@@ -36,6 +38,10 @@ public final class HttpServer extends AllDirectives {
     var server = Http.get(system).newServerAt(http.host(), http.port());
     if (http.reusePort()) {
       server = server.adaptSettings(s -> s.withSocketOptions(List.of(new ReusePort())));
+    }
+    if (http.keyStore().isPresent()) {
+      server = server.enableHttps(ConnectionContext.httpsServer(
+          TlsContexts.server(http.keyStore().get(), http.keyStorePassword())));
     }
     Route closingAware = mapResponse(
         response -> closing.get() ? response.addHeader(Connection.create("close")) : response, () -> route);

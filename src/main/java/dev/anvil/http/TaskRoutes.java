@@ -33,7 +33,6 @@ public final class TaskRoutes extends AllDirectives {
   public record TaskResponse(String kind, @JsonRawValue String result, String node, String receivedBy, long queueMs,
       long computeMs) {}
 
-  private static final Duration BODY_READ_TIMEOUT = Duration.ofSeconds(10);
   /** Time given to the router beyond the task's deadline; it always answers by then. */
   private static final Duration ASK_SLACK = Duration.ofSeconds(5);
 
@@ -81,7 +80,7 @@ public final class TaskRoutes extends AllDirectives {
       if (entity.getContentLengthOption().orElse(0) > max) {
         return complete(tooLarge());
       }
-      return onComplete(entity.toStrict(BODY_READ_TIMEOUT.toMillis(), max, system), body -> body.isSuccess()
+      return onComplete(entity.toStrict(http.bodyReadTimeout().toMillis(), max, system), body -> body.isSuccess()
           ? run(task.get(), body.get().getData().toArray(), timeoutMs)
           : complete(unreadable(body.failed().get())));
     }));
@@ -98,7 +97,7 @@ public final class TaskRoutes extends AllDirectives {
       }
     }
     return json.problem(StatusCodes.REQUEST_TIMEOUT, "body-not-received",
-        "the body did not arrive within " + BODY_READ_TIMEOUT.toSeconds() + " s");
+        "the body did not arrive within " + http.bodyReadTimeout().toMillis() + " ms");
   }
 
   private HttpResponse tooLarge() {

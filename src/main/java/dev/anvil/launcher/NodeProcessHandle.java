@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 final class NodeProcessHandle {
 
   static final String UP_MARKER = "is Up in the cluster";
-  static final String SERVING_MARKER = "serving http://";
+  static final String SERVING_MARKER = " serving http";
 
   private final int slot;
   private final int clusterPort;

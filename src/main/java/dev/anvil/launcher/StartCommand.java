@@ -1,6 +1,7 @@
 package dev.anvil.launcher;
 
 import com.typesafe.config.ConfigFactory;
+import dev.anvil.security.ExposurePolicy;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -33,6 +34,12 @@ public final class StartCommand implements Callable<Integer> {
     }
     LauncherSettings settings = LauncherSettings.fromConfig(ConfigFactory.load(
         ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.parseResourcesAnySyntax("application"))));
+    try {
+      ExposurePolicy.check(settings.http()); // each node warns for itself; refuse here, before starting any
+    } catch (IllegalArgumentException e) {
+      System.err.println("anvil start: " + e.getMessage());
+      return 1;
+    }
     if (settings.http().port() == 0) {
       System.err.println("anvil start: --http-port 0 cannot be shared by several nodes; give a port");
       return 2;

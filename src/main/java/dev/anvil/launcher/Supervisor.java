@@ -277,7 +277,7 @@ final class Supervisor {
     long pid = ProcessHandle.current().pid();
     String line = "=".repeat(72);
     out.println(line);
-    out.println(" Anvil is up: http://" + settings.http().host() + ":" + settings.http().port());
+    out.println(" Anvil is up: " + settings.http().scheme() + "://" + settings.http().host() + ":" + settings.http().port());
     out.println(" " + nodes.length + " node(s) in one cluster: " + nodeList);
     out.println(" Stop: Ctrl-C or 'kill " + pid + "'.  Rolling restart: 'kill -HUP " + pid + "'.");
     out.println(line);

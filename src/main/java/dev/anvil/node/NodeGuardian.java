@@ -13,6 +13,7 @@ import dev.anvil.http.HttpServer;
 import dev.anvil.http.JsonResponses;
 import dev.anvil.http.KindRoutes;
 import dev.anvil.http.TaskRoutes;
+import dev.anvil.security.ApiTokens;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -67,11 +68,10 @@ public final class NodeGuardian {
       drainOnShutdown(system, pool, settings.compute().drainTimeout());
 
       JsonResponses json = new JsonResponses(mapper);
-      ApiRoutes api = new ApiRoutes(json,
+      ApiRoutes api = new ApiRoutes(json, ApiTokens.of(settings.http().apiTokens()),
           new HealthRoutes(system, router, json, nodeId).routes(),
           new KindRoutes(catalog, json).routes(),
-          new TaskRoutes(catalog, router, system, json, settings.http(), settings.compute(), nodeId)
-              .routes(),
+          new TaskRoutes(catalog, router, system, json, settings.http(), settings.compute(), nodeId).routes(),
           new ClusterRoutes(system, router, json, nodeId).routes());
       HttpServer.bind(system, settings.http(), api.routes())
           .whenComplete((binding, error) -> {

@@ -2,6 +2,7 @@ package dev.anvil.node;
 
 import com.typesafe.config.Config;
 import dev.anvil.config.AnvilSettings;
+import dev.anvil.security.ExposurePolicy;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -30,12 +31,16 @@ public final class RunningNode implements AutoCloseable {
   /** Starts a node and waits until its HTTP port is bound; a node that cannot bind is stopped. */
   public static RunningNode start(Config config) {
     AnvilSettings settings = AnvilSettings.fromConfig(config);
+    String warning = ExposurePolicy.check(settings.http());
+    if (warning != null) {
+      log.warn(warning);
+    }
     CompletableFuture<NodeGuardian.Started> started = new CompletableFuture<>();
     ActorSystem<Void> system = ActorSystem.create(NodeGuardian.create(settings, started), SYSTEM_NAME, config);
     try {
       NodeGuardian.Started s = started.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      log.info("Anvil node {} serving http://{}:{} with {} workers (JVM up {} ms)", s.nodeId(),
-          settings.http().host(), s.binding().localAddress().getPort(), s.workers(),
+      log.info("Anvil node {} serving {}://{}:{} with {} workers (JVM up {} ms)", s.nodeId(),
+          settings.http().scheme(), settings.http().host(), s.binding().localAddress().getPort(), s.workers(),
           ManagementFactory.getRuntimeMXBean().getUptime());
       return new RunningNode(system, s);
     } catch (InterruptedException | ExecutionException | TimeoutException e) {

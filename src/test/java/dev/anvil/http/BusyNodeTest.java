@@ -1,7 +1,7 @@
 package dev.anvil.http;
 
 import static dev.anvil.HttpTestClient.json;
-import static dev.anvil.http.TaskApiTest.assertProblem;
+import static dev.anvil.ProblemAssertions.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

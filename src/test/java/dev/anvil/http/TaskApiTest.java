@@ -1,6 +1,7 @@
 package dev.anvil.http;
 
 import static dev.anvil.HttpTestClient.json;
+import static dev.anvil.ProblemAssertions.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -184,19 +185,5 @@ class TaskApiTest {
   void emptyPostWithoutContentTypeIs415() {
     HttpRequest request = http.request("/v1/tasks/primes").POST(HttpRequest.BodyPublishers.noBody()).build();
     assertProblem(http.send(request), 415, null);
-  }
-
-  static void assertProblem(HttpResponse<String> r, int status, String field) {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-    assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-    JsonNode problem = json(r);
-    assertThat(problem.at("/status").asInt()).isEqualTo(status);
-    assertThat(problem.at("/type").asText()).startsWith("urn:anvil:problem:");
-    assertThat(problem.at("/title").asText()).isNotBlank();
-    assertThat(problem.at("/detail").asText()).isNotBlank();
-    if (field != null) {
-      assertThat(problem.at("/field").asText()).isEqualTo(field);
-      assertThat(problem.at("/detail").asText()).contains(field);
-    }
   }
 }
