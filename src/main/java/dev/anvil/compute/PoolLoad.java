@@ -17,9 +17,4 @@ public record PoolLoad(
     boolean accepting,
     long submitsSeen)
     implements TaskRouter.Command, CborSerializable {
-
-  /** Workers with nothing to do, as far as this load knows. */
-  public int idle() {
-    return accepting ? Math.max(0, workers - running - queued) : 0;
-  }
 }

@@ -91,12 +91,13 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
       this.address = address;
     }
 
-    int free() {
-      if (!reachable || load == null) {
+    /** Tasks this pool can take now, counting those on their way to it, at {@code perWorker} tasks a worker. */
+    int room(int perWorker) {
+      if (!reachable || load == null || !load.accepting()) {
         return 0;
       }
       long inTransit = sent - load.submitsSeen();
-      return (int) Math.max(0, load.idle() - inTransit);
+      return (int) Math.max(0, (long) load.workers() * perWorker - load.running() - load.queued() - inTransit);
     }
 
     boolean canWork() {
@@ -107,6 +108,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private final String node;
   private final ActorRef<WorkerPool.Command> localPool;
   private final int waitCapacity;
+  private final int prefetch;
   private final Address selfAddress;
   private final TimerScheduler<Command> timers;
   private final Map<ActorRef<WorkerPool.Command>, Pool> pools = new LinkedHashMap<>();
@@ -115,15 +117,18 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
   /**
    * @param waitCapacity tasks that may wait here for a free worker before new ones get 429
+   * @param prefetch tasks per worker a pool may hold beyond the one each worker runs
    */
-  public static Behavior<Command> create(String node, ActorRef<WorkerPool.Command> localPool, int waitCapacity) {
+  public static Behavior<Command> create(String node, ActorRef<WorkerPool.Command> localPool, int waitCapacity,
+      int prefetch) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TaskRouter(ctx, timers, node, localPool,
-        waitCapacity)));
+        waitCapacity, prefetch)));
   }
 
   private TaskRouter(ActorContext<Command> context, TimerScheduler<Command> timers, String node,
-      ActorRef<WorkerPool.Command> localPool, int waitCapacity) {
+      ActorRef<WorkerPool.Command> localPool, int waitCapacity, int prefetch) {
     super(context);
+    this.prefetch = prefetch;
     this.timers = timers;
     this.node = node;
     this.localPool = localPool;
@@ -189,18 +194,27 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     }
   }
 
-  /** This node's pool when it has a free worker, else the pool with the most free workers. */
+  /**
+   * An idle worker first: this node's, else the pool with the most idle workers. Failing that,
+   * a prefetch slot, where the task waits right behind a running one so that its worker starts
+   * it without a round trip to this router: again this node's first.
+   */
   private ActorRef<WorkerPool.Command> choosePool() {
-    if (pools.get(localPool).free() > 0) {
+    ActorRef<WorkerPool.Command> idle = roomiest(1);
+    return idle != null || prefetch == 0 ? idle : roomiest(1 + prefetch);
+  }
+
+  private ActorRef<WorkerPool.Command> roomiest(int perWorker) {
+    if (pools.get(localPool).room(perWorker) > 0) {
       return localPool;
     }
     ActorRef<WorkerPool.Command> best = null;
-    int bestFree = 0;
+    int bestRoom = 0;
     for (Map.Entry<ActorRef<WorkerPool.Command>, Pool> e : pools.entrySet()) {
-      int free = e.getValue().free();
-      if (free > bestFree) {
+      int room = e.getValue().room(perWorker);
+      if (room > bestRoom) {
         best = e.getKey();
-        bestFree = free;
+        bestRoom = room;
       }
     }
     return best;

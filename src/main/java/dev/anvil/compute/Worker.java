@@ -13,7 +13,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * Runs tasks, one at a time, on the compute dispatcher; one per compute thread, spawned by
  * {@link WorkerPool}. Running a task blocks this actor's thread, which is what the compute
- * dispatcher is for; its pool cancels a task through its {@link TaskExecution}.
+ * dispatcher is for; its pool cancels a task through its {@link TaskExecution}. The pool may
+ * put the next task in this worker's mailbox while one runs, so the worker starts it the
+ * moment it is free, without waiting for the pool's thread to be scheduled.
  */
 public final class Worker extends AbstractBehavior<Worker.Command> {
 
@@ -23,9 +25,9 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   public record Run(String taskId, String kind, byte[] input, TaskExecution execution,
       ActorRef<Finished> replyTo) implements Command {}
 
-  /** The result or failure of one run, and how long it computed. */
-  public record Finished(ActorRef<Command> worker, String taskId, Outcome outcome, long computeNanos)
-      implements NoSerializationVerificationNeeded {}
+  /** The result or failure of one run, when it started, and how long it computed. */
+  public record Finished(ActorRef<Command> worker, String taskId, Outcome outcome, long startedNanos,
+      long computeNanos) implements NoSerializationVerificationNeeded {}
 
   public sealed interface Outcome {}
 
@@ -54,7 +56,8 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private Behavior<Command> onRun(Run run) {
     long start = System.nanoTime();
     Outcome outcome = execute(run);
-    run.replyTo().tell(new Finished(getContext().getSelf(), run.taskId(), outcome, System.nanoTime() - start));
+    run.replyTo().tell(new Finished(getContext().getSelf(), run.taskId(), outcome, start,
+        System.nanoTime() - start));
     return this;
   }
 

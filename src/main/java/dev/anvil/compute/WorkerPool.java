@@ -5,6 +5,7 @@ import dev.anvil.compute.TaskOutcome.Failure;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Iterator;
 import java.util.Map;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -54,6 +55,9 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   private enum DrainTimedOut implements Command, NoSerializationVerificationNeeded { INSTANCE }
 
+  /** Sends the load once the messages already in the mailbox are handled: one update per burst. */
+  private enum PublishLoad implements Command, NoSerializationVerificationNeeded { INSTANCE }
+
   private record WorkerFinished(Worker.Finished finished) implements Command, NoSerializationVerificationNeeded {}
 
   private record DeadlinePassed(String taskId) implements Command, NoSerializationVerificationNeeded {}
@@ -61,44 +65,44 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private record Task(TaskRequest request, ActorRef<TaskRouter.Command> replyTo, TaskExecution execution,
       long receivedNanos) {}
 
-  private record Running(Task task, long startedNanos) {}
-
   private final String node;
   private final int workers;
+  private final int perWorker;
   private final int capacity;
-  private final TaskCatalog catalog;
   private final TimerScheduler<Command> timers;
   private final ActorRef<Worker.Finished> finishedAdapter;
-  private final ArrayDeque<ActorRef<Worker.Command>> idle = new ArrayDeque<>();
-  private final Map<ActorRef<Worker.Command>, Running> running = new HashMap<>();
+  /** The tasks given to each worker, in its mailbox's order: the first runs, the others wait there. */
+  private final Map<ActorRef<Worker.Command>, ArrayDeque<Task>> assigned = new LinkedHashMap<>();
   private final ArrayDeque<Task> queue = new ArrayDeque<>();
   private final Map<ActorRef<TaskRouter.Command>, Long> subscribers = new HashMap<>();
   private long completed;
   private boolean accepting = true;
   private ActorRef<Drained> drainReplyTo;
   private int drainCancelled;
+  private boolean publishPending;
 
   /**
-   * @param capacity tasks this pool queues beyond those running
+   * @param prefetch tasks per worker given to its mailbox beyond the one it runs
+   * @param capacity tasks this pool queues itself beyond those given to workers
    */
-  public static Behavior<Command> create(String node, int workers, int capacity, TaskCatalog catalog) {
+  public static Behavior<Command> create(String node, int workers, int prefetch, int capacity, TaskCatalog catalog) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new WorkerPool(ctx, timers, node, workers, capacity, catalog)));
+        timers -> new WorkerPool(ctx, timers, node, workers, prefetch, capacity, catalog)));
   }
 
   private WorkerPool(ActorContext<Command> context, TimerScheduler<Command> timers, String node, int workers,
-      int capacity, TaskCatalog catalog) {
+      int prefetch, int capacity, TaskCatalog catalog) {
     super(context);
     this.timers = timers;
     this.node = node;
     this.workers = workers;
+    this.perWorker = 1 + prefetch;
     this.capacity = capacity;
-    this.catalog = catalog;
     this.finishedAdapter = context.messageAdapter(Worker.Finished.class, WorkerFinished::new);
     DispatcherSelector compute = DispatcherSelector.fromConfig(dev.anvil.config.ComputeSettings.DISPATCHER);
     for (int i = 0; i < workers; i++) {
       Behavior<Worker.Command> worker = Behaviors.supervise(Worker.create(catalog)).onFailure(SupervisorStrategy.restart());
-      idle.add(context.spawn(worker, "worker-" + i, compute));
+      assigned.put(context.spawn(worker, "worker-" + i, compute), new ArrayDeque<>());
     }
     context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
   }
@@ -113,6 +117,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
         .onMessage(WorkerFinished.class, this::onWorkerFinished)
         .onMessage(DeadlinePassed.class, this::onDeadlinePassed)
         .onMessageEquals(DrainTimedOut.INSTANCE, this::onDrainTimedOut)
+        .onMessageEquals(PublishLoad.INSTANCE, this::onPublishLoad)
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, this::onPostStop)
         .build();
@@ -121,9 +126,10 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private Behavior<Command> onSubmit(Submit submit) {
     subscribers.computeIfPresent(submit.replyTo(), (router, seen) -> seen + 1);
     TaskRequest request = submit.request();
-    if (!accepting || (idle.isEmpty() && queue.size() >= capacity)) {
-      submit.replyTo().tell(new TaskRouter.PoolReplied(getContext().getSelf(), new TaskOutcome.Failed(
-          request.taskId(), Failure.REJECTED, accepting ? "the pool's queue is full" : "the node is leaving", node)));
+    ActorRef<Worker.Command> worker = leastBusyWithRoom();
+    if (!accepting || (worker == null && queue.size() >= capacity)) {
+      reply(submit.replyTo(), new TaskOutcome.Failed(request.taskId(), Failure.REJECTED,
+          accepting ? "the pool's queue is full" : "the node is leaving", node));
       publish();
       return this;
     }
@@ -131,61 +137,70 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     Task task = new Task(request, submit.replyTo(), new TaskExecution(now + request.remainingMs() * 1_000_000L), now);
     timers.startSingleTimer(request.taskId(), new DeadlinePassed(request.taskId()),
         Duration.ofMillis(Math.max(0, request.remainingMs())));
-    if (idle.isEmpty()) {
+    if (worker == null) {
       queue.add(task);
     } else {
-      start(idle.poll(), task);
+      assign(worker, task);
     }
     publish();
     return this;
   }
 
-  private void start(ActorRef<Worker.Command> worker, Task task) {
-    running.put(worker, new Running(task, System.nanoTime()));
+  /** An idle worker if there is one, else the one with the fewest tasks waiting, if it has room. */
+  private ActorRef<Worker.Command> leastBusyWithRoom() {
+    ActorRef<Worker.Command> best = null;
+    int fewest = perWorker;
+    for (Map.Entry<ActorRef<Worker.Command>, ArrayDeque<Task>> e : assigned.entrySet()) {
+      if (e.getValue().size() < fewest) {
+        best = e.getKey();
+        fewest = e.getValue().size();
+      }
+    }
+    return best;
+  }
+
+  private void assign(ActorRef<Worker.Command> worker, Task task) {
+    assigned.get(worker).add(task);
     TaskRequest r = task.request();
     worker.tell(new Worker.Run(r.taskId(), r.kind(), r.input(), task.execution(), finishedAdapter));
   }
 
   private Behavior<Command> onWorkerFinished(WorkerFinished message) {
     Worker.Finished finished = message.finished();
-    Running run = running.remove(finished.worker());
+    Task task = assigned.get(finished.worker()).poll(); // a worker runs its tasks in the order given
     completed++;
-    if (run != null) {
-      Task task = run.task();
+    if (task != null) {
       timers.cancel(task.request().taskId());
-      task.replyTo().tell(new TaskRouter.PoolReplied(getContext().getSelf(), outcome(run, finished)));
+      reply(task.replyTo(), outcome(task, finished));
     }
-    startNext(finished.worker());
+    while (!queue.isEmpty() && leastBusyWithRoom() != null) {
+      assign(leastBusyWithRoom(), queue.poll());
+    }
     publish();
     replyIfDrained();
     return this;
   }
 
-  private TaskOutcome outcome(Running run, Worker.Finished finished) {
-    TaskRequest request = run.task().request();
+  private void reply(ActorRef<TaskRouter.Command> router, TaskOutcome outcome) {
+    router.tell(new TaskRouter.PoolReplied(getContext().getSelf(), outcome));
+  }
+
+  private TaskOutcome outcome(Task task, Worker.Finished finished) {
+    TaskRequest request = task.request();
     Worker.Outcome outcome = finished.outcome();
     if (outcome instanceof Worker.Succeeded s) {
       return new TaskOutcome.Completed(request.taskId(), request.kind(), s.result(), node,
-          (run.startedNanos() - run.task().receivedNanos()) / 1_000_000, finished.computeNanos() / 1_000_000);
+          Math.max(0, finished.startedNanos() - task.receivedNanos()) / 1_000_000, finished.computeNanos() / 1_000_000);
     }
     if (outcome instanceof Worker.Threw t) {
       return new TaskOutcome.Failed(request.taskId(), Failure.CRASHED, t.message(), node);
     }
-    if (run.task().execution().abandoned()) {
+    if (task.execution().abandoned()) {
       return new TaskOutcome.Failed(request.taskId(), Failure.ABANDONED, "the node stopped", node);
     }
     return new TaskOutcome.Failed(request.taskId(), Failure.TIMED_OUT,
         "the deadline passed after " + finished.computeNanos() / 1_000_000 + " ms of computing; the task was cancelled",
         node);
-  }
-
-  private void startNext(ActorRef<Worker.Command> worker) {
-    Task next = queue.poll();
-    if (next == null) {
-      idle.add(worker);
-    } else {
-      start(worker, next);
-    }
   }
 
   private Behavior<Command> onDeadlinePassed(DeadlinePassed message) {
@@ -199,20 +214,25 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     return this;
   }
 
-  /** A running task is cancelled where it runs, and its worker reports back; a queued one goes now. */
+  /**
+   * A task given to a worker is cancelled through its execution: stopped where it runs, or
+   * skipped when the worker reaches it; the worker reports back either way. A task still in
+   * this pool's own queue goes at once.
+   */
   private void cancel(String taskId, String detailIfQueued) {
-    for (Running run : running.values()) {
-      if (run.task().request().taskId().equals(taskId)) {
-        run.task().execution().cancel();
-        return;
+    for (ArrayDeque<Task> tasks : assigned.values()) {
+      for (Task task : tasks) {
+        if (task.request().taskId().equals(taskId)) {
+          task.execution().cancel();
+          return;
+        }
       }
     }
     for (Iterator<Task> it = queue.iterator(); it.hasNext(); ) {
       Task task = it.next();
       if (task.request().taskId().equals(taskId)) {
         it.remove();
-        task.replyTo().tell(new TaskRouter.PoolReplied(getContext().getSelf(),
-            new TaskOutcome.Failed(taskId, Failure.TIMED_OUT, detailIfQueued, node)));
+        reply(task.replyTo(), new TaskOutcome.Failed(taskId, Failure.TIMED_OUT, detailIfQueued, node));
         publish();
         replyIfDrained();
         return;
@@ -235,7 +255,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   /** A stopping node leaves no task computing on a thread of its own. */
   private Behavior<Command> onPostStop(PostStop signal) {
-    running.values().forEach(run -> run.task().execution().abandon());
+    assigned.values().forEach(tasks -> tasks.forEach(task -> task.execution().abandon()));
     queue.forEach(task -> task.execution().abandon());
     return this;
   }
@@ -250,14 +270,13 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   }
 
   private Behavior<Command> onDrainTimedOut() {
-    drainCancelled = running.size() + queue.size();
+    drainCancelled = assignedCount() + queue.size();
     if (drainCancelled > 0) {
       getContext().getLog().warn("Drain timed out: cancelling {} task(s) still running or queued", drainCancelled);
     }
-    running.values().forEach(run -> run.task().execution().abandon());
+    assigned.values().forEach(tasks -> tasks.forEach(task -> task.execution().abandon()));
     for (Task task : queue) {
-      task.replyTo().tell(new TaskRouter.PoolReplied(getContext().getSelf(),
-          new TaskOutcome.Failed(task.request().taskId(), Failure.ABANDONED, "the node stopped", node)));
+      reply(task.replyTo(), new TaskOutcome.Failed(task.request().taskId(), Failure.ABANDONED, "the node stopped", node));
     }
     queue.clear();
     replyIfDrained();
@@ -265,7 +284,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   }
 
   private void replyIfDrained() {
-    if (drainReplyTo != null && running.isEmpty() && queue.isEmpty()) {
+    if (drainReplyTo != null && assignedCount() == 0 && queue.isEmpty()) {
       timers.cancel(DrainTimedOut.INSTANCE);
       drainReplyTo.tell(new Drained(drainCancelled));
       drainReplyTo = null;
@@ -273,13 +292,31 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   }
 
   private void publish() {
-    for (ActorRef<TaskRouter.Command> subscriber : subscribers.keySet()) {
-      subscriber.tell(load(subscriber));
+    if (!publishPending) {
+      publishPending = true;
+      getContext().getSelf().tell(PublishLoad.INSTANCE);
     }
   }
 
+  private Behavior<Command> onPublishLoad() {
+    publishPending = false;
+    for (ActorRef<TaskRouter.Command> subscriber : subscribers.keySet()) {
+      subscriber.tell(load(subscriber));
+    }
+    return this;
+  }
+
   private PoolLoad load(ActorRef<TaskRouter.Command> subscriber) {
-    return new PoolLoad(getContext().getSelf(), node, workers, running.size(), queue.size(), completed, accepting,
-        subscribers.getOrDefault(subscriber, 0L));
+    int running = (int) assigned.values().stream().filter(tasks -> !tasks.isEmpty()).count();
+    return new PoolLoad(getContext().getSelf(), node, workers, running, assignedCount() - running + queue.size(),
+        completed, accepting, subscribers.getOrDefault(subscriber, 0L));
+  }
+
+  private int assignedCount() {
+    int n = 0;
+    for (ArrayDeque<Task> tasks : assigned.values()) {
+      n += tasks.size();
+    }
+    return n;
   }
 }

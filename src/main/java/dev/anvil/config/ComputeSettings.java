@@ -5,7 +5,8 @@ import java.time.Duration;
 
 /** {@code anvil.compute}: the workers of one node, its queue, and task deadlines. */
 public record ComputeSettings(
-    int workers, int queuePerWorker, Duration defaultTimeout, Duration maxTimeout, Duration drainTimeout) {
+    int workers, int queuePerWorker, int prefetchPerWorker, Duration defaultTimeout, Duration maxTimeout,
+    Duration drainTimeout) {
 
   public static final String DISPATCHER = "anvil.compute.dispatcher";
 
@@ -14,6 +15,7 @@ public record ComputeSettings(
     return new ComputeSettings(
         resolveWorkers(c.getInt("workers")),
         c.getInt("queue-per-worker"),
+        c.getInt("prefetch-per-worker"),
         c.getDuration("default-timeout"),
         c.getDuration("max-timeout"),
         c.getDuration("drain-timeout"));

@@ -57,9 +57,11 @@ public final class NodeGuardian {
       TaskCatalog catalog = TaskCatalog.load(mapper, NodeGuardian.class.getClassLoader());
       int workers = settings.compute().workers();
       ActorRef<WorkerPool.Command> pool = ctx.spawn(
-          WorkerPool.create(nodeId, workers, settings.compute().queueCapacity(), catalog), "pool");
+          WorkerPool.create(nodeId, workers, settings.compute().prefetchPerWorker(),
+              settings.compute().queueCapacity(), catalog), "pool");
       ActorRef<TaskRouter.Command> router = ctx.spawn(
-          TaskRouter.create(nodeId, pool, settings.compute().queueCapacity()), "router");
+          TaskRouter.create(nodeId, pool, settings.compute().queueCapacity(),
+              settings.compute().prefetchPerWorker()), "router");
 
       join(cluster, self, settings);
       // The supervisor waits for this line before it takes the next node down in a rolling restart.

@@ -50,7 +50,7 @@ class WorkerPoolTest {
   }
 
   private ActorRef<WorkerPool.Command> pool(int workers, int capacity) {
-    pool = testKit.spawn(WorkerPool.create("test:1", workers, capacity, catalog));
+    pool = testKit.spawn(WorkerPool.create("test:1", workers, 0, capacity, catalog));
     return pool;
   }
 
@@ -136,12 +136,13 @@ class WorkerPoolTest {
     p.tell(new WorkerPool.WatchLoad(watcher.getRef()));
     PoolLoad initial = watcher.expectMessageClass(PoolLoad.class);
     assertThat(initial.workers()).isEqualTo(2);
-    assertThat(initial.idle()).isEqualTo(2);
+    assertThat(initial.running()).isZero();
+    assertThat(initial.accepting()).isTrue();
     p.tell(submit("spin", "{\"ms\":30000}", 30_000, watcher));
     PoolLoad busy = watcher.expectMessageClass(PoolLoad.class);
     assertThat(busy.running()).isEqualTo(1);
     assertThat(busy.submitsSeen()).isEqualTo(1);
-    assertThat(busy.idle()).isEqualTo(1);
+    assertThat(busy.queued()).isZero();
   }
 
   @Test

@@ -36,7 +36,8 @@ class BusyNodeTest {
   }
 
   private HttpTestClient start(int workers, int queuePerWorker) {
-    node = TestNodes.start(Map.of("anvil.compute.workers", workers, "anvil.compute.queue-per-worker", queuePerWorker));
+    node = TestNodes.start(Map.of("anvil.compute.workers", workers, "anvil.compute.queue-per-worker", queuePerWorker,
+        "anvil.compute.prefetch-per-worker", 1));
     return new HttpTestClient(node.httpPort());
   }
 
@@ -48,10 +49,11 @@ class BusyNodeTest {
   void healthAndKindsAnswerWhileEveryWorkerIsBusyAndTheQueueFullGets429() {
     HttpTestClient http = start(2, 1);
     List<CompletableFuture<HttpResponse<String>>> long_ = new ArrayList<>();
-    for (int i = 0; i < 4; i++) { // 2 run, 2 wait: the node's queue of 2 x 1 is full
+    for (int i = 0; i < 6; i++) { // 2 run, 2 wait behind them in the pool, 2 wait in the router: full
       long_.add(http.postTaskAsync("spin", "{\"ms\":20000}"));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> load(http).at("/running").asInt() == 2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> load(http).at("/running").asInt() == 2
+        && load(http).at("/queued").asInt() == 2);
     await().atMost(Duration.ofSeconds(10)).until(() -> routerView().waiting() == 2);
 
     HttpResponse<String> health = http.get("/health");

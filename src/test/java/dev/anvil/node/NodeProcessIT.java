@@ -40,6 +40,26 @@ class NodeProcessIT {
   }
 
   @Test
+  void aNodeOnAPublicAddressWithoutTokensRefusesToStartAndSaysHowToFix() throws Exception {
+    try (NodeProcess node = NodeProcess.start(Map.of(), "node", "--http-host", "0.0.0.0", "--http-port", "0",
+        "--cluster-port", "0")) {
+      assertThat(node.process().waitFor()).isEqualTo(1);
+      assertThat(node.output()).contains("refusing to serve HTTP on 0.0.0.0 without API tokens")
+          .contains("ANVIL_API_TOKENS").contains("ANVIL_ALLOW_ANONYMOUS");
+    }
+  }
+
+  @Test
+  void withTokensItServesAPublicAddress() throws Exception {
+    try (NodeProcess node = NodeProcess.start(Map.of("ANVIL_API_TOKENS", "t0ken"), "node", "--http-host", "0.0.0.0",
+        "--http-port", "0", "--cluster-port", "0")) {
+      HttpTestClient http = new HttpTestClient(Integer.parseInt(node.awaitServing(Duration.ofSeconds(30))[1]));
+      assertThat(http.get("/health").statusCode()).isEqualTo(200);
+      assertThat(http.get("/v1/kinds").statusCode()).isEqualTo(401);
+    }
+  }
+
+  @Test
   void aBadOptionGetsAClearMessageAndAnError() throws Exception {
     try (NodeProcess node = NodeProcess.start(Map.of(), "node", "--http-port", "not-a-port")) {
       assertThat(node.process().waitFor()).isEqualTo(2);
