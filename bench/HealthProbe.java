@@ -1,18 +1,20 @@
-import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 /**
  * Measures GET /health latency at a steady rate, as a monitoring probe would see it: one
- * keep-alive connection, one request every 1/RATE s, latency counted from the moment the
- * request was due (so a stall delays and counts against the requests behind it).
+ * keep-alive HTTP/1.1 connection on a plain blocking socket (no client thread pools in the
+ * way), one request every 1/RATE s, latency counted from the moment the request was due, so a
+ * stall also counts against the requests queued behind it.
  * Appends "phase,secondsSinceStart,latencyMs" rows to CSV and prints a JSON summary.
  *
  * Usage: java bench/HealthProbe.java URL RATE SECONDS PHASE CSV
@@ -24,31 +26,31 @@ public class HealthProbe {
     double seconds = Double.parseDouble(args[2]);
     String phase = args[3];
     Path csv = Path.of(args[4]);
-    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5)).build();
-    HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build();
-    for (int i = 0; i < 20; i++) { // open the connection and warm the client
-      client.send(request, HttpResponse.BodyHandlers.discarding());
-    }
+    byte[] request = ("GET " + uri.getPath() + " HTTP/1.1\r\nHost: " + uri.getHost() + "\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII);
     int total = (int) (rate * seconds);
     long period = 1_000_000_000L / rate;
     double[] latencies = new double[total];
     int errors = 0;
-    long start = System.nanoTime();
-    try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(csv,
-        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND))) {
+    try (Socket socket = new Socket();
+        PrintWriter out = new PrintWriter(Files.newBufferedWriter(csv, StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND))) {
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout(10_000);
+      socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), 5_000);
+      OutputStream o = socket.getOutputStream();
+      InputStream in = socket.getInputStream();
+      for (int i = 0; i < 50; i++) { // warm the path up
+        exchange(o, in, request);
+      }
+      long start = System.nanoTime();
       for (int i = 0; i < total; i++) {
         long due = start + i * period;
         long wait = due - System.nanoTime();
         if (wait > 0) {
           Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
         }
-        try {
-          HttpResponse<Void> r = client.send(request, HttpResponse.BodyHandlers.discarding());
-          if (r.statusCode() != 200) {
-            errors++;
-          }
-        } catch (IOException e) {
+        if (exchange(o, in, request) != 200) {
           errors++;
         }
         latencies[i] = (System.nanoTime() - due) / 1e6;
@@ -59,6 +61,29 @@ public class HealthProbe {
     Arrays.sort(sorted);
     System.out.printf("{\"phase\":\"%s\",\"count\":%d,\"errors\":%d,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}%n",
         phase, total, errors, at(sorted, 0.50), at(sorted, 0.99), sorted[sorted.length - 1]);
+  }
+
+  /** Sends one request and reads the whole response (headers, then Content-Length bytes); returns the status. */
+  private static int exchange(OutputStream out, InputStream in, byte[] request) throws Exception {
+    out.write(request);
+    out.flush();
+    StringBuilder head = new StringBuilder();
+    while (!(head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n"))) {
+      int c = in.read();
+      if (c < 0) {
+        throw new IllegalStateException("connection closed");
+      }
+      head.append((char) c);
+    }
+    String h = head.toString();
+    int length = 0;
+    for (String line : h.split("\r\n")) {
+      if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+        length = Integer.parseInt(line.substring(15).trim());
+      }
+    }
+    in.readNBytes(length);
+    return Integer.parseInt(h.substring(9, 12));
   }
 
   private static double at(double[] sorted, double p) {

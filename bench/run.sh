@@ -26,7 +26,7 @@ done
 if [ "$SMOKE" = 1 ]; then
   RUNS=1 D=1 RAW=1 PROBE=1 WARM=1 OUT=bench/results/smoke.json
 else
-  D=10 RAW=8 PROBE=10 WARM=10 OUT=bench/results/latest.json
+  D=10 RAW=8 PROBE=10 WARM=20 OUT=bench/results/latest.json
 fi
 
 if ! command -v wrk >/dev/null 2>&1; then

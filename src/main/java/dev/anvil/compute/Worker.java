@@ -38,14 +38,17 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   public record Threw(String message) implements Outcome {}
 
   private final TaskCatalog catalog;
+  private final int niceness;
 
-  public static Behavior<Command> create(TaskCatalog catalog) {
-    return Behaviors.setup(ctx -> new Worker(ctx, catalog));
+  /** @param niceness added to the nice value of the thread that runs tasks; 0 leaves it alone */
+  public static Behavior<Command> create(TaskCatalog catalog, int niceness) {
+    return Behaviors.setup(ctx -> new Worker(ctx, catalog, niceness));
   }
 
-  private Worker(ActorContext<Command> context, TaskCatalog catalog) {
+  private Worker(ActorContext<Command> context, TaskCatalog catalog, int niceness) {
     super(context);
     this.catalog = catalog;
+    this.niceness = niceness;
   }
 
   @Override
@@ -54,6 +57,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   }
 
   private Behavior<Command> onRun(Run run) {
+    ThreadNice.lowerCurrentThread(niceness);
     long start = System.nanoTime();
     Outcome outcome = execute(run);
     run.replyTo().tell(new Finished(getContext().getSelf(), run.taskId(), outcome, start,

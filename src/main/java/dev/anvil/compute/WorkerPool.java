@@ -85,13 +85,14 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
    * @param prefetch tasks per worker given to its mailbox beyond the one it runs
    * @param capacity tasks this pool queues itself beyond those given to workers
    */
-  public static Behavior<Command> create(String node, int workers, int prefetch, int capacity, TaskCatalog catalog) {
+  public static Behavior<Command> create(String node, int workers, int prefetch, int capacity, TaskCatalog catalog,
+      int niceness) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new WorkerPool(ctx, timers, node, workers, prefetch, capacity, catalog)));
+        timers -> new WorkerPool(ctx, timers, node, workers, prefetch, capacity, catalog, niceness)));
   }
 
   private WorkerPool(ActorContext<Command> context, TimerScheduler<Command> timers, String node, int workers,
-      int prefetch, int capacity, TaskCatalog catalog) {
+      int prefetch, int capacity, TaskCatalog catalog, int niceness) {
     super(context);
     this.timers = timers;
     this.node = node;
@@ -101,7 +102,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     this.finishedAdapter = context.messageAdapter(Worker.Finished.class, WorkerFinished::new);
     DispatcherSelector compute = DispatcherSelector.fromConfig(dev.anvil.config.ComputeSettings.DISPATCHER);
     for (int i = 0; i < workers; i++) {
-      Behavior<Worker.Command> worker = Behaviors.supervise(Worker.create(catalog)).onFailure(SupervisorStrategy.restart());
+      Behavior<Worker.Command> worker = Behaviors.supervise(Worker.create(catalog, niceness)).onFailure(SupervisorStrategy.restart());
       assigned.put(context.spawn(worker, "worker-" + i, compute), new ArrayDeque<>());
     }
     context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));

@@ -6,7 +6,7 @@ import java.time.Duration;
 /** {@code anvil.compute}: the workers of one node, its queue, and task deadlines. */
 public record ComputeSettings(
     int workers, int queuePerWorker, int prefetchPerWorker, Duration defaultTimeout, Duration maxTimeout,
-    Duration drainTimeout) {
+    Duration drainTimeout, int threadNiceness) {
 
   public static final String DISPATCHER = "anvil.compute.dispatcher";
 
@@ -18,7 +18,8 @@ public record ComputeSettings(
         c.getInt("prefetch-per-worker"),
         c.getDuration("default-timeout"),
         c.getDuration("max-timeout"),
-        c.getDuration("drain-timeout"));
+        c.getDuration("drain-timeout"),
+        c.getInt("thread-niceness"));
   }
 
   /** {@code workers = 0} means one per core this JVM may use. */

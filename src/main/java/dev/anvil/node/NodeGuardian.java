@@ -58,7 +58,7 @@ public final class NodeGuardian {
       int workers = settings.compute().workers();
       ActorRef<WorkerPool.Command> pool = ctx.spawn(
           WorkerPool.create(nodeId, workers, settings.compute().prefetchPerWorker(),
-              settings.compute().queueCapacity(), catalog), "pool");
+              settings.compute().queueCapacity(), catalog, settings.compute().threadNiceness()), "pool");
       ActorRef<TaskRouter.Command> router = ctx.spawn(
           TaskRouter.create(nodeId, pool, settings.compute().queueCapacity(),
               settings.compute().prefetchPerWorker()), "router");

@@ -50,7 +50,7 @@ class WorkerPoolTest {
   }
 
   private ActorRef<WorkerPool.Command> pool(int workers, int capacity) {
-    pool = testKit.spawn(WorkerPool.create("test:1", workers, 0, capacity, catalog));
+    pool = testKit.spawn(WorkerPool.create("test:1", workers, 0, capacity, catalog, 0));
     return pool;
   }
 

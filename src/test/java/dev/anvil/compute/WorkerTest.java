@@ -35,7 +35,7 @@ class WorkerTest {
   }
 
   private ActorRef<Worker.Command> worker() {
-    return testKit.spawn(Worker.create(catalog), DispatcherSelector.fromConfig(ComputeSettings.DISPATCHER));
+    return testKit.spawn(Worker.create(catalog, 0), DispatcherSelector.fromConfig(ComputeSettings.DISPATCHER));
   }
 
   private static Worker.Run run(String kind, String json, TaskExecution execution, TestProbe<Worker.Finished> probe) {
