@@ -109,6 +109,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private final ActorRef<WorkerPool.Command> localPool;
   private final int waitCapacity;
   private final int prefetch;
+  private boolean backlogTold;
   private final Address selfAddress;
   private final TimerScheduler<Command> timers;
   private final Map<ActorRef<WorkerPool.Command>, Pool> pools = new LinkedHashMap<>();
@@ -183,14 +184,22 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private void dispatch() {
     if (!waiting.isEmpty() && pools.values().stream().noneMatch(Pool::canWork)) {
       failWaiting("no node of the cluster can take tasks now");
-      return;
     }
     while (!waiting.isEmpty()) {
       ActorRef<WorkerPool.Command> target = choosePool();
       if (target == null) {
-        return;
+        break;
       }
       send(waiting.poll(), target);
+    }
+    tellBacklog();
+  }
+
+  /** Tells this node's pool when tasks start or stop waiting here (see WorkerPool.LocalBacklog). */
+  private void tellBacklog() {
+    if (backlogTold != !waiting.isEmpty()) {
+      backlogTold = !waiting.isEmpty();
+      localPool.tell(new WorkerPool.LocalBacklog(backlogTold));
     }
   }
 
@@ -283,6 +292,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     String detail;
     if (entry.pool == null) {
       waiting.remove(entry);
+      tellBacklog();
       detail = "the deadline of " + entry.run.timeoutMs() + " ms passed while the task waited for a free worker";
     } else {
       entry.pool.tell(new WorkerPool.Cancel(entry.taskId));

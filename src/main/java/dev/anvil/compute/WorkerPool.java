@@ -58,6 +58,15 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   /** Sends the load once the messages already in the mailbox are handled: one update per burst. */
   private enum PublishLoad implements Command, NoSerializationVerificationNeeded { INSTANCE }
 
+  /** Sends every remote router the full load now and then, whatever it changed. */
+  private enum RefreshRemote implements Command, NoSerializationVerificationNeeded { INSTANCE }
+
+  /**
+   * From this node's router: whether tasks wait there. While they do, room that opens here is
+   * filled from there, and remote routers need not hear of it.
+   */
+  public record LocalBacklog(boolean waiting) implements Command, NoSerializationVerificationNeeded {}
+
   private record WorkerFinished(Worker.Finished finished) implements Command, NoSerializationVerificationNeeded {}
 
   private record DeadlinePassed(String taskId) implements Command, NoSerializationVerificationNeeded {}
@@ -80,6 +89,10 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private ActorRef<Drained> drainReplyTo;
   private int drainCancelled;
   private boolean publishPending;
+  private boolean localBacklog;
+  /** Per remote router: the room it was last told of. */
+  private final Map<ActorRef<TaskRouter.Command>, Integer> roomSent = new HashMap<>();
+  private static final Duration REMOTE_REFRESH = Duration.ofSeconds(1);
 
   /**
    * @param prefetch tasks per worker given to its mailbox beyond the one it runs
@@ -106,6 +119,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
       assigned.put(context.spawn(worker, "worker-" + i, compute), new ArrayDeque<>());
     }
     context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
+    timers.startTimerWithFixedDelay(RefreshRemote.INSTANCE, REMOTE_REFRESH);
   }
 
   @Override
@@ -119,6 +133,8 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
         .onMessage(DeadlinePassed.class, this::onDeadlinePassed)
         .onMessageEquals(DrainTimedOut.INSTANCE, this::onDrainTimedOut)
         .onMessageEquals(PublishLoad.INSTANCE, this::onPublishLoad)
+        .onMessageEquals(RefreshRemote.INSTANCE, this::onRefreshRemote)
+        .onMessage(LocalBacklog.class, this::onLocalBacklog)
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, this::onPostStop)
         .build();
@@ -126,6 +142,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   private Behavior<Command> onSubmit(Submit submit) {
     subscribers.computeIfPresent(submit.replyTo(), (router, seen) -> seen + 1);
+    roomSent.computeIfPresent(submit.replyTo(), (router, room) -> Math.max(0, room - 1)); // it took one
     TaskRequest request = submit.request();
     ActorRef<Worker.Command> worker = leastBusyWithRoom();
     if (!accepting || (worker == null && queue.size() >= capacity)) {
@@ -251,6 +268,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   private Behavior<Command> onTerminated(Terminated terminated) {
     subscribers.remove(terminated.getRef());
+    roomSent.remove(terminated.getRef());
     return this;
   }
 
@@ -263,6 +281,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   private Behavior<Command> onDrain(Drain message) {
     accepting = false;
+    roomSent.clear(); // every router must hear that this pool takes no more
     drainReplyTo = message.replyTo();
     timers.startSingleTimer(DrainTimedOut.INSTANCE, DrainTimedOut.INSTANCE, message.timeout());
     publish();
@@ -299,12 +318,48 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     }
   }
 
+  /**
+   * This node's router hears of every change. A remote router hears only when it matters to
+   * it: room it may fill (none while this node's own router has tasks waiting to fill it), or
+   * that room it was told of is gone. In saturation that is almost never, which spares a
+   * cross-node message per task and node.
+   */
   private Behavior<Command> onPublishLoad() {
     publishPending = false;
+    int advertised = localBacklog ? 0 : room();
     for (ActorRef<TaskRouter.Command> subscriber : subscribers.keySet()) {
-      subscriber.tell(load(subscriber));
+      if (isLocal(subscriber)) {
+        subscriber.tell(load(subscriber));
+      } else if (roomSent.getOrDefault(subscriber, -1) != advertised) {
+        subscriber.tell(load(subscriber));
+        roomSent.put(subscriber, advertised);
+      }
     }
     return this;
+  }
+
+  private Behavior<Command> onRefreshRemote() {
+    for (ActorRef<TaskRouter.Command> subscriber : subscribers.keySet()) {
+      if (!isLocal(subscriber)) {
+        subscriber.tell(load(subscriber));
+        roomSent.put(subscriber, room());
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onLocalBacklog(LocalBacklog message) {
+    localBacklog = message.waiting();
+    publish();
+    return this;
+  }
+
+  private int room() {
+    return accepting ? Math.max(0, workers * perWorker - assignedCount() - queue.size()) : 0;
+  }
+
+  private static boolean isLocal(ActorRef<?> ref) {
+    return ref.path().address().hasLocalScope();
   }
 
   private PoolLoad load(ActorRef<TaskRouter.Command> subscriber) {

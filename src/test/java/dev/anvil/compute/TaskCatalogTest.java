@@ -3,17 +3,12 @@ package dev.anvil.compute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.anvil.TestNodes;
 import dev.anvil.compute.kinds.Primes;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,9 +20,8 @@ class TaskCatalogTest {
 
   @BeforeAll
   static void setUp() {
-    testKit = ActorTestKit.create(TestNodes.config(Map.of("pekko.actor.provider", "local")));
-    ObjectMapper mapper = JacksonObjectMapperProvider.get(testKit.system()).getOrCreate("anvil-http", Optional.empty());
-    catalog = TaskCatalog.load(mapper, TaskCatalogTest.class.getClassLoader());
+    testKit = LocalTestKits.create();
+    catalog = LocalTestKits.catalog(testKit);
   }
 
   @AfterAll

@@ -3,17 +3,14 @@ package dev.anvil.compute;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.anvil.TestNodes;
 import dev.anvil.compute.TaskOutcome.Failure;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,10 +24,8 @@ class WorkerPoolTest {
 
   @BeforeAll
   static void setUp() {
-    testKit = ActorTestKit.create(TestNodes.config(Map.of("pekko.actor.provider", "local",
-        "anvil.compute.dispatcher.thread-pool-executor.fixed-pool-size", 2)));
-    ObjectMapper mapper = JacksonObjectMapperProvider.get(testKit.system()).getOrCreate("anvil-http", Optional.empty());
-    catalog = TaskCatalog.load(mapper, WorkerPoolTest.class.getClassLoader());
+    testKit = LocalTestKits.create();
+    catalog = LocalTestKits.catalog(testKit);
   }
 
   @AfterAll

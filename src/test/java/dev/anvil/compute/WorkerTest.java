@@ -3,16 +3,13 @@ package dev.anvil.compute;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.anvil.TestNodes;
 import dev.anvil.config.ComputeSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,9 +21,8 @@ class WorkerTest {
 
   @BeforeAll
   static void setUp() {
-    testKit = ActorTestKit.create(TestNodes.config(Map.of("pekko.actor.provider", "local")));
-    ObjectMapper mapper = JacksonObjectMapperProvider.get(testKit.system()).getOrCreate("anvil-http", Optional.empty());
-    catalog = TaskCatalog.load(mapper, WorkerTest.class.getClassLoader());
+    testKit = LocalTestKits.create();
+    catalog = LocalTestKits.catalog(testKit);
   }
 
   @AfterAll
