@@ -70,7 +70,6 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     final long deadlineNanos;
     ActorRef<WorkerPool.Command> pool;
     long sentNanos;
-    int attempts;
 
     Entry(String taskId, RunTask run, long receivedNanos) {
       this.taskId = taskId;
@@ -234,7 +233,6 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     long remainingMs = Math.max(1, (entry.deadlineNanos - now) / 1_000_000);
     entry.pool = target;
     entry.sentNanos = now;
-    entry.attempts++;
     pools.get(target).sent++;
     target.tell(new WorkerPool.Submit(
         new TaskRequest(entry.taskId, entry.run.kind(), entry.run.input(), remainingMs, node), getContext().getSelf()));
