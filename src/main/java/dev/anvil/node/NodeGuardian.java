@@ -92,11 +92,7 @@ public final class NodeGuardian {
       cluster.manager().tell(Join.create(self));
     } else {
       cluster.manager().tell(new JoinSeedNodes(settings.cluster().seedNodes().stream()
-          .map(seed -> {
-            int colon = seed.lastIndexOf(':');
-            return new Address(self.protocol(), self.system(), seed.substring(0, colon),
-                Integer.parseInt(seed.substring(colon + 1)));
-          })
+          .map(seed -> new Address(self.protocol(), self.system(), seed.host(), seed.port()))
           .toList()));
     }
   }
