@@ -191,8 +191,9 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
       timers.cancel(task.request().taskId());
       reply(task.replyTo(), outcome(task, finished));
     }
-    while (!queue.isEmpty() && leastBusyWithRoom() != null) {
-      assign(leastBusyWithRoom(), queue.poll());
+    for (ActorRef<Worker.Command> next = leastBusyWithRoom(); next != null && !queue.isEmpty();
+        next = leastBusyWithRoom()) {
+      assign(next, queue.poll());
     }
     publish();
     replyIfDrained();
@@ -274,9 +275,14 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   /** A stopping node leaves no task computing on a thread of its own. */
   private Behavior<Command> onPostStop(PostStop signal) {
-    assigned.values().forEach(tasks -> tasks.forEach(task -> task.execution().abandon()));
+    abandonAssigned();
     queue.forEach(task -> task.execution().abandon());
     return this;
+  }
+
+  /** Stops every task given to a worker; each worker then reports it abandoned. */
+  private void abandonAssigned() {
+    assigned.values().forEach(tasks -> tasks.forEach(task -> task.execution().abandon()));
   }
 
   private Behavior<Command> onDrain(Drain message) {
@@ -294,7 +300,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     if (drainCancelled > 0) {
       getContext().getLog().warn("Drain timed out: cancelling {} task(s) still running or queued", drainCancelled);
     }
-    assigned.values().forEach(tasks -> tasks.forEach(task -> task.execution().abandon()));
+    abandonAssigned();
     for (Task task : queue) {
       reply(task.replyTo(), new TaskOutcome.Failed(task.request().taskId(), Failure.ABANDONED, "the node stopped", node));
     }
