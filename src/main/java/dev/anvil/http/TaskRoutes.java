@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -91,9 +90,6 @@ public final class TaskRoutes extends AllDirectives {
     for (Throwable e = error; e != null; e = e.getCause()) {
       if (e instanceof EntityStreamSizeException) {
         return tooLarge();
-      }
-      if (e instanceof TimeoutException || e instanceof org.apache.pekko.stream.StreamTcpException) {
-        break;
       }
     }
     return json.problem(StatusCodes.REQUEST_TIMEOUT, "body-not-received",
