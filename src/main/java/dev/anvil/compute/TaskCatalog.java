@@ -91,14 +91,17 @@ public final class TaskCatalog {
     return input;
   }
 
-  /** Reads, checks and runs one task, and writes its result as JSON. For workers. */
-  public byte[] execute(String kind, byte[] json, TaskContext context) throws Exception {
-    ComputeTask<?, ?> task = find(kind).orElseThrow(() -> new IllegalArgumentException("unknown kind " + kind));
-    return mapper.writeValueAsBytes(run(task, json, context));
+  /**
+   * Runs one task and writes its result as JSON. For workers: {@code input} is the task's
+   * input as read by the node that received it, or null to read {@code json} here.
+   */
+  public byte[] run(ComputeTask<?, ?> task, Object input, byte[] json, TaskContext context) throws Exception {
+    return mapper.writeValueAsBytes(runTyped(task, input != null ? input : readInput(task, json), context));
   }
 
-  private <I, O> O run(ComputeTask<I, O> task, byte[] json, TaskContext context) throws Exception {
-    return task.run(readInput(task, json), context);
+  @SuppressWarnings("unchecked")
+  private static <I, O> O runTyped(ComputeTask<I, O> task, Object input, TaskContext context) throws Exception {
+    return task.run((I) input, context);
   }
 
   /** Turns what Jackson says into a message a client can act on, naming the field. */

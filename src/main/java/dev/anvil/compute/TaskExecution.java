@@ -20,6 +20,10 @@ final class TaskExecution implements TaskContext {
     this.deadlineNanos = deadlineNanos;
   }
 
+  long deadlineNanos() {
+    return deadlineNanos;
+  }
+
   boolean deadlinePassed() {
     return System.nanoTime() - deadlineNanos >= 0;
   }

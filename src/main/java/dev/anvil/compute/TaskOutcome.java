@@ -12,13 +12,13 @@ import dev.anvil.CborSerializable;
 })
 public sealed interface TaskOutcome extends CborSerializable {
 
-  String taskId();
+  long taskId();
 
   /** @param result the kind's result as JSON */
-  record Completed(String taskId, String kind, byte[] result, String node, long queueMs, long computeMs)
+  record Completed(long taskId, String kind, byte[] result, String node, long queueMs, long computeMs)
       implements TaskOutcome {}
 
-  record Failed(String taskId, Failure failure, String detail, String node) implements TaskOutcome {}
+  record Failed(long taskId, Failure failure, String detail, String node) implements TaskOutcome {}
 
   enum Failure {
     /** The pool or the cluster had no room; try again later (429). */

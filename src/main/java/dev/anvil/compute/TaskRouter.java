@@ -1,17 +1,22 @@
 package dev.anvil.compute;
 
-import dev.anvil.CborSerializable;
+import dev.anvil.compute.PoolProtocol.Cancel;
+import dev.anvil.compute.PoolProtocol.Interest;
+import dev.anvil.compute.PoolProtocol.PoolLoad;
+import dev.anvil.compute.PoolProtocol.PoolReplied;
+import dev.anvil.compute.PoolProtocol.Submit;
+import dev.anvil.compute.PoolProtocol.TaskRequest;
+import dev.anvil.compute.PoolProtocol.WatchLoad;
 import dev.anvil.compute.TaskOutcome.Failure;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -28,114 +33,69 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * Takes every task this node receives and sends it to a free worker: this node's own when one
- * is free, otherwise the pool with the most free workers anywhere in the cluster. When every
- * worker is busy, tasks wait here, in arrival order, and go to whichever pool frees a worker
- * first; a full wait queue means 429. Tasks sent to a node that becomes unreachable or leaves
- * are sent again elsewhere while their deadline allows. One per node, spawned by the guardian.
+ * Sends the tasks this node received to other nodes' pools when they have room: a task waits
+ * in the {@link LocalScheduler} for whichever frees first, a worker of this node (which takes
+ * it there, without this actor) or room on another node, told by that node's pool. Tasks sent
+ * to a node that becomes unreachable, is downed or stops are sent again while their deadline
+ * allows (tasks are pure, so running one twice is safe; the first answer wins). One per node,
+ * spawned by the guardian.
  */
 public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
-  public interface Command extends CborSerializable {}
+  public sealed interface Command permits PoolLoad, PoolReplied, GetView, Internal {}
 
-  /** Run a task for the HTTP layer; exactly one {@link TaskOutcome} goes to {@code replyTo}. */
-  public record RunTask(String kind, byte[] input, long timeoutMs, ActorRef<TaskOutcome> replyTo)
-      implements Command, NoSerializationVerificationNeeded {}
-
-  /** The pools this router knows, with their last load. */
+  /** The pools this router knows, with their last load; this node's own first. */
   public record GetView(ActorRef<View> replyTo) implements Command, NoSerializationVerificationNeeded {}
 
-  public record View(List<PoolView> pools, int waiting) implements NoSerializationVerificationNeeded {}
+  public record View(List<PoolView> pools) implements NoSerializationVerificationNeeded {}
 
-  public record PoolView(String node, boolean reachable, PoolLoad load) {}
+  /** @param load null until the pool reported */
+  public record PoolView(String node, boolean local, boolean reachable, boolean accepting, int workers, int running,
+      int queued, long completed) {}
 
-  /** A pool's answer about one task. */
-  public record PoolReplied(ActorRef<WorkerPool.Command> pool, TaskOutcome outcome) implements Command {}
+  private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
 
-  private record PoolsListed(Receptionist.Listing listing) implements Command, NoSerializationVerificationNeeded {}
+  /** From the scheduler: tasks wait that may go to another node. */
+  private enum Nudged implements Internal { INSTANCE }
 
-  private record Reachability(ClusterEvent.ReachabilityEvent event)
-      implements Command, NoSerializationVerificationNeeded {}
+  private enum Sweep implements Internal { INSTANCE }
+
+  private record PoolsListed(Receptionist.Listing listing) implements Internal {}
+
+  private record Reachability(ClusterEvent.ReachabilityEvent event) implements Internal {}
 
   /** A member that was downed or removed: its pool is lost for good. */
-  private record MemberGone(ClusterEvent.MemberEvent event) implements Command, NoSerializationVerificationNeeded {}
+  private record MemberGone(ClusterEvent.MemberEvent event) implements Internal {}
 
-  private record DeadlinePassed(String taskId) implements Command, NoSerializationVerificationNeeded {}
-
-  /** A task this router answers for: waiting here ({@code pool == null}) or sent to a pool. */
-  private static final class Entry {
-    final String taskId;
-    final RunTask run;
-    final long receivedNanos;
-    final long deadlineNanos;
-    ActorRef<WorkerPool.Command> pool;
-    long sentNanos;
-
-    Entry(String taskId, RunTask run, long receivedNanos) {
-      this.taskId = taskId;
-      this.run = run;
-      this.receivedNanos = receivedNanos;
-      this.deadlineNanos = receivedNanos + run.timeoutMs() * 1_000_000L;
-    }
-  }
-
-  /** What this router knows of one pool. */
-  private static final class Pool {
-    final Address address;
-    PoolLoad load;
-    long sent;
-    boolean reachable = true;
-
-    Pool(Address address) {
-      this.address = address;
-    }
-
-    /** Tasks this pool can take now, counting those on their way to it, at {@code perWorker} tasks a worker. */
-    int room(int perWorker) {
-      if (!reachable || load == null || !load.accepting()) {
-        return 0;
-      }
-      long inTransit = sent - load.submitsSeen();
-      return (int) Math.max(0, (long) load.workers() * perWorker - load.running() - load.queued() - inTransit);
-    }
-
-    boolean canWork() {
-      return reachable && load != null && load.accepting() && load.workers() > 0;
-    }
-  }
+  /** A task sent to another node's pool. */
+  private record Sent(Job job, ActorRef<WorkerPool.Command> pool, long sentNanos) {}
 
   private final String node;
+  private final LocalScheduler scheduler;
   private final ActorRef<WorkerPool.Command> localPool;
-  private final int waitCapacity;
-  private final int prefetch;
-  private boolean backlogTold;
   private final Address selfAddress;
   private final TimerScheduler<Command> timers;
-  private final Map<ActorRef<WorkerPool.Command>, Pool> pools = new LinkedHashMap<>();
-  private final ArrayDeque<Entry> waiting = new ArrayDeque<>();
-  private final Map<String, Entry> entries = new HashMap<>();
+  private final Placement placement = new Placement();
+  private final Map<Long, Sent> inFlight = new HashMap<>();
+  /** Whether the other pools know that this router has tasks for them (see {@link Interest}). */
+  private boolean interested;
 
-  /**
-   * @param waitCapacity tasks that may wait here for a free worker before new ones get 429
-   * @param prefetch tasks per worker a pool may hold beyond the one each worker runs
-   */
-  public static Behavior<Command> create(String node, ActorRef<WorkerPool.Command> localPool, int waitCapacity,
-      int prefetch) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TaskRouter(ctx, timers, node, localPool,
-        waitCapacity, prefetch)));
+  public static Behavior<Command> create(String node, LocalScheduler scheduler, ActorRef<WorkerPool.Command> localPool) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TaskRouter(ctx, timers, node, scheduler,
+        localPool)));
   }
 
   private TaskRouter(ActorContext<Command> context, TimerScheduler<Command> timers, String node,
-      ActorRef<WorkerPool.Command> localPool, int waitCapacity, int prefetch) {
+      LocalScheduler scheduler, ActorRef<WorkerPool.Command> localPool) {
     super(context);
-    this.prefetch = prefetch;
     this.timers = timers;
     this.node = node;
+    this.scheduler = scheduler;
     this.localPool = localPool;
-    this.waitCapacity = waitCapacity;
     Cluster cluster = Cluster.get(context.getSystem());
     this.selfAddress = cluster.selfMember().address();
-    addPool(localPool);
+    ActorRef<Command> self = context.getSelf();
+    scheduler.connectRouter(() -> self.tell(Nudged.INSTANCE));
     context.getSystem().receptionist().tell(Receptionist.subscribe(WorkerPool.KEY,
         context.messageAdapter(Receptionist.Listing.class, PoolsListed::new)));
     cluster.subscriptions().tell(Subscribe.create(
@@ -148,10 +108,10 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(RunTask.class, this::onRunTask)
-        .onMessage(PoolReplied.class, this::onPoolReplied)
+        .onMessageEquals(Nudged.INSTANCE, this::onNudged)
         .onMessage(PoolLoad.class, this::onPoolLoad)
-        .onMessage(DeadlinePassed.class, this::onDeadlinePassed)
+        .onMessage(PoolReplied.class, this::onPoolReplied)
+        .onMessageEquals(Sweep.INSTANCE, this::onSweep)
         .onMessage(PoolsListed.class, this::onPoolsListed)
         .onMessage(Reachability.class, this::onReachability)
         .onMessage(MemberGone.class, this::onMemberGone)
@@ -160,156 +120,124 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
         .build();
   }
 
-  private Behavior<Command> onRunTask(RunTask run) {
-    if (pools.values().stream().noneMatch(Pool::canWork)) {
-      run.replyTo().tell(new TaskOutcome.Failed("", Failure.UNAVAILABLE,
-          "no node of the cluster can take tasks now", node));
-      return this;
-    }
-    if (waiting.size() >= waitCapacity && choosePool() == null) {
-      run.replyTo().tell(new TaskOutcome.Failed("", Failure.REJECTED,
-          "every worker of the cluster is busy and this node's queue of " + waitCapacity + " tasks is full", node));
-      return this;
-    }
-    Entry entry = new Entry(UUID.randomUUID().toString(), run, System.nanoTime());
-    entries.put(entry.taskId, entry);
-    timers.startSingleTimer(entry.taskId, new DeadlinePassed(entry.taskId), Duration.ofMillis(run.timeoutMs()));
-    waiting.add(entry);
+  private Behavior<Command> onNudged() {
     dispatch();
     return this;
   }
 
-  /** Sends waiting tasks, oldest first, while some pool has a free worker. */
+  /**
+   * Sends waiting tasks worth sending, oldest first, while some other node's pool has room;
+   * tasks still left make this router ask the pools for their room.
+   */
   private void dispatch() {
-    if (!waiting.isEmpty() && pools.values().stream().noneMatch(Pool::canWork)) {
-      failWaiting("no node of the cluster can take tasks now");
-    }
-    while (!waiting.isEmpty()) {
-      ActorRef<WorkerPool.Command> target = choosePool();
-      if (target == null) {
+    scheduler.routerNudgeTaken();
+    for (ActorRef<WorkerPool.Command> target = placement.choose(); target != null; target = placement.choose()) {
+      Job job = scheduler.pollForRemote();
+      if (job == null) {
         break;
       }
-      send(waiting.poll(), target);
+      send(job, target);
     }
-    tellBacklog();
-  }
-
-  /** Tells this node's pool when tasks start or stop waiting here (see WorkerPool.LocalBacklog). */
-  private void tellBacklog() {
-    if (backlogTold != !waiting.isEmpty()) {
-      backlogTold = !waiting.isEmpty();
-      localPool.tell(new WorkerPool.LocalBacklog(backlogTold));
+    scheduler.remoteCapacity(placement.totalRoom(), placement.anyCanWork());
+    if (!interested && scheduler.spillPending()) {
+      interest(true);
     }
   }
 
-  /**
-   * An idle worker first: this node's, else the pool with the most idle workers. Failing that,
-   * a prefetch slot, where the task waits right behind a running one so that its worker starts
-   * it without a round trip to this router: again this node's first.
-   */
-  private ActorRef<WorkerPool.Command> choosePool() {
-    ActorRef<WorkerPool.Command> idle = roomiest(1);
-    return idle != null || prefetch == 0 ? idle : roomiest(1 + prefetch);
+  /** Tells every other pool whether this router has tasks for them; lost interest is told by the sweep. */
+  private void interest(boolean wants) {
+    interested = wants;
+    scheduler.routerInterested(wants);
+    for (ActorRef<WorkerPool.Command> pool : placement.pools().keySet()) {
+      pool.tell(new Interest(getContext().getSelf(), wants));
+    }
+    startSweep();
   }
 
-  private ActorRef<WorkerPool.Command> roomiest(int perWorker) {
-    if (pools.get(localPool).room(perWorker) > 0) {
-      return localPool;
+  private void startSweep() {
+    if (!timers.isTimerActive(Sweep.INSTANCE)) {
+      timers.startTimerWithFixedDelay(Sweep.INSTANCE, WorkerPool.SWEEP_INTERVAL);
     }
-    ActorRef<WorkerPool.Command> best = null;
-    int bestRoom = 0;
-    for (Map.Entry<ActorRef<WorkerPool.Command>, Pool> e : pools.entrySet()) {
-      int room = e.getValue().room(perWorker);
-      if (room > bestRoom) {
-        best = e.getKey();
-        bestRoom = room;
-      }
-    }
-    return best;
   }
 
-  private void send(Entry entry, ActorRef<WorkerPool.Command> target) {
+  private void send(Job job, ActorRef<WorkerPool.Command> target) {
     long now = System.nanoTime();
-    long remainingMs = Math.max(1, (entry.deadlineNanos - now) / 1_000_000);
-    entry.pool = target;
-    entry.sentNanos = now;
-    pools.get(target).sent++;
-    target.tell(new WorkerPool.Submit(
-        new TaskRequest(entry.taskId, entry.run.kind(), entry.run.input(), remainingMs, node), getContext().getSelf()));
-  }
-
-  private Behavior<Command> onPoolReplied(PoolReplied reply) {
-    TaskOutcome outcome = reply.outcome();
-    Entry entry = entries.get(outcome.taskId());
-    if (entry == null) {
-      return this; // answered already: deadline, or a duplicate after failover
-    }
-    if (outcome instanceof TaskOutcome.Failed f
-        && (f.failure() == Failure.REJECTED || f.failure() == Failure.ABANDONED)) {
-      if (reply.pool().equals(entry.pool)) { // the pool could not run it: another one may
-        entry.pool = null;
-        waiting.addFirst(entry);
-        dispatch();
-      }
-      return this;
-    }
-    entries.remove(entry.taskId);
-    timers.cancel(entry.taskId);
-    if (outcome instanceof TaskOutcome.Completed c) {
-      long waitedHereMs = (entry.sentNanos - entry.receivedNanos) / 1_000_000;
-      outcome = new TaskOutcome.Completed(c.taskId(), c.kind(), c.result(), c.node(), c.queueMs() + waitedHereMs,
-          c.computeMs());
-    }
-    entry.run.replyTo().tell(outcome);
-    return this;
-  }
-
-  private void failWaiting(String detail) {
-    for (Entry entry : waiting) {
-      entries.remove(entry.taskId);
-      timers.cancel(entry.taskId);
-      entry.run.replyTo().tell(new TaskOutcome.Failed(entry.taskId, Failure.UNAVAILABLE, detail, node));
-    }
-    waiting.clear();
+    inFlight.put(job.id(), new Sent(job, target, now));
+    placement.sent(target);
+    target.tell(new Submit(new TaskRequest(job.id(), job.kind(), job.input(), job.remainingMs(now), node),
+        getContext().getSelf()));
+    startSweep();
   }
 
   private Behavior<Command> onPoolLoad(PoolLoad load) {
-    Pool pool = pools.get(load.pool());
-    if (pool != null) {
-      pool.load = load;
+    if (placement.update(load)) {
       dispatch();
     }
     return this;
   }
 
-  private Behavior<Command> onDeadlinePassed(DeadlinePassed message) {
-    Entry entry = entries.remove(message.taskId());
-    if (entry == null) {
+  private Behavior<Command> onPoolReplied(PoolReplied reply) {
+    TaskOutcome outcome = reply.outcome();
+    Sent sent = inFlight.get(outcome.taskId());
+    if (sent == null || !sent.pool().equals(reply.pool())) {
+      return this; // answered already (deadline), or a late answer from a pool it was taken from
+    }
+    inFlight.remove(outcome.taskId());
+    if (outcome instanceof TaskOutcome.Failed f
+        && (f.failure() == Failure.REJECTED || f.failure() == Failure.ABANDONED)) {
+      scheduler.requeue(List.of(sent.job())); // that pool could not run it: another may
+      dispatch();
       return this;
     }
-    String detail;
-    if (entry.pool == null) {
-      waiting.remove(entry);
-      tellBacklog();
-      detail = "the deadline of " + entry.run.timeoutMs() + " ms passed while the task waited for a free worker";
-    } else {
-      entry.pool.tell(new WorkerPool.Cancel(entry.taskId));
-      detail = "the deadline of " + entry.run.timeoutMs() + " ms passed; the task was cancelled";
+    if (outcome instanceof TaskOutcome.Completed c) {
+      long waitedHereMs = (sent.sentNanos() - sent.job().receivedNanos()) / 1_000_000;
+      outcome = new TaskOutcome.Completed(c.taskId(), c.kind(), c.result(), c.node(), c.queueMs() + waitedHereMs,
+          c.computeMs());
     }
-    entry.run.replyTo().tell(new TaskOutcome.Failed(entry.taskId, Failure.TIMED_OUT, detail,
-        entry.pool == null ? node : nodeOf(entry.pool)));
+    sent.job().answer(outcome);
+    return this;
+  }
+
+  /**
+   * Tasks sent elsewhere whose deadline passed: the client is answered, the pool told to cancel.
+   * And interest that no longer holds is withdrawn (here rather than at once, so that a queue
+   * that empties and fills again does not make it flap).
+   */
+  private Behavior<Command> onSweep() {
+    if (interested && !scheduler.spillPending()) {
+      interest(false);
+    }
+    long now = System.nanoTime();
+    for (Iterator<Sent> it = inFlight.values().iterator(); it.hasNext(); ) {
+      Sent sent = it.next();
+      Job job = sent.job();
+      if (now - job.deadlineNanos() >= 0) {
+        it.remove();
+        sent.pool().tell(new Cancel(job.id(), getContext().getSelf()));
+        job.answer(new TaskOutcome.Failed(job.id(), Failure.TIMED_OUT, "the deadline of " + job.timeoutMs()
+            + " ms passed; the task was cancelled", nodeOf(sent.pool())));
+      }
+    }
+    if (inFlight.isEmpty() && !interested) {
+      timers.cancel(Sweep.INSTANCE);
+    }
     return this;
   }
 
   private Behavior<Command> onPoolsListed(PoolsListed message) {
     Set<ActorRef<WorkerPool.Command>> listed = new HashSet<>(message.listing().getServiceInstances(WorkerPool.KEY));
-    listed.add(localPool);
+    listed.remove(localPool); // this node's own workers are reached through the scheduler
     for (ActorRef<WorkerPool.Command> pool : listed) {
-      if (!pools.containsKey(pool)) {
-        addPool(pool);
+      if (!placement.contains(pool)) {
+        placement.add(pool, pool.path().address());
+        getContext().watch(pool);
+        pool.tell(new WatchLoad(getContext().getSelf()));
+        if (interested) {
+          pool.tell(new Interest(getContext().getSelf(), true));
+        }
       }
     }
-    for (ActorRef<WorkerPool.Command> pool : new ArrayList<>(pools.keySet())) {
+    for (ActorRef<WorkerPool.Command> pool : new ArrayList<>(placement.pools().keySet())) {
       if (!listed.contains(pool)) {
         removePool(pool, "it left the cluster's listing");
       }
@@ -317,37 +245,23 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     return this;
   }
 
-  private void addPool(ActorRef<WorkerPool.Command> pool) {
-    Address address = pool.path().address();
-    pools.put(pool, new Pool(address.hasLocalScope() ? selfAddress : address));
-    getContext().watch(pool);
-    pool.tell(new WorkerPool.WatchLoad(getContext().getSelf()));
-  }
-
   private void removePool(ActorRef<WorkerPool.Command> pool, String why) {
-    if (pool.equals(localPool) || pools.remove(pool) == null) {
-      return;
+    if (placement.remove(pool)) {
+      getContext().unwatch(pool);
+      resend(pool, why);
     }
-    getContext().unwatch(pool);
-    resend(pool, why);
   }
 
   private Behavior<Command> onTerminated(Terminated terminated) {
-    ActorRef<WorkerPool.Command> pool = terminated.getRef().unsafeUpcast();
-    removePool(pool, "it stopped");
+    removePool(terminated.getRef().unsafeUpcast(), "it stopped");
     return this;
   }
 
   private Behavior<Command> onReachability(Reachability message) {
     Address address = message.event().member().address();
     boolean reachable = message.event() instanceof ClusterEvent.ReachableMember;
-    for (Map.Entry<ActorRef<WorkerPool.Command>, Pool> e : pools.entrySet()) {
-      if (e.getValue().address.equals(address)) {
-        e.getValue().reachable = reachable;
-        if (!reachable) {
-          resend(e.getKey(), "its node " + address + " is unreachable");
-        }
-      }
+    for (ActorRef<WorkerPool.Command> lost : placement.reachability(address, reachable)) {
+      resend(lost, "its node " + address + " is unreachable");
     }
     dispatch();
     return this;
@@ -359,46 +273,49 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
       return this; // a member that leaves gracefully finishes what it has
     }
     Address address = message.event().member().address();
-    for (Map.Entry<ActorRef<WorkerPool.Command>, Pool> e : new ArrayList<>(pools.entrySet())) {
-      if (e.getValue().address.equals(address)) {
-        removePool(e.getKey(), "its node " + address + " was downed or removed");
-      }
+    for (ActorRef<WorkerPool.Command> pool : placement.at(address)) {
+      removePool(pool, "its node " + address + " was downed or removed");
     }
     return this;
   }
 
-  /** Tasks sent to a pool that is gone go back to the front of the queue (they are pure). */
+  /** Tasks sent to a pool that is lost go back to the front of the queue, oldest first (they are pure). */
   private void resend(ActorRef<WorkerPool.Command> lost, String why) {
-    List<Entry> orphans = new ArrayList<>();
-    for (Entry entry : entries.values()) {
-      if (lost.equals(entry.pool)) {
-        entry.pool = null;
-        orphans.add(entry);
+    List<Job> orphans = new ArrayList<>();
+    for (Iterator<Sent> it = inFlight.values().iterator(); it.hasNext(); ) {
+      Sent sent = it.next();
+      if (sent.pool().equals(lost)) {
+        it.remove();
+        orphans.add(sent.job());
       }
     }
     if (!orphans.isEmpty()) {
       getContext().getLog().warn("Sending {} task(s) again because the pool of {} is lost: {}", orphans.size(),
           nodeOf(lost), why);
-      orphans.sort((a, b) -> Long.compare(b.receivedNanos, a.receivedNanos));
-      orphans.forEach(waiting::addFirst);
+      orphans.sort(Comparator.comparingLong(Job::receivedNanos));
+      scheduler.requeue(orphans);
     }
     dispatch();
   }
 
   private Behavior<Command> onGetView(GetView message) {
     List<PoolView> views = new ArrayList<>();
-    for (Map.Entry<ActorRef<WorkerPool.Command>, Pool> e : pools.entrySet()) {
-      if (e.getValue().load != null) {
-        views.add(new PoolView(nodeOf(e.getKey()), e.getValue().reachable, e.getValue().load));
+    LocalScheduler.Load local = scheduler.load();
+    views.add(new PoolView(node, true, true, local.accepting(), local.workers(), local.running(), local.queued(),
+        local.completed()));
+    placement.pools().forEach((ref, pool) -> {
+      if (pool.load != null) {
+        PoolLoad l = pool.load;
+        views.add(new PoolView(nodeOf(ref), false, pool.reachable, l.accepting(), l.workers(), l.running(),
+            l.queued(), l.completed()));
       }
-    }
-    message.replyTo().tell(new View(views, waiting.size()));
+    });
+    message.replyTo().tell(new View(views));
     return this;
   }
 
   private String nodeOf(ActorRef<WorkerPool.Command> pool) {
-    Pool known = pools.get(pool);
-    Address address = known != null ? known.address : pool.path().address();
+    Address address = pool.path().address();
     return NodeIds.of(address.hasLocalScope() ? selfAddress : address);
   }
 }

@@ -1,9 +1,9 @@
 package dev.anvil.compute;
 
+import dev.anvil.compute.TaskOutcome.Failure;
 import dev.anvil.compute.spi.InvalidInputException;
 import dev.anvil.compute.spi.TaskCancelledException;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -11,44 +11,40 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * Runs tasks, one at a time, on the compute dispatcher; one per compute thread, spawned by
- * {@link WorkerPool}. Running a task blocks this actor's thread, which is what the compute
- * dispatcher is for; its pool cancels a task through its {@link TaskExecution}. The pool may
- * put the next task in this worker's mailbox while one runs, so the worker starts it the
- * moment it is free, without waiting for the pool's thread to be scheduled.
+ * Runs tasks, one at a time, on a thread of its own ({@code anvil.compute.pinned-dispatcher});
+ * one per compute thread, spawned and watched by {@link WorkerPool}. Running a task blocks this
+ * actor's thread, which is what that dispatcher is for. The worker answers each job itself and
+ * takes the next from the {@link LocalScheduler}, so on a busy node the next task starts the
+ * moment one ends, with no other thread in between.
  */
 public final class Worker extends AbstractBehavior<Worker.Command> {
 
-  /** Only the local pool talks to a worker. */
+  /** Only this node's scheduler and the worker itself talk to a worker. */
   public sealed interface Command extends NoSerializationVerificationNeeded {}
 
-  public record Run(String taskId, String kind, byte[] input, TaskExecution execution,
-      ActorRef<Finished> replyTo) implements Command {}
+  public record Run(Job job) implements Command {}
 
-  /** The result or failure of one run, when it started, and how long it computed. */
-  public record Finished(ActorRef<Command> worker, String taskId, Outcome outcome, long startedNanos,
-      long computeNanos) implements NoSerializationVerificationNeeded {}
-
-  public sealed interface Outcome {}
-
-  public record Succeeded(byte[] result) implements Outcome {}
-
-  public record Cancelled() implements Outcome {}
-
-  public record Threw(String message) implements Outcome {}
-
+  private final WorkerSlot slot;
+  private final LocalScheduler scheduler;
   private final TaskCatalog catalog;
-  private final int niceness;
+  private final String node;
 
-  /** @param niceness added to the nice value of the thread that runs tasks; 0 leaves it alone */
-  public static Behavior<Command> create(TaskCatalog catalog, int niceness) {
-    return Behaviors.setup(ctx -> new Worker(ctx, catalog, niceness));
+  /** @param niceness added to the nice value of this worker's thread; 0 leaves it alone */
+  static Behavior<Command> create(WorkerSlot slot, LocalScheduler scheduler, TaskCatalog catalog, String node,
+      int niceness) {
+    return Behaviors.setup(ctx -> {
+      ThreadNice.lowerCurrentThread(niceness); // setup runs on the worker's own thread
+      return new Worker(ctx, slot, scheduler, catalog, node);
+    });
   }
 
-  private Worker(ActorContext<Command> context, TaskCatalog catalog, int niceness) {
+  private Worker(ActorContext<Command> context, WorkerSlot slot, LocalScheduler scheduler, TaskCatalog catalog,
+      String node) {
     super(context);
+    this.slot = slot;
+    this.scheduler = scheduler;
     this.catalog = catalog;
-    this.niceness = niceness;
+    this.node = node;
   }
 
   @Override
@@ -57,37 +53,55 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   }
 
   private Behavior<Command> onRun(Run run) {
-    ThreadNice.lowerCurrentThread(niceness);
-    long start = System.nanoTime();
-    Outcome outcome = execute(run);
-    run.replyTo().tell(new Finished(getContext().getSelf(), run.taskId(), outcome, start,
-        System.nanoTime() - start));
+    Job job = run.job();
+    job.answer(execute(job));
+    Job next = scheduler.next(slot, job);
+    if (next != null) {
+      getContext().getSelf().tell(new Run(next));
+    }
     return this;
   }
 
-  private Outcome execute(Run run) {
-    TaskExecution execution = run.execution();
+  private TaskOutcome execute(Job job) {
+    TaskExecution execution = job.execution();
+    long start = System.nanoTime();
+    long queueMs = Math.max(0, start - job.receivedNanos()) / 1_000_000;
     if (execution.isCancelled()) {
-      return new Cancelled();
+      return cancelled(job, start);
     }
     execution.begin();
     try {
-      return new Succeeded(catalog.execute(run.kind(), run.input(), execution));
+      byte[] result = catalog.run(job.task(), job.parsedInput(), job.input(), execution);
+      return new TaskOutcome.Completed(job.id(), job.kind(), result, node, queueMs,
+          (System.nanoTime() - start) / 1_000_000);
     } catch (TaskCancelledException e) {
-      return new Cancelled();
+      return cancelled(job, start);
     } catch (InterruptedException e) {
-      return execution.isCancelled() ? new Cancelled() : new Threw("interrupted");
+      return execution.isCancelled() ? cancelled(job, start) : crashed(job, "interrupted");
     } catch (InvalidInputException e) {
-      return new Threw("invalid input: " + e.getMessage());
+      return crashed(job, "invalid input: " + e.getMessage());
     } catch (Exception | StackOverflowError | AssertionError e) {
       // A failing task fails alone: the worker reports it and takes the next one.
       if (execution.isCancelled()) {
-        return new Cancelled();
+        return cancelled(job, start);
       }
-      getContext().getLog().warn("Task {} of kind {} failed", run.taskId(), run.kind(), e);
-      return new Threw(e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+      getContext().getLog().warn("Task {} of kind {} failed", job.id(), job.kind(), e);
+      return crashed(job, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
     } finally {
       execution.end();
     }
+  }
+
+  private TaskOutcome cancelled(Job job, long startNanos) {
+    if (job.execution().abandoned()) {
+      return new TaskOutcome.Failed(job.id(), Failure.ABANDONED, "the node " + node + " stopped", node);
+    }
+    return new TaskOutcome.Failed(job.id(), Failure.TIMED_OUT, "the deadline of " + job.timeoutMs()
+        + " ms passed after " + (System.nanoTime() - startNanos) / 1_000_000
+        + " ms of computing; the task was cancelled", node);
+  }
+
+  private TaskOutcome crashed(Job job, String detail) {
+    return new TaskOutcome.Failed(job.id(), Failure.CRASHED, detail, node);
   }
 }

@@ -1,19 +1,24 @@
 package dev.anvil.compute;
 
-import dev.anvil.CborSerializable;
+import dev.anvil.compute.PoolProtocol.Cancel;
+import dev.anvil.compute.PoolProtocol.Interest;
+import dev.anvil.compute.PoolProtocol.PoolLoad;
+import dev.anvil.compute.PoolProtocol.PoolReplied;
+import dev.anvil.compute.PoolProtocol.Submit;
+import dev.anvil.compute.PoolProtocol.TaskRequest;
+import dev.anvil.compute.PoolProtocol.WatchLoad;
 import dev.anvil.compute.TaskOutcome.Failure;
+import dev.anvil.compute.spi.ComputeTask;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.Iterator;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -24,102 +29,92 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * Owns this node's workers and its bounded queue of tasks waiting for them; one per node,
- * spawned by the node guardian. Takes tasks from any node's router, enforces their deadlines,
- * and tells the routers that watch it how loaded it is after every change.
+ * This node's workers as the cluster sees them; one per node, spawned by the node guardian.
+ * Spawns the workers, each on a thread of its own, watches them and replaces one that stops;
+ * takes tasks from other nodes' routers into the {@link LocalScheduler}; tells those routers
+ * when the room they may fill changes; sweeps deadlines; and drains on a graceful stop.
+ * Tasks of this node's own HTTP clients never pass through it.
  */
 public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "anvil-worker-pool");
 
-  public sealed interface Command extends CborSerializable {}
+  /** How often deadlines are checked: a task past its deadline is answered within this. */
+  static final Duration SWEEP_INTERVAL = Duration.ofMillis(20);
+  /** Other nodes' routers hear the full load this often, whatever changed. */
+  private static final Duration REMOTE_REFRESH = Duration.ofSeconds(1);
 
-  /** Run a task; the outcome goes to {@code replyTo}. */
-  public record Submit(TaskRequest request, ActorRef<TaskRouter.Command> replyTo) implements Command {}
-
-  /** The router that sent this task gave up on it (deadline or client gone). */
-  public record Cancel(String taskId) implements Command {}
-
-  /** Send {@link PoolLoad} to {@code subscriber} now and after every change. */
-  public record WatchLoad(ActorRef<TaskRouter.Command> subscriber) implements Command {}
+  public sealed interface Command permits Submit, Cancel, WatchLoad, Interest, Drain, Internal {}
 
   /**
-   * Take no more tasks; reply once the running and queued ones are done. Those still there
-   * after {@code timeout} are cancelled, so a stopping node never waits on a task's deadline.
+   * Take no more tasks from other nodes; reply once this node's workers have nothing left to
+   * run. What still runs after {@code timeout} is cancelled, so a stopping node never waits
+   * on a task's deadline.
    */
-  public record Drain(Duration timeout, ActorRef<Drained> replyTo)
-      implements Command, NoSerializationVerificationNeeded {}
+  public record Drain(Duration timeout, ActorRef<Drained> replyTo) implements Command, NoSerializationVerificationNeeded {}
 
   /** @param cancelled tasks that were cancelled because the drain timed out */
   public record Drained(int cancelled) implements NoSerializationVerificationNeeded {}
 
-  private enum DrainTimedOut implements Command, NoSerializationVerificationNeeded { INSTANCE }
+  private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
 
-  /** Sends the load once the messages already in the mailbox are handled: one update per burst. */
-  private enum PublishLoad implements Command, NoSerializationVerificationNeeded { INSTANCE }
+  private enum Sweep implements Internal { INSTANCE }
 
-  /** Sends every remote router the full load now and then, whatever it changed. */
-  private enum RefreshRemote implements Command, NoSerializationVerificationNeeded { INSTANCE }
+  private enum LoadChanged implements Internal { INSTANCE }
 
-  /**
-   * From this node's router: whether tasks wait there. While they do, room that opens here is
-   * filled from there, and remote routers need not hear of it.
-   */
-  public record LocalBacklog(boolean waiting) implements Command, NoSerializationVerificationNeeded {}
+  private enum RefreshRemote implements Internal { INSTANCE }
 
-  private record WorkerFinished(Worker.Finished finished) implements Command, NoSerializationVerificationNeeded {}
+  private enum DrainTimedOut implements Internal { INSTANCE }
 
-  private record DeadlinePassed(String taskId) implements Command, NoSerializationVerificationNeeded {}
-
-  private record Task(TaskRequest request, ActorRef<TaskRouter.Command> replyTo, TaskExecution execution,
-      long receivedNanos) {}
+  /** A task from another node's router, as that router names it. */
+  private record RemoteKey(ActorRef<TaskRouter.Command> router, long taskId) {}
 
   private final String node;
-  private final int workers;
-  private final int perWorker;
-  private final int capacity;
-  private final TimerScheduler<Command> timers;
-  private final ActorRef<Worker.Finished> finishedAdapter;
-  /** The tasks given to each worker, in its mailbox's order: the first runs, the others wait there. */
-  private final Map<ActorRef<Worker.Command>, ArrayDeque<Task>> assigned = new LinkedHashMap<>();
-  private final ArrayDeque<Task> queue = new ArrayDeque<>();
-  private final Map<ActorRef<TaskRouter.Command>, Long> subscribers = new HashMap<>();
-  private long completed;
-  private boolean accepting = true;
+  private final LocalScheduler scheduler;
+  private final TaskCatalog catalog;
+  private final int niceness;
+  private final Map<ActorRef<Worker.Command>, WorkerSlot> slots = new HashMap<>();
+  private final Map<RemoteKey, Job> remoteJobs = new HashMap<>();
+  /** Other nodes' routers that watch this pool: how many of their tasks arrived here. */
+  private final Map<ActorRef<TaskRouter.Command>, Long> submitsSeen = new HashMap<>();
+  /** Per router that has tasks for this pool: the room it was last told of. */
+  private final Map<ActorRef<TaskRouter.Command>, Integer> roomSent = new HashMap<>();
+  private int spawned;
   private ActorRef<Drained> drainReplyTo;
   private int drainCancelled;
-  private boolean publishPending;
-  private boolean localBacklog;
-  /** Per remote router: the room it was last told of. */
-  private final Map<ActorRef<TaskRouter.Command>, Integer> roomSent = new HashMap<>();
-  private static final Duration REMOTE_REFRESH = Duration.ofSeconds(1);
 
-  /**
-   * @param prefetch tasks per worker given to its mailbox beyond the one it runs
-   * @param capacity tasks this pool queues itself beyond those given to workers
-   */
-  public static Behavior<Command> create(String node, int workers, int prefetch, int capacity, TaskCatalog catalog,
+  public static Behavior<Command> create(String node, int workers, LocalScheduler scheduler, TaskCatalog catalog,
       int niceness) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new WorkerPool(ctx, timers, node, workers, prefetch, capacity, catalog, niceness)));
+        timers -> new WorkerPool(ctx, timers, node, workers, scheduler, catalog, niceness)));
   }
 
   private WorkerPool(ActorContext<Command> context, TimerScheduler<Command> timers, String node, int workers,
-      int prefetch, int capacity, TaskCatalog catalog, int niceness) {
+      LocalScheduler scheduler, TaskCatalog catalog, int niceness) {
     super(context);
-    this.timers = timers;
     this.node = node;
-    this.workers = workers;
-    this.perWorker = 1 + prefetch;
-    this.capacity = capacity;
-    this.finishedAdapter = context.messageAdapter(Worker.Finished.class, WorkerFinished::new);
-    DispatcherSelector compute = DispatcherSelector.fromConfig(dev.anvil.config.ComputeSettings.DISPATCHER);
+    this.scheduler = scheduler;
+    this.catalog = catalog;
+    this.niceness = niceness;
+    ActorRef<Command> self = context.getSelf();
+    scheduler.connectPool(() -> self.tell(LoadChanged.INSTANCE));
     for (int i = 0; i < workers; i++) {
-      Behavior<Worker.Command> worker = Behaviors.supervise(Worker.create(catalog, niceness)).onFailure(SupervisorStrategy.restart());
-      assigned.put(context.spawn(worker, "worker-" + i, compute), new ArrayDeque<>());
+      spawnWorker();
     }
-    context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
+    context.getSystem().receptionist().tell(Receptionist.register(KEY, self));
+    timers.startTimerWithFixedDelay(Sweep.INSTANCE, SWEEP_INTERVAL);
     timers.startTimerWithFixedDelay(RefreshRemote.INSTANCE, REMOTE_REFRESH);
+  }
+
+  private void spawnWorker() {
+    String name = "worker-" + spawned++;
+    AtomicReference<ActorRef<Worker.Command>> ref = new AtomicReference<>();
+    WorkerSlot slot = new WorkerSlot(name, job -> ref.get().tell(new Worker.Run(job)));
+    ref.set(getContext().spawn(Worker.create(slot, scheduler, catalog, node, niceness), name,
+        DispatcherSelector.fromConfig(dev.anvil.config.ComputeSettings.DISPATCHER)));
+    getContext().watch(ref.get());
+    slots.put(ref.get(), slot);
+    scheduler.addWorker(slot);
   }
 
   @Override
@@ -128,257 +123,161 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(WatchLoad.class, this::onWatchLoad)
+        .onMessage(Interest.class, this::onInterest)
         .onMessage(Drain.class, this::onDrain)
-        .onMessage(WorkerFinished.class, this::onWorkerFinished)
-        .onMessage(DeadlinePassed.class, this::onDeadlinePassed)
-        .onMessageEquals(DrainTimedOut.INSTANCE, this::onDrainTimedOut)
-        .onMessageEquals(PublishLoad.INSTANCE, this::onPublishLoad)
+        .onMessageEquals(Sweep.INSTANCE, this::onSweep)
+        .onMessageEquals(LoadChanged.INSTANCE, this::onLoadChanged)
         .onMessageEquals(RefreshRemote.INSTANCE, this::onRefreshRemote)
-        .onMessage(LocalBacklog.class, this::onLocalBacklog)
+        .onMessageEquals(DrainTimedOut.INSTANCE, this::onDrainTimedOut)
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, this::onPostStop)
         .build();
   }
 
   private Behavior<Command> onSubmit(Submit submit) {
-    subscribers.computeIfPresent(submit.replyTo(), (router, seen) -> seen + 1);
-    roomSent.computeIfPresent(submit.replyTo(), (router, room) -> Math.max(0, room - 1)); // it took one
+    ActorRef<TaskRouter.Command> router = submit.replyTo();
+    submitsSeen.computeIfPresent(router, (r, seen) -> seen + 1);
+    roomSent.computeIfPresent(router, (r, room) -> Math.max(0, room - 1)); // it took one
     TaskRequest request = submit.request();
-    ActorRef<Worker.Command> worker = leastBusyWithRoom();
-    if (!accepting || (worker == null && queue.size() >= capacity)) {
-      reply(submit.replyTo(), new TaskOutcome.Failed(request.taskId(), Failure.REJECTED,
-          accepting ? "the pool's queue is full" : "the node is leaving", node));
-      publish();
+    Optional<ComputeTask<?, ?>> task = catalog.find(request.kind());
+    ActorRef<Command> self = getContext().getSelf();
+    if (task.isEmpty()) {
+      router.tell(new PoolReplied(self, new TaskOutcome.Failed(request.taskId(), Failure.CRASHED,
+          "node " + node + " has no kind '" + request.kind() + "'", node)));
       return this;
     }
-    long now = System.nanoTime();
-    Task task = new Task(request, submit.replyTo(), new TaskExecution(now + request.remainingMs() * 1_000_000L), now);
-    timers.startSingleTimer(request.taskId(), new DeadlinePassed(request.taskId()),
-        Duration.ofMillis(Math.max(0, request.remainingMs())));
-    if (worker == null) {
-      queue.add(task);
+    Job job = new Job(request.taskId(), task.get(), request.input(), null, request.remainingMs(), System.nanoTime(),
+        outcome -> router.tell(new PoolReplied(self, outcome)));
+    if (scheduler.offerRemote(job)) {
+      remoteJobs.put(new RemoteKey(router, request.taskId()), job);
     } else {
-      assign(worker, task);
+      router.tell(new PoolReplied(self, new TaskOutcome.Failed(request.taskId(), Failure.REJECTED,
+          drainReplyTo != null ? "the node is leaving" : "the pool has no room", node)));
     }
-    publish();
     return this;
   }
 
-  /** An idle worker if there is one, else the one with the fewest tasks waiting, if it has room. */
-  private ActorRef<Worker.Command> leastBusyWithRoom() {
-    ActorRef<Worker.Command> best = null;
-    int fewest = perWorker;
-    for (Map.Entry<ActorRef<Worker.Command>, ArrayDeque<Task>> e : assigned.entrySet()) {
-      if (e.getValue().size() < fewest) {
-        best = e.getKey();
-        fewest = e.getValue().size();
-      }
+  private Behavior<Command> onCancel(Cancel cancel) {
+    Job job = remoteJobs.remove(new RemoteKey(cancel.router(), cancel.taskId()));
+    if (job != null) {
+      scheduler.cancel(job, new TaskOutcome.Failed(job.id(), Failure.TIMED_OUT,
+          "the task was cancelled while it waited for a worker", node));
     }
-    return best;
+    return this;
   }
 
-  private void assign(ActorRef<Worker.Command> worker, Task task) {
-    assigned.get(worker).add(task);
-    TaskRequest r = task.request();
-    worker.tell(new Worker.Run(r.taskId(), r.kind(), r.input(), task.execution(), finishedAdapter));
-  }
-
-  private Behavior<Command> onWorkerFinished(WorkerFinished message) {
-    Worker.Finished finished = message.finished();
-    Task task = assigned.get(finished.worker()).poll(); // a worker runs its tasks in the order given
-    completed++;
-    if (task != null) {
-      timers.cancel(task.request().taskId());
-      reply(task.replyTo(), outcome(task, finished));
-    }
-    for (ActorRef<Worker.Command> next = leastBusyWithRoom(); next != null && !queue.isEmpty();
-        next = leastBusyWithRoom()) {
-      assign(next, queue.poll());
-    }
-    publish();
+  private Behavior<Command> onSweep() {
+    scheduler.sweep(System.nanoTime(), node);
+    remoteJobs.values().removeIf(Job::answered);
     replyIfDrained();
     return this;
   }
 
-  private void reply(ActorRef<TaskRouter.Command> router, TaskOutcome outcome) {
-    router.tell(new TaskRouter.PoolReplied(getContext().getSelf(), outcome));
-  }
-
-  private TaskOutcome outcome(Task task, Worker.Finished finished) {
-    TaskRequest request = task.request();
-    Worker.Outcome outcome = finished.outcome();
-    if (outcome instanceof Worker.Succeeded s) {
-      return new TaskOutcome.Completed(request.taskId(), request.kind(), s.result(), node,
-          Math.max(0, finished.startedNanos() - task.receivedNanos()) / 1_000_000, finished.computeNanos() / 1_000_000);
+  private Behavior<Command> onWatchLoad(WatchLoad message) {
+    ActorRef<TaskRouter.Command> router = message.subscriber();
+    if (submitsSeen.putIfAbsent(router, 0L) == null) {
+      getContext().watch(router);
     }
-    if (outcome instanceof Worker.Threw t) {
-      return new TaskOutcome.Failed(request.taskId(), Failure.CRASHED, t.message(), node);
-    }
-    if (task.execution().abandoned()) {
-      return new TaskOutcome.Failed(request.taskId(), Failure.ABANDONED, "the node stopped", node);
-    }
-    return new TaskOutcome.Failed(request.taskId(), Failure.TIMED_OUT,
-        "the deadline passed after " + finished.computeNanos() / 1_000_000 + " ms of computing; the task was cancelled",
-        node);
-  }
-
-  private Behavior<Command> onDeadlinePassed(DeadlinePassed message) {
-    cancel(message.taskId(), "the deadline passed while the task waited in the queue");
+    router.tell(poolLoad(scheduler.load(), router));
     return this;
   }
 
-  private Behavior<Command> onCancel(Cancel message) {
-    timers.cancel(message.taskId());
-    cancel(message.taskId(), "the task was cancelled while it waited in the queue");
+  private Behavior<Command> onInterest(Interest interest) {
+    ActorRef<TaskRouter.Command> router = interest.router();
+    if (!submitsSeen.containsKey(router)) {
+      return this; // not watching (any more): it has stopped
+    }
+    if (interest.wantsRoom()) {
+      LocalScheduler.Load load = scheduler.load();
+      router.tell(poolLoad(load, router));
+      roomSent.put(router, load.room());
+    } else {
+      roomSent.remove(router);
+    }
+    scheduler.roomWatched(!roomSent.isEmpty());
     return this;
   }
 
   /**
-   * A task given to a worker is cancelled through its execution: stopped where it runs, or
-   * skipped when the worker reaches it; the worker reports back either way. A task still in
-   * this pool's own queue goes at once.
+   * A router with tasks for this pool hears what matters to it: room it may fill, or that the
+   * room it was told of is gone. Routers without such tasks hear nothing per task.
    */
-  private void cancel(String taskId, String detailIfQueued) {
-    for (ArrayDeque<Task> tasks : assigned.values()) {
-      for (Task task : tasks) {
-        if (task.request().taskId().equals(taskId)) {
-          task.execution().cancel();
-          return;
-        }
+  private Behavior<Command> onLoadChanged() {
+    scheduler.poolNudgeTaken();
+    LocalScheduler.Load load = scheduler.load();
+    for (Map.Entry<ActorRef<TaskRouter.Command>, Integer> sent : roomSent.entrySet()) {
+      if (sent.getValue() != load.room()) {
+        sent.getKey().tell(poolLoad(load, sent.getKey()));
+        sent.setValue(load.room());
       }
     }
-    for (Iterator<Task> it = queue.iterator(); it.hasNext(); ) {
-      Task task = it.next();
-      if (task.request().taskId().equals(taskId)) {
-        it.remove();
-        reply(task.replyTo(), new TaskOutcome.Failed(taskId, Failure.TIMED_OUT, detailIfQueued, node));
-        publish();
-        replyIfDrained();
-        return;
-      }
-    }
+    replyIfDrained();
+    return this;
   }
 
-  private Behavior<Command> onWatchLoad(WatchLoad message) {
-    if (subscribers.putIfAbsent(message.subscriber(), 0L) == null) {
-      getContext().watch(message.subscriber());
+  private Behavior<Command> onRefreshRemote() {
+    LocalScheduler.Load load = scheduler.load();
+    for (ActorRef<TaskRouter.Command> router : submitsSeen.keySet()) {
+      router.tell(poolLoad(load, router));
+      roomSent.computeIfPresent(router, (r, room) -> load.room());
     }
-    message.subscriber().tell(load(message.subscriber()));
     return this;
+  }
+
+  private PoolLoad poolLoad(LocalScheduler.Load load, ActorRef<TaskRouter.Command> router) {
+    return new PoolLoad(getContext().getSelf(), node, load.workers(), load.running(), load.queued(),
+        load.completed(), load.accepting(), load.room(), submitsSeen.getOrDefault(router, 0L));
   }
 
   private Behavior<Command> onTerminated(Terminated terminated) {
-    subscribers.remove(terminated.getRef());
-    roomSent.remove(terminated.getRef());
+    WorkerSlot slot = slots.remove(terminated.getRef());
+    if (slot != null) {
+      Job held = scheduler.retire(slot);
+      getContext().getLog().warn("Worker {} stopped{}; starting another", slot.name(),
+          held == null ? "" : " while it ran task " + held.id() + " of kind " + held.kind());
+      if (held != null) {
+        held.answer(new TaskOutcome.Failed(held.id(), Failure.CRASHED, "the worker running the task stopped", node));
+      }
+      spawnWorker();
+      return this;
+    }
+    ActorRef<TaskRouter.Command> router = terminated.getRef().unsafeUpcast();
+    submitsSeen.remove(router);
+    roomSent.remove(router);
+    scheduler.roomWatched(!roomSent.isEmpty());
     return this;
-  }
-
-  /** A stopping node leaves no task computing on a thread of its own. */
-  private Behavior<Command> onPostStop(PostStop signal) {
-    abandonAssigned();
-    queue.forEach(task -> task.execution().abandon());
-    return this;
-  }
-
-  /** Stops every task given to a worker; each worker then reports it abandoned. */
-  private void abandonAssigned() {
-    assigned.values().forEach(tasks -> tasks.forEach(task -> task.execution().abandon()));
   }
 
   private Behavior<Command> onDrain(Drain message) {
-    accepting = false;
-    roomSent.clear(); // every router must hear that this pool takes no more
+    scheduler.drain();
     drainReplyTo = message.replyTo();
-    timers.startSingleTimer(DrainTimedOut.INSTANCE, DrainTimedOut.INSTANCE, message.timeout());
-    publish();
-    replyIfDrained();
+    getContext().scheduleOnce(message.timeout(), getContext().getSelf(), DrainTimedOut.INSTANCE);
+    onRefreshRemote(); // every router must hear at once that this pool takes no more
     return this;
   }
 
   private Behavior<Command> onDrainTimedOut() {
-    drainCancelled = assignedCount() + queue.size();
-    if (drainCancelled > 0) {
-      getContext().getLog().warn("Drain timed out: cancelling {} task(s) still running or queued", drainCancelled);
+    if (drainReplyTo != null) {
+      drainCancelled = scheduler.abandonAll(node);
+      if (drainCancelled > 0) {
+        getContext().getLog().warn("Drain timed out: cancelled {} task(s) still running or queued", drainCancelled);
+      }
+      drainReplyTo.tell(new Drained(drainCancelled));
+      drainReplyTo = null;
     }
-    abandonAssigned();
-    for (Task task : queue) {
-      reply(task.replyTo(), new TaskOutcome.Failed(task.request().taskId(), Failure.ABANDONED, "the node stopped", node));
-    }
-    queue.clear();
-    replyIfDrained();
     return this;
   }
 
   private void replyIfDrained() {
-    if (drainReplyTo != null && assignedCount() == 0 && queue.isEmpty()) {
-      timers.cancel(DrainTimedOut.INSTANCE);
+    if (drainReplyTo != null && scheduler.drained()) {
       drainReplyTo.tell(new Drained(drainCancelled));
       drainReplyTo = null;
     }
   }
 
-  private void publish() {
-    if (!publishPending) {
-      publishPending = true;
-      getContext().getSelf().tell(PublishLoad.INSTANCE);
-    }
-  }
-
-  /**
-   * This node's router hears of every change. A remote router hears only when it matters to
-   * it: room it may fill (none while this node's own router has tasks waiting to fill it), or
-   * that room it was told of is gone. In saturation that is almost never, which spares a
-   * cross-node message per task and node.
-   */
-  private Behavior<Command> onPublishLoad() {
-    publishPending = false;
-    int advertised = localBacklog ? 0 : room();
-    for (ActorRef<TaskRouter.Command> subscriber : subscribers.keySet()) {
-      if (isLocal(subscriber)) {
-        subscriber.tell(load(subscriber));
-      } else if (roomSent.getOrDefault(subscriber, -1) != advertised) {
-        subscriber.tell(load(subscriber));
-        roomSent.put(subscriber, advertised);
-      }
-    }
+  /** A stopping node leaves no task computing on a thread of its own. */
+  private Behavior<Command> onPostStop(PostStop signal) {
+    scheduler.abandonAll(node);
     return this;
-  }
-
-  private Behavior<Command> onRefreshRemote() {
-    for (ActorRef<TaskRouter.Command> subscriber : subscribers.keySet()) {
-      if (!isLocal(subscriber)) {
-        subscriber.tell(load(subscriber));
-        roomSent.put(subscriber, room());
-      }
-    }
-    return this;
-  }
-
-  private Behavior<Command> onLocalBacklog(LocalBacklog message) {
-    localBacklog = message.waiting();
-    publish();
-    return this;
-  }
-
-  private int room() {
-    return accepting ? Math.max(0, workers * perWorker - assignedCount() - queue.size()) : 0;
-  }
-
-  private static boolean isLocal(ActorRef<?> ref) {
-    return ref.path().address().hasLocalScope();
-  }
-
-  private PoolLoad load(ActorRef<TaskRouter.Command> subscriber) {
-    int running = (int) assigned.values().stream().filter(tasks -> !tasks.isEmpty()).count();
-    return new PoolLoad(getContext().getSelf(), node, workers, running, assignedCount() - running + queue.size(),
-        completed, accepting, subscribers.getOrDefault(subscriber, 0L));
-  }
-
-  private int assignedCount() {
-    int n = 0;
-    for (ArrayDeque<Task> tasks : assigned.values()) {
-      n += tasks.size();
-    }
-    return n;
   }
 }

@@ -5,10 +5,11 @@ import java.time.Duration;
 
 /** {@code anvil.compute}: the workers of one node, its queue, and task deadlines. */
 public record ComputeSettings(
-    int workers, int queuePerWorker, int prefetchPerWorker, Duration defaultTimeout, Duration maxTimeout,
-    Duration drainTimeout, int threadNiceness) {
+    int workers, int queuePerWorker, int prefetchPerWorker, Duration spillAfter, Duration defaultTimeout,
+    Duration maxTimeout, Duration drainTimeout, int threadNiceness) {
 
-  public static final String DISPATCHER = "anvil.compute.dispatcher";
+  /** One thread per worker (a PinnedDispatcher), so a task never waits for a thread another task holds. */
+  public static final String DISPATCHER = "anvil.compute.pinned-dispatcher";
 
   public static ComputeSettings fromConfig(Config anvil) {
     Config c = anvil.getConfig("compute");
@@ -16,6 +17,7 @@ public record ComputeSettings(
         resolveWorkers(c.getInt("workers")),
         c.getInt("queue-per-worker"),
         c.getInt("prefetch-per-worker"),
+        c.getDuration("spill-after"),
         c.getDuration("default-timeout"),
         c.getDuration("max-timeout"),
         c.getDuration("drain-timeout"),

@@ -1,8 +1,9 @@
 package dev.anvil.http;
 
-import dev.anvil.security.ApiTokens;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
@@ -25,7 +26,7 @@ public final class ApiRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
 
   private final JsonResponses json;
-  private final ApiTokens tokens;
+  private final BearerAuth auth;
   private final Route open;
   private final Route api;
 
@@ -33,9 +34,9 @@ public final class ApiRoutes extends AllDirectives {
    * @param open routes anyone may call ({@code /health}, {@code /ready})
    * @param api the {@code /v1} routes, which need a bearer token when tokens are configured
    */
-  public ApiRoutes(JsonResponses json, ApiTokens tokens, Route open, Route... api) {
+  public ApiRoutes(JsonResponses json, BearerAuth auth, Route open, Route... api) {
     this.json = json;
-    this.tokens = tokens;
+    this.auth = auth;
     this.open = open;
     this.api = concat(api[0], java.util.Arrays.copyOfRange(api, 1, api.length));
   }
@@ -46,24 +47,14 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   private Route authenticated(Route inner) {
-    if (tokens.isEmpty()) {
+    if (!auth.required()) {
       return inner;
     }
-    return optionalHeaderValueByName("Authorization", header -> {
-      Optional<String> token = header
-          .filter(h -> h.regionMatches(true, 0, BEARER, 0, BEARER.length()))
-          .map(h -> h.substring(BEARER.length()).trim());
-      if (token.isPresent() && tokens.accepts(token.get())) {
-        return inner;
-      }
-      String detail = token.isPresent() ? "the bearer token is not valid"
-          : "this endpoint needs an 'Authorization: Bearer <token>' header";
-      return complete(json.problem(StatusCodes.UNAUTHORIZED, "unauthorized", detail)
-          .addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"anvil\"")));
+    return extractRequest(request -> {
+      HttpResponse denied = auth.deny(request);
+      return denied == null ? inner : complete(denied);
     });
   }
-
-  private static final String BEARER = "Bearer ";
 
   private ExceptionHandler exceptions() {
     return ExceptionHandler.newBuilder()

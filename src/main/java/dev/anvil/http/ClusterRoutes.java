@@ -2,7 +2,6 @@ package dev.anvil.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.anvil.compute.NodeIds;
-import dev.anvil.compute.PoolLoad;
 import dev.anvil.compute.TaskRouter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,16 +51,16 @@ public final class ClusterRoutes extends AllDirectives {
   }
 
   private ClusterResponse describe(TaskRouter.View view) {
-    Map<String, PoolLoad> loads = new HashMap<>();
+    Map<String, TaskRouter.PoolView> loads = new HashMap<>();
     for (TaskRouter.PoolView pool : view.pools()) {
-      loads.put(pool.node(), pool.load());
+      loads.put(pool.node(), pool);
     }
     Cluster cluster = Cluster.get(system);
     Set<Member> unreachable = cluster.state().getUnreachable();
     List<MemberInfo> members = new ArrayList<>();
     for (Member member : cluster.state().getMembers()) {
       String id = NodeIds.of(member.address());
-      PoolLoad load = loads.get(id);
+      TaskRouter.PoolView load = loads.get(id);
       members.add(new MemberInfo(id, member.status().toString(), new TreeSet<>(member.getRoles()),
           !unreachable.contains(member),
           load == null ? null : new Load(load.workers(), load.running(), load.queued(), load.completed())));

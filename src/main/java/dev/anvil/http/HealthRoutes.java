@@ -64,8 +64,7 @@ public final class HealthRoutes extends AllDirectives {
           if (view == null) {
             return notReady("the task router did not answer");
           }
-          boolean canWork = view.pools().stream()
-              .anyMatch(p -> p.reachable() && p.load().accepting() && p.load().workers() > 0);
+          boolean canWork = view.pools().stream().anyMatch(p -> p.reachable() && p.accepting() && p.workers() > 0);
           return canWork ? json.ok(new Health("READY", node, upMembers()))
               : notReady("no node of the cluster has a worker that takes tasks");
         });

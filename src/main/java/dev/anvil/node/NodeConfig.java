@@ -20,7 +20,6 @@ public final class NodeConfig {
     int workers = ComputeSettings.resolveWorkers(resolved.getInt("anvil.compute.workers"));
     Map<String, Object> derived = new HashMap<>();
     derived.put("anvil.compute.workers", workers);
-    derived.put("anvil.compute.dispatcher.thread-pool-executor.fixed-pool-size", workers);
     if (resolved.getBoolean("anvil.cluster.tls.enabled")) {
       derived.putAll(clusterTls(resolved));
     }

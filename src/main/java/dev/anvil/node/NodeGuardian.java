@@ -1,18 +1,20 @@
 package dev.anvil.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.anvil.compute.LocalScheduler;
 import dev.anvil.compute.NodeIds;
 import dev.anvil.compute.TaskCatalog;
 import dev.anvil.compute.TaskRouter;
 import dev.anvil.compute.WorkerPool;
 import dev.anvil.config.AnvilSettings;
 import dev.anvil.http.ApiRoutes;
+import dev.anvil.http.BearerAuth;
 import dev.anvil.http.ClusterRoutes;
 import dev.anvil.http.HealthRoutes;
 import dev.anvil.http.HttpServer;
 import dev.anvil.http.JsonResponses;
 import dev.anvil.http.KindRoutes;
-import dev.anvil.http.TaskRoutes;
+import dev.anvil.http.TaskEndpoint;
 import dev.anvil.security.ApiTokens;
 import java.time.Duration;
 import java.util.Optional;
@@ -43,8 +45,9 @@ public final class NodeGuardian {
 
   private NodeGuardian() {}
 
-  /** What a started node tells whoever started it. */
-  public record Started(ServerBinding binding, String nodeId, int workers) {}
+  /** What a started node tells whoever started it: where it serves, and its parts, for tests and tools. */
+  public record Started(ServerBinding binding, String nodeId, int workers, LocalScheduler scheduler,
+      ActorRef<WorkerPool.Command> pool, ActorRef<TaskRouter.Command> router) {}
 
   public static Behavior<Void> create(AnvilSettings settings, CompletableFuture<Started> started) {
     return Behaviors.setup(ctx -> {
@@ -56,12 +59,11 @@ public final class NodeGuardian {
       ObjectMapper mapper = JacksonObjectMapperProvider.get(system).getOrCreate("anvil-http", Optional.empty());
       TaskCatalog catalog = TaskCatalog.load(mapper, NodeGuardian.class.getClassLoader());
       int workers = settings.compute().workers();
+      LocalScheduler scheduler = new LocalScheduler(settings.compute().queueCapacity(),
+          1 + settings.compute().prefetchPerWorker(), settings.compute().spillAfter().toNanos());
       ActorRef<WorkerPool.Command> pool = ctx.spawn(
-          WorkerPool.create(nodeId, workers, settings.compute().prefetchPerWorker(),
-              settings.compute().queueCapacity(), catalog, settings.compute().threadNiceness()), "pool");
-      ActorRef<TaskRouter.Command> router = ctx.spawn(
-          TaskRouter.create(nodeId, pool, settings.compute().queueCapacity(),
-              settings.compute().prefetchPerWorker()), "router");
+          WorkerPool.create(nodeId, workers, scheduler, catalog, settings.compute().threadNiceness()), "pool");
+      ActorRef<TaskRouter.Command> router = ctx.spawn(TaskRouter.create(nodeId, scheduler, pool), "router");
 
       join(cluster, self, settings);
       // The supervisor waits for this line before it takes the next node down in a rolling restart.
@@ -70,17 +72,20 @@ public final class NodeGuardian {
       drainOnShutdown(system, pool, settings.compute().drainTimeout());
 
       JsonResponses json = new JsonResponses(mapper);
-      ApiRoutes api = new ApiRoutes(json, ApiTokens.of(settings.http().apiTokens()),
+      BearerAuth auth = new BearerAuth(ApiTokens.of(settings.http().apiTokens()), json);
+      TaskEndpoint tasks = new TaskEndpoint(catalog, scheduler, system, json, auth, settings.http(),
+          settings.compute(), nodeId);
+      ApiRoutes api = new ApiRoutes(json, auth,
           new HealthRoutes(system, router, json, nodeId).routes(),
           new KindRoutes(catalog, json).routes(),
-          new TaskRoutes(catalog, router, system, json, settings.http(), settings.compute(), nodeId).routes(),
+          tasks.routes(),
           new ClusterRoutes(system, router, json, nodeId).routes());
-      HttpServer.bind(system, settings.http(), api.routes())
+      HttpServer.bind(system, settings.http(), api.routes(), tasks)
           .whenComplete((binding, error) -> {
             if (error != null) {
               started.completeExceptionally(error);
             } else {
-              started.complete(new Started(binding, nodeId, workers));
+              started.complete(new Started(binding, nodeId, workers, scheduler, pool, router));
             }
           });
       return Behaviors.empty();

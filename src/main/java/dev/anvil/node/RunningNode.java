@@ -1,6 +1,9 @@
 package dev.anvil.node;
 
 import com.typesafe.config.Config;
+import dev.anvil.compute.LocalScheduler;
+import dev.anvil.compute.TaskRouter;
+import dev.anvil.compute.WorkerPool;
 import dev.anvil.config.AnvilSettings;
 import dev.anvil.security.ExposurePolicy;
 import java.lang.management.ManagementFactory;
@@ -9,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +64,18 @@ public final class RunningNode implements AutoCloseable {
 
   public String nodeId() {
     return started.nodeId();
+  }
+
+  public LocalScheduler scheduler() {
+    return started.scheduler();
+  }
+
+  public ActorRef<WorkerPool.Command> pool() {
+    return started.pool();
+  }
+
+  public ActorRef<TaskRouter.Command> router() {
+    return started.router();
   }
 
   /** Leaves the cluster gracefully and stops; returns when the ActorSystem has terminated. */

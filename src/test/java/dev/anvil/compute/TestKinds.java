@@ -23,6 +23,30 @@ public final class TestKinds {
     }
   }
 
+  /** Answers the name of the thread it ran on. */
+  public static final class ThreadName implements ComputeTask<Nothing, String> {
+    @Override public String kind() { return "test-thread"; }
+    @Override public String description() { return "names its thread"; }
+    @Override public Class<Nothing> inputType() { return Nothing.class; }
+    @Override public Nothing exampleInput() { return new Nothing(null); }
+    @Override public void validate(Nothing input) {}
+    @Override public String run(Nothing input, TaskContext context) {
+      return Thread.currentThread().getName();
+    }
+  }
+
+  /** Throws an Error no task should: the worker actor running it fails and stops. */
+  public static final class Die implements ComputeTask<Nothing, Nothing> {
+    @Override public String kind() { return "test-die"; }
+    @Override public String description() { return "kills its worker"; }
+    @Override public Class<Nothing> inputType() { return Nothing.class; }
+    @Override public Nothing exampleInput() { return new Nothing(null); }
+    @Override public void validate(Nothing input) {}
+    @Override public Nothing run(Nothing input, TaskContext context) {
+      throw new Error("the worker dies");
+    }
+  }
+
   /** Blocks in Thread.sleep without ever checking cancellation: only an interrupt stops it. */
   public static final class Sleep implements ComputeTask<Millis, Millis> {
     @Override public String kind() { return "test-sleep"; }

@@ -2,10 +2,17 @@ package dev.anvil.compute;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.anvil.compute.PoolProtocol.Cancel;
+import dev.anvil.compute.PoolProtocol.Interest;
+import dev.anvil.compute.PoolProtocol.PoolLoad;
+import dev.anvil.compute.PoolProtocol.PoolReplied;
+import dev.anvil.compute.PoolProtocol.Submit;
+import dev.anvil.compute.PoolProtocol.TaskRequest;
+import dev.anvil.compute.PoolProtocol.WatchLoad;
 import dev.anvil.compute.TaskOutcome.Failure;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -14,11 +21,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+/** The pool as other nodes' routers see it: tasks in, outcomes and load out; a probe plays the router. */
 class WorkerPoolTest {
 
   private static ActorTestKit testKit;
   private static TaskCatalog catalog;
+  private static final AtomicLong ids = new AtomicLong();
   private ActorRef<WorkerPool.Command> pool;
+  private LocalScheduler scheduler;
 
   @BeforeAll
   static void setUp() {
@@ -42,127 +52,167 @@ class WorkerPoolTest {
     }
   }
 
-  private ActorRef<WorkerPool.Command> pool(int workers, int capacity) {
-    pool = testKit.spawn(WorkerPool.create("test:1", workers, 0, capacity, catalog, 0));
+  /** A pool whose workers take one task each from other nodes beyond the one they run. */
+  private ActorRef<WorkerPool.Command> pool(int workers) {
+    scheduler = new LocalScheduler(16, 2, 5_000_000);
+    pool = testKit.spawn(WorkerPool.create("test:1", workers, scheduler, catalog, 0));
     return pool;
   }
 
-  private static WorkerPool.Submit submit(String kind, String json, long remainingMs,
-      TestProbe<TaskRouter.Command> probe) {
-    return new WorkerPool.Submit(new TaskRequest(UUID.randomUUID().toString(), kind,
-        json.getBytes(StandardCharsets.UTF_8), remainingMs, "test:0"), probe.getRef());
+  private static Submit submit(String kind, String json, long remainingMs, TestProbe<TaskRouter.Command> router) {
+    return new Submit(new TaskRequest(ids.incrementAndGet(), kind, json.getBytes(StandardCharsets.UTF_8),
+        remainingMs, "test:0"), router.getRef());
   }
 
-  private static TaskOutcome outcome(TestProbe<TaskRouter.Command> probe) {
-    return probe.expectMessageClass(TaskRouter.PoolReplied.class, Duration.ofSeconds(10)).outcome();
+  private static TaskOutcome outcome(TestProbe<TaskRouter.Command> router) {
+    return router.expectMessageClass(PoolReplied.class, Duration.ofSeconds(10)).outcome();
+  }
+
+  private static Failure failure(TestProbe<TaskRouter.Command> router) {
+    return ((TaskOutcome.Failed) outcome(router)).failure();
   }
 
   @Test
-  void runsATaskAndRepliesWithItsResult() {
-    TestProbe<TaskRouter.Command> probe = testKit.createTestProbe();
-    pool(1, 4).tell(submit("primes", "{\"limit\":100}", 10_000, probe));
-    TaskOutcome.Completed done = (TaskOutcome.Completed) outcome(probe);
+  void runsATaskFromAnotherNodeAndRepliesWithItsResultAndItsId() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    Submit task = submit("primes", "{\"limit\":100}", 10_000, router);
+    pool(1).tell(task);
+    TaskOutcome.Completed done = (TaskOutcome.Completed) outcome(router);
     assertThat(new String(done.result(), StandardCharsets.UTF_8)).isEqualTo("{\"limit\":100,\"count\":25}");
+    assertThat(done.taskId()).isEqualTo(task.request().taskId());
     assertThat(done.node()).isEqualTo("test:1");
   }
 
   @Test
-  void rejectsTasksBeyondItsQueue() {
-    TestProbe<TaskRouter.Command> probe = testKit.createTestProbe();
-    ActorRef<WorkerPool.Command> p = pool(1, 1);
-    p.tell(submit("spin", "{\"ms\":30000}", 30_000, probe)); // runs
-    p.tell(submit("spin", "{\"ms\":30000}", 30_000, probe)); // waits
-    p.tell(submit("spin", "{\"ms\":1}", 30_000, probe)); // no room
-    TaskOutcome.Failed rejected = (TaskOutcome.Failed) outcome(probe);
-    assertThat(rejected.failure()).isEqualTo(Failure.REJECTED);
+  void rejectsTasksBeyondItsWorkersAndTheirNextTaskSlots() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("spin", "{\"ms\":30000}", 30_000, router)); // runs
+    p.tell(submit("spin", "{\"ms\":30000}", 30_000, router)); // next
+    p.tell(submit("spin", "{\"ms\":1}", 30_000, router)); // no room
+    assertThat(failure(router)).isEqualTo(Failure.REJECTED);
   }
 
   @Test
   void cancelsATaskAtItsDeadlineAndFreesTheWorker() {
-    TestProbe<TaskRouter.Command> probe = testKit.createTestProbe();
-    ActorRef<WorkerPool.Command> p = pool(1, 4);
-    p.tell(submit("spin", "{\"ms\":60000}", 200, probe));
-    assertThat(((TaskOutcome.Failed) outcome(probe)).failure()).isEqualTo(Failure.TIMED_OUT);
-    p.tell(submit("primes", "{\"limit\":10}", 10_000, probe));
-    assertThat(outcome(probe)).isInstanceOf(TaskOutcome.Completed.class);
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("spin", "{\"ms\":60000}", 200, router));
+    assertThat(failure(router)).isEqualTo(Failure.TIMED_OUT);
+    p.tell(submit("primes", "{\"limit\":10}", 10_000, router));
+    assertThat(outcome(router)).isInstanceOf(TaskOutcome.Completed.class);
   }
 
   @Test
   void interruptsATaskThatBlocksInsteadOfCheckingCancellation() {
-    TestProbe<TaskRouter.Command> probe = testKit.createTestProbe();
-    ActorRef<WorkerPool.Command> p = pool(1, 4);
-    p.tell(submit("test-sleep", "{\"ms\":60000}", 200, probe));
-    assertThat(((TaskOutcome.Failed) outcome(probe)).failure()).isEqualTo(Failure.TIMED_OUT);
-    p.tell(submit("primes", "{\"limit\":10}", 10_000, probe));
-    assertThat(outcome(probe)).isInstanceOf(TaskOutcome.Completed.class);
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("test-sleep", "{\"ms\":60000}", 200, router));
+    assertThat(failure(router)).isEqualTo(Failure.TIMED_OUT);
+    p.tell(submit("primes", "{\"limit\":10}", 10_000, router));
+    assertThat(outcome(router)).isInstanceOf(TaskOutcome.Completed.class);
   }
 
   @Test
   void aTaskThatThrowsFailsAloneAndTheWorkerCarriesOn() {
-    TestProbe<TaskRouter.Command> probe = testKit.createTestProbe();
-    ActorRef<WorkerPool.Command> p = pool(1, 4);
-    p.tell(submit("test-fail", "{}", 10_000, probe));
-    TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome(probe);
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("test-fail", "{}", 10_000, router));
+    TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome(router);
     assertThat(failed.failure()).isEqualTo(Failure.CRASHED);
     assertThat(failed.detail()).contains("boom");
-    p.tell(submit("primes", "{\"limit\":10}", 10_000, probe));
-    assertThat(outcome(probe)).isInstanceOf(TaskOutcome.Completed.class);
+    p.tell(submit("primes", "{\"limit\":10}", 10_000, router));
+    assertThat(outcome(router)).isInstanceOf(TaskOutcome.Completed.class);
   }
 
   @Test
-  void cancelledQueuedTaskLeavesTheQueue() {
-    TestProbe<TaskRouter.Command> probe = testKit.createTestProbe();
-    ActorRef<WorkerPool.Command> p = pool(1, 4);
-    p.tell(submit("spin", "{\"ms\":30000}", 30_000, probe));
-    WorkerPool.Submit waiting = submit("spin", "{\"ms\":1}", 30_000, probe);
+  void aWorkerThatStopsIsReplacedAndItsTaskFailsAlone() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("test-die", "{}", 10_000, router));
+    TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome(router);
+    assertThat(failed.failure()).isEqualTo(Failure.CRASHED);
+    assertThat(failed.detail()).contains("worker");
+    p.tell(submit("primes", "{\"limit\":10}", 10_000, router));
+    assertThat(outcome(router)).isInstanceOf(TaskOutcome.Completed.class);
+    assertThat(scheduler.load().workers()).isEqualTo(1);
+  }
+
+  @Test
+  void aCancelledTaskThatWaitsLeavesAtOnce() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("spin", "{\"ms\":30000}", 30_000, router));
+    Submit waiting = submit("spin", "{\"ms\":1}", 30_000, router);
     p.tell(waiting);
-    p.tell(new WorkerPool.Cancel(waiting.request().taskId()));
-    TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome(probe);
+    p.tell(new Cancel(waiting.request().taskId(), router.getRef()));
+    TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome(router);
     assertThat(failed.taskId()).isEqualTo(waiting.request().taskId());
     assertThat(failed.failure()).isEqualTo(Failure.TIMED_OUT);
   }
 
   @Test
-  void tellsWatchersItsLoadAfterEveryChange() {
-    TestProbe<TaskRouter.Command> watcher = testKit.createTestProbe();
-    ActorRef<WorkerPool.Command> p = pool(2, 4);
-    p.tell(new WorkerPool.WatchLoad(watcher.getRef()));
-    PoolLoad initial = watcher.expectMessageClass(PoolLoad.class);
+  void anInterestedRouterHearsOfEveryChangeOfRoom() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(2);
+    p.tell(new WatchLoad(router.getRef()));
+    PoolLoad initial = router.expectMessageClass(PoolLoad.class);
     assertThat(initial.workers()).isEqualTo(2);
-    assertThat(initial.running()).isZero();
+    assertThat(initial.room()).isEqualTo(4);
     assertThat(initial.accepting()).isTrue();
-    p.tell(submit("spin", "{\"ms\":30000}", 30_000, watcher));
-    PoolLoad busy = watcher.expectMessageClass(PoolLoad.class);
-    assertThat(busy.running()).isEqualTo(1);
-    assertThat(busy.submitsSeen()).isEqualTo(1);
-    assertThat(busy.queued()).isZero();
+    p.tell(new Interest(router.getRef(), true));
+    router.expectMessageClass(PoolLoad.class);
+    p.tell(submit("spin", "{\"ms\":30000}", 30_000, router));
+    p.tell(submit("spin", "{\"ms\":30000}", 30_000, router));
+    TestProbe<TaskRouter.Command> other = testKit.createTestProbe();
+    p.tell(new WatchLoad(other.getRef()));
+    other.expectMessageClass(PoolLoad.class);
+    p.tell(submit("spin", "{\"ms\":30000}", 30_000, other)); // room taken by another router: told
+    PoolLoad changed = router.expectMessageClass(PoolLoad.class);
+    assertThat(changed.room()).isEqualTo(1);
+    assertThat(changed.running()).isEqualTo(2);
+    assertThat(changed.submitsSeen()).isEqualTo(2);
+  }
+
+  @Test
+  void aRouterWithNoTasksForThePoolHearsNothingPerTask() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(2);
+    p.tell(new WatchLoad(router.getRef()));
+    router.expectMessageClass(PoolLoad.class);
+    TestProbe<TaskRouter.Command> other = testKit.createTestProbe();
+    p.tell(submit("primes", "{\"limit\":10}", 10_000, other));
+    p.tell(submit("primes", "{\"limit\":10}", 10_000, other));
+    other.expectMessageClass(PoolReplied.class);
+    other.expectMessageClass(PoolReplied.class);
+    router.expectNoMessage(Duration.ofMillis(300));
   }
 
   @Test
   void drainingStopsTakingTasksAndRepliesWhenTheLastOneEnds() {
-    TestProbe<TaskRouter.Command> probe = testKit.createTestProbe();
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
     TestProbe<WorkerPool.Drained> drained = testKit.createTestProbe();
-    ActorRef<WorkerPool.Command> p = pool(1, 4);
-    p.tell(submit("spin", "{\"ms\":300}", 10_000, probe));
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("spin", "{\"ms\":300}", 10_000, router));
     p.tell(new WorkerPool.Drain(Duration.ofSeconds(30), drained.getRef()));
-    p.tell(submit("primes", "{\"limit\":10}", 10_000, probe));
-    assertThat(((TaskOutcome.Failed) outcome(probe)).failure()).isEqualTo(Failure.REJECTED);
+    p.tell(submit("primes", "{\"limit\":10}", 10_000, router));
+    assertThat(failure(router)).isEqualTo(Failure.REJECTED);
     drained.expectNoMessage(Duration.ofMillis(50));
-    assertThat(outcome(probe)).isInstanceOf(TaskOutcome.Completed.class); // the running task finished
+    assertThat(outcome(router)).isInstanceOf(TaskOutcome.Completed.class); // the running task finished
     assertThat(drained.expectMessageClass(WorkerPool.Drained.class).cancelled()).isZero();
   }
 
   @Test
   void aDrainThatTimesOutCancelsWhatStillRuns() {
-    TestProbe<TaskRouter.Command> probe = testKit.createTestProbe();
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
     TestProbe<WorkerPool.Drained> drained = testKit.createTestProbe();
-    ActorRef<WorkerPool.Command> p = pool(1, 4);
-    p.tell(submit("spin", "{\"ms\":60000}", 60_000, probe));
-    p.tell(submit("spin", "{\"ms\":60000}", 60_000, probe));
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("spin", "{\"ms\":60000}", 60_000, router));
+    p.tell(submit("spin", "{\"ms\":60000}", 60_000, router));
     p.tell(new WorkerPool.Drain(Duration.ofMillis(100), drained.getRef()));
     assertThat(drained.expectMessageClass(WorkerPool.Drained.class, Duration.ofSeconds(10)).cancelled()).isEqualTo(2);
     // abandoned, not timed out: the router may run them on another node within their deadline
-    assertThat(((TaskOutcome.Failed) outcome(probe)).failure()).isEqualTo(Failure.ABANDONED);
-    assertThat(((TaskOutcome.Failed) outcome(probe)).failure()).isEqualTo(Failure.ABANDONED);
+    assertThat(failure(router)).isEqualTo(Failure.ABANDONED);
+    assertThat(failure(router)).isEqualTo(Failure.ABANDONED);
   }
 }

@@ -17,9 +17,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import dev.anvil.compute.TaskRouter;
 import dev.anvil.compute.WorkerPool;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,12 +47,11 @@ class BusyNodeTest {
   void healthAndKindsAnswerWhileEveryWorkerIsBusyAndTheQueueFullGets429() {
     HttpTestClient http = start(2, 1);
     List<CompletableFuture<HttpResponse<String>>> long_ = new ArrayList<>();
-    for (int i = 0; i < 6; i++) { // 2 run, 2 wait behind them in the pool, 2 wait in the router: full
+    for (int i = 0; i < 4; i++) { // 2 run, 2 wait (one per worker): full
       long_.add(http.postTaskAsync("spin", "{\"ms\":20000}"));
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> load(http).at("/running").asInt() == 2
         && load(http).at("/queued").asInt() == 2);
-    await().atMost(Duration.ofSeconds(10)).until(() -> routerView().waiting() == 2);
 
     HttpResponse<String> health = http.get("/health");
     assertThat(health.statusCode()).isEqualTo(200);
@@ -82,23 +79,12 @@ class BusyNodeTest {
   @Test
   void aNodeWhosePoolTakesNoTasksAnswers503AndIsNotReady() throws Exception {
     HttpTestClient http = start(1, 4);
-    ActorRef<WorkerPool.Command> pool = find("/user/pool");
+    ActorRef<WorkerPool.Command> pool = node.pool();
     AskPattern.<WorkerPool.Command, WorkerPool.Drained>ask(pool, r -> new WorkerPool.Drain(Duration.ZERO, r),
         Duration.ofSeconds(5), node.system().scheduler()).toCompletableFuture().get();
     await().atMost(Duration.ofSeconds(5)).until(() -> http.get("/ready").statusCode() == 503);
     assertProblem(http.get("/ready"), 503, null);
     assertProblem(http.postTask("primes", "{\"limit\":10}"), 503, null);
     assertThat(http.get("/health").statusCode()).isEqualTo(200);
-  }
-
-  private <T> ActorRef<T> find(String path) throws Exception {
-    return Adapter.toTyped(Adapter.toClassic(node.system()).actorSelection(path)
-        .resolveOne(Duration.ofSeconds(5)).toCompletableFuture().get());
-  }
-
-  private TaskRouter.View routerView() throws Exception {
-    ActorRef<TaskRouter.Command> router = find("/user/router");
-    return AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new,
-        Duration.ofSeconds(5), node.system().scheduler()).toCompletableFuture().get();
   }
 }

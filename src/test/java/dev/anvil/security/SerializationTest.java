@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
 import dev.anvil.compute.TaskOutcome;
-import dev.anvil.compute.TaskRequest;
+import dev.anvil.compute.PoolProtocol;
 import dev.anvil.node.RunningNode;
 import java.net.http.HttpResponse;
 import java.util.Map;
@@ -40,9 +40,9 @@ class SerializationTest {
   @Test
   void messagesBetweenNodesUseJacksonCbor() {
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(node.system()));
-    assertThat(serialization.findSerializerFor(new TaskRequest("t", "primes", new byte[0], 1, "n")))
+    assertThat(serialization.findSerializerFor(new PoolProtocol.TaskRequest(1, "primes", new byte[0], 1, "n")))
         .isInstanceOf(JacksonCborSerializer.class);
-    assertThat(serialization.findSerializerFor(new TaskOutcome.Failed("t", TaskOutcome.Failure.CRASHED, "d", "n")))
+    assertThat(serialization.findSerializerFor(new TaskOutcome.Failed(1, TaskOutcome.Failure.CRASHED, "d", "n")))
         .isInstanceOf(JacksonCborSerializer.class);
   }
 

@@ -1,0 +1,459 @@
+package dev.anvil.compute;
+
+import dev.anvil.compute.TaskOutcome.Failure;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * This node's side of the work: its workers, which of them are idle and what the others run,
+ * the tasks this node received that wait for a worker ({@code waiting}), and those other
+ * nodes' routers sent here ({@code intake}).
+ *
+ * <p>It is what makes a task cheap. The HTTP layer hands a task straight to an idle worker
+ * here, and a worker that finishes takes the next task itself, so a task that runs on the node
+ * that received it costs two thread hand-offs (to its worker and back) and no actor round
+ * trip. The actors work around it, off that path: the router moves waiting tasks to other
+ * nodes' pools when they have room, the pool takes tasks from other nodes, publishes the load,
+ * sweeps deadlines and drains. One per node, made by the node guardian.
+ *
+ * <p>Thread-safe: each method holds the lock for a few field updates; workers are told of a
+ * new job after it is released.
+ */
+public final class LocalScheduler {
+
+  public enum Admission {
+    /** An idle worker of this node runs it now. */
+    STARTED,
+    /** It waits for a worker here or on another node. */
+    QUEUED,
+    /** Every worker is busy and the queue is full: 429. */
+    REJECTED,
+    /** No node can take tasks (this one is leaving and no other has a worker): 503. */
+    UNAVAILABLE
+  }
+
+  /** What the pool publishes: see {@link PoolProtocol.PoolLoad}. */
+  public record Load(int workers, int running, int queued, long completed, boolean accepting, int room) {}
+
+  private final int waitCapacity;
+  private final int perWorker;
+  private final long spillNanos;
+  private final AtomicLong ids = new AtomicLong();
+
+  private final List<WorkerSlot> slots = new ArrayList<>();
+  private final ArrayDeque<WorkerSlot> idle = new ArrayDeque<>();
+  private final ArrayDeque<Job> intake = new ArrayDeque<>();
+  private final ArrayDeque<Job> waiting = new ArrayDeque<>();
+  private int running;
+  private long completed;
+  private volatile boolean accepting = true;
+  private int advertised = -1;
+
+  private volatile int remoteRoom;
+  private volatile boolean remoteCanWork;
+  private volatile boolean roomWatched;
+  private volatile boolean routerInterested;
+  private volatile Runnable routerNudge = () -> {};
+  private volatile Runnable poolNudge = () -> {};
+  private final AtomicBoolean routerNudged = new AtomicBoolean();
+  private final AtomicBoolean poolNudged = new AtomicBoolean();
+
+  /**
+   * @param waitCapacity tasks received here that may wait for a worker before new ones get 429
+   * @param perWorker tasks other nodes may give each worker: the one it runs and those it holds next
+   * @param spillAfterNanos a waiting task goes to another node only once it has waited here this
+   *     long: a task that starts here within microseconds is not worth a network round trip, and
+   *     when every node is as busy as this one, moving tasks between them only adds that cost
+   */
+  public LocalScheduler(int waitCapacity, int perWorker, long spillAfterNanos) {
+    this.waitCapacity = waitCapacity;
+    this.perWorker = perWorker;
+    this.spillNanos = spillAfterNanos;
+  }
+
+  /** A new task id, unique on this node while it runs. */
+  public long nextId() {
+    return ids.incrementAndGet();
+  }
+
+  /** The router hears when tasks wait that it may send to other nodes. */
+  void connectRouter(Runnable nudge) {
+    this.routerNudge = nudge;
+  }
+
+  /** The pool hears when its load changed in a way it must tell other nodes, and while it drains. */
+  void connectPool(Runnable nudge) {
+    this.poolNudge = nudge;
+  }
+
+  /** Whether any other node's router listens to this pool's room; if none, changes need no publishing. */
+  void roomWatched(boolean watched) {
+    this.roomWatched = watched;
+  }
+
+  /** Whether the router listens to other nodes' room (it asked them); if not, it must be told of a backlog. */
+  void routerInterested(boolean interested) {
+    this.routerInterested = interested;
+  }
+
+  /**
+   * What the router knows of the other nodes: how many tasks their pools have room for now,
+   * and whether any of them can work at all.
+   */
+  void remoteCapacity(int room, boolean canWork) {
+    this.remoteRoom = room;
+    this.remoteCanWork = canWork;
+    if (!accepting) {
+      synchronized (this) {
+        startIdle(); // a leaving node's workers take waiting tasks again once no other node can
+      }
+    }
+  }
+
+  /** The router calls this before it looks for waiting tasks, so later arrivals nudge it again. */
+  void routerNudgeTaken() {
+    routerNudged.set(false);
+  }
+
+  void poolNudgeTaken() {
+    poolNudged.set(false);
+  }
+
+  /** A task received by this node's HTTP layer: started on an idle worker, queued, or refused. */
+  public Admission submit(Job job) {
+    WorkerSlot slot = null;
+    Admission admission;
+    boolean nudge = false;
+    synchronized (this) {
+      if (!accepting && !remoteCanWork) {
+        return Admission.UNAVAILABLE;
+      }
+      if (accepting && !idle.isEmpty()) {
+        slot = idle.poll();
+        assign(slot, job);
+        admission = Admission.STARTED;
+      } else if (waiting.size() < waitCapacity || remoteRoom > 0) {
+        waiting.add(job);
+        admission = Admission.QUEUED;
+        nudge = routerShouldLook();
+      } else {
+        return Admission.REJECTED;
+      }
+      changed();
+    }
+    if (slot != null) {
+      slot.start(job);
+    } else if (nudge) {
+      nudgeRouter();
+    }
+    return admission;
+  }
+
+  /** A task another node's router sent here; false when there is no room for it. */
+  boolean offerRemote(Job job) {
+    WorkerSlot slot = null;
+    synchronized (this) {
+      if (!accepting) {
+        return false;
+      }
+      if (!idle.isEmpty()) {
+        slot = idle.poll();
+        assign(slot, job);
+      } else if (running + intake.size() < slots.size() * perWorker) {
+        intake.add(job);
+      } else {
+        return false;
+      }
+      changed();
+    }
+    if (slot != null) {
+      slot.start(job);
+    }
+    return true;
+  }
+
+  /**
+   * A worker finished {@code finished} (answered already): returns its next job, or null when
+   * there is none and the worker is idle.
+   */
+  Job next(WorkerSlot slot, Job finished) {
+    synchronized (this) {
+      if (slot.current == finished) {
+        slot.current = null;
+        running--;
+        completed++;
+      }
+      if (slot.retired) {
+        return null;
+      }
+      Job next = nextJob();
+      if (next != null) {
+        assign(slot, next);
+      } else {
+        idle.add(slot);
+      }
+      changed();
+      return next;
+    }
+  }
+
+  /** A new worker is ready: it takes a waiting task or joins the idle ones. */
+  void addWorker(WorkerSlot slot) {
+    Job job;
+    synchronized (this) {
+      slots.add(slot);
+      job = nextJob();
+      if (job != null) {
+        assign(slot, job);
+      } else {
+        idle.add(slot);
+      }
+      changed();
+    }
+    if (job != null) {
+      slot.start(job);
+    }
+  }
+
+  /** A worker is gone (it stopped, or it is stuck and replaced): returns the job it held, if any. */
+  Job retire(WorkerSlot slot) {
+    synchronized (this) {
+      slot.retired = true;
+      slots.remove(slot);
+      idle.remove(slot);
+      Job held = slot.current;
+      if (held != null) {
+        slot.current = null;
+        running--;
+      }
+      changed();
+      return held;
+    }
+  }
+
+  /** For the router: the oldest waiting task, to send to another node, if one is worth sending. */
+  Job pollForRemote() {
+    synchronized (this) {
+      if (!spillable()) {
+        return null;
+      }
+      Job job = waiting.poll();
+      if (job != null) {
+        changed();
+      }
+      return job;
+    }
+  }
+
+  /** Whether tasks wait here that another node should run (see spillAfterNanos). */
+  synchronized boolean spillPending() {
+    return spillable();
+  }
+
+  /** Tasks that another node could not run go back to the front, oldest first, and to idle workers. */
+  void requeue(List<Job> jobs) {
+    synchronized (this) {
+      for (int i = jobs.size() - 1; i >= 0; i--) {
+        waiting.addFirst(jobs.get(i));
+      }
+      startIdle();
+      changed();
+    }
+  }
+
+  /**
+   * Cancels a job wherever it is here: one that waits leaves at once and is answered with
+   * {@code ifWaiting}; one that runs is stopped where it runs, and its worker answers.
+   */
+  void cancel(Job job, TaskOutcome ifWaiting) {
+    boolean removed;
+    synchronized (this) {
+      removed = waiting.remove(job) || intake.remove(job);
+      if (removed) {
+        changed();
+      }
+    }
+    if (removed) {
+      job.answer(ifWaiting);
+    } else {
+      job.execution().cancel();
+    }
+  }
+
+  /**
+   * Answers every job past its deadline: those that wait leave the queue; those that run are
+   * cancelled where they run and answered now, whether or not their code notices.
+   */
+  void sweep(long nowNanos, String node) {
+    List<Job> waited = null;
+    List<Job> ran = null;
+    boolean nudge;
+    synchronized (this) {
+      for (ArrayDeque<Job> queue : List.of(waiting, intake)) {
+        for (Iterator<Job> it = queue.iterator(); it.hasNext(); ) {
+          Job job = it.next();
+          if (nowNanos - job.deadlineNanos() >= 0) {
+            it.remove();
+            (waited == null ? waited = new ArrayList<>() : waited).add(job);
+          }
+        }
+      }
+      for (WorkerSlot slot : slots) {
+        if (slot.current != null && nowNanos - slot.current.deadlineNanos() >= 0 && !slot.current.answered()) {
+          (ran == null ? ran = new ArrayList<>() : ran).add(slot.current);
+        }
+      }
+      if (waited != null) {
+        changed();
+      }
+      nudge = routerShouldLook(); // a waiting task becomes worth sending as it ages
+    }
+    if (nudge) {
+      nudgeRouter();
+    }
+    if (waited != null) {
+      for (Job job : waited) {
+        job.answer(new TaskOutcome.Failed(job.id(), Failure.TIMED_OUT, "the deadline of " + job.timeoutMs()
+            + " ms passed while the task waited for a free worker", node));
+      }
+    }
+    if (ran != null) {
+      for (Job job : ran) {
+        job.execution().cancel();
+        job.answer(new TaskOutcome.Failed(job.id(), Failure.TIMED_OUT, "the deadline of " + job.timeoutMs()
+            + " ms passed; the task was cancelled", node));
+      }
+    }
+  }
+
+  /** Takes no more tasks from other nodes, nor new ones for its own workers while another node can run them. */
+  void drain() {
+    synchronized (this) {
+      accepting = false;
+      changed();
+    }
+  }
+
+  /** Nothing of this node's own runs or waits for it any more (waiting tasks may still go to other nodes). */
+  synchronized boolean drained() {
+    return running == 0 && intake.isEmpty() && (waiting.isEmpty() || !takesWaiting());
+  }
+
+  /** The node stops: what runs is abandoned (its router may run it elsewhere), what waits is answered. */
+  int abandonAll(String node) {
+    List<Job> queued;
+    List<Job> runningJobs = new ArrayList<>();
+    synchronized (this) {
+      accepting = false;
+      queued = new ArrayList<>(intake);
+      queued.addAll(waiting);
+      intake.clear();
+      waiting.clear();
+      for (WorkerSlot slot : slots) {
+        if (slot.current != null) {
+          runningJobs.add(slot.current);
+        }
+      }
+      changed();
+    }
+    for (Job job : runningJobs) {
+      job.execution().abandon();
+    }
+    for (Job job : queued) {
+      job.answer(new TaskOutcome.Failed(job.id(), Failure.ABANDONED, "the node " + node + " stopped", node));
+    }
+    return runningJobs.size() + queued.size();
+  }
+
+  public synchronized Load load() {
+    return new Load(slots.size(), running, intake.size() + waiting.size(), completed, accepting, room());
+  }
+
+  /** Running jobs, for the sweep of stuck workers and for tests. */
+  synchronized List<WorkerSlot> busySlots() {
+    List<WorkerSlot> busy = new ArrayList<>();
+    for (WorkerSlot slot : slots) {
+      if (slot.current != null) {
+        busy.add(slot);
+      }
+    }
+    return busy;
+  }
+
+  // --- under the lock ---
+
+  /**
+   * Whether the oldest waiting task is worth another node's worker: it has waited here at least
+   * {@code spillNanos}. A leaving node sends away all it can.
+   */
+  private boolean spillable() {
+    Job oldest = waiting.peek();
+    return oldest != null && (!accepting || System.nanoTime() - oldest.receivedNanos() >= spillNanos);
+  }
+
+  /** The router needs to look at the queue: there is room elsewhere to fill, or it must ask for some. */
+  private boolean routerShouldLook() {
+    return spillable() && (remoteRoom > 0 || !routerInterested);
+  }
+
+  private boolean takesWaiting() {
+    return accepting || !remoteCanWork;
+  }
+
+  private Job nextJob() {
+    Job job = intake.poll();
+    return job != null || !takesWaiting() ? job : waiting.poll();
+  }
+
+  private void assign(WorkerSlot slot, Job job) {
+    slot.current = job;
+    slot.assignedNanos = System.nanoTime();
+    running++;
+  }
+
+  /** Hands waiting tasks to idle workers; called where tasks came back or a worker may take them again. */
+  private void startIdle() {
+    while (!idle.isEmpty()) {
+      Job job = nextJob();
+      if (job == null) {
+        return;
+      }
+      WorkerSlot slot = idle.poll();
+      assign(slot, job);
+      slot.start(job); // a tell: it never blocks, so it may run under the lock here, off the hot path
+    }
+  }
+
+  /**
+   * Room other nodes may fill: none while tasks wait here (this node's own come first), else
+   * what its workers and their next-task slots leave.
+   */
+  private int room() {
+    return accepting && waiting.isEmpty() ? Math.max(0, slots.size() * perWorker - running - intake.size()) : 0;
+  }
+
+  /** After every change: the pool hears of it when it must tell other nodes, or watches a drain. */
+  private void changed() {
+    int room = room();
+    if (!accepting || (room != advertised && roomWatched)) {
+      nudgePool();
+    }
+    advertised = room;
+  }
+
+  private void nudgeRouter() {
+    if (routerNudged.compareAndSet(false, true)) {
+      routerNudge.run();
+    }
+  }
+
+  private void nudgePool() {
+    if (poolNudged.compareAndSet(false, true)) {
+      poolNudge.run();
+    }
+  }
+}

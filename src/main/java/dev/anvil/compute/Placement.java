@@ -1,0 +1,136 @@
+package dev.anvil.compute;
+
+import dev.anvil.compute.PoolProtocol.PoolLoad;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What a router knows of the other nodes' pools, and which of them gets the next task: the one
+ * with the most idle workers, else the one with the most room in its workers' next-task slots.
+ * Counts the tasks sent but not yet seen by a pool, so a burst is not all sent to one pool.
+ * Not thread-safe: owned by one {@link TaskRouter}.
+ */
+final class Placement {
+
+  /** What the router knows of one pool. */
+  static final class Pool {
+    final Address address;
+    PoolLoad load;
+    long sent;
+    boolean reachable = true;
+
+    Pool(Address address) {
+      this.address = address;
+    }
+
+    private long inTransit() {
+      return load == null ? 0 : Math.max(0, sent - load.submitsSeen());
+    }
+
+    /** Tasks this pool can take now. */
+    int room() {
+      return canWork() ? (int) Math.max(0, load.room() - inTransit()) : 0;
+    }
+
+    /** Workers of this pool that nothing runs on, nor will once the tasks on the way arrive. */
+    int idle() {
+      return room() > 0 ? (int) Math.max(0, load.workers() - load.running() - inTransit()) : 0;
+    }
+
+    boolean canWork() {
+      return reachable && load != null && load.accepting() && load.workers() > 0;
+    }
+  }
+
+  private final Map<ActorRef<WorkerPool.Command>, Pool> pools = new LinkedHashMap<>();
+
+  boolean contains(ActorRef<WorkerPool.Command> pool) {
+    return pools.containsKey(pool);
+  }
+
+  void add(ActorRef<WorkerPool.Command> pool, Address address) {
+    pools.putIfAbsent(pool, new Pool(address));
+  }
+
+  boolean remove(ActorRef<WorkerPool.Command> pool) {
+    return pools.remove(pool) != null;
+  }
+
+  /** Records a pool's report; false if the pool is not known (any more). */
+  boolean update(PoolLoad load) {
+    Pool pool = pools.get(load.pool());
+    if (pool == null) {
+      return false;
+    }
+    pool.load = load;
+    return true;
+  }
+
+  void sent(ActorRef<WorkerPool.Command> pool) {
+    Pool known = pools.get(pool);
+    if (known != null) {
+      known.sent++;
+    }
+  }
+
+  /** Marks the pools of the node at {@code address}; returns those that became unreachable. */
+  List<ActorRef<WorkerPool.Command>> reachability(Address address, boolean reachable) {
+    List<ActorRef<WorkerPool.Command>> lost = new ArrayList<>();
+    for (Map.Entry<ActorRef<WorkerPool.Command>, Pool> e : pools.entrySet()) {
+      if (e.getValue().address.equals(address)) {
+        if (e.getValue().reachable && !reachable) {
+          lost.add(e.getKey());
+        }
+        e.getValue().reachable = reachable;
+      }
+    }
+    return lost;
+  }
+
+  List<ActorRef<WorkerPool.Command>> at(Address address) {
+    List<ActorRef<WorkerPool.Command>> found = new ArrayList<>();
+    pools.forEach((ref, pool) -> {
+      if (pool.address.equals(address)) {
+        found.add(ref);
+      }
+    });
+    return found;
+  }
+
+  /** The pool for the next task, or null when no pool has room. */
+  ActorRef<WorkerPool.Command> choose() {
+    ActorRef<WorkerPool.Command> best = null;
+    int bestIdle = 0;
+    int bestRoom = 0;
+    for (Map.Entry<ActorRef<WorkerPool.Command>, Pool> e : pools.entrySet()) {
+      int idle = e.getValue().idle();
+      int room = e.getValue().room();
+      if (idle > bestIdle || (idle == bestIdle && room > bestRoom)) {
+        best = e.getKey();
+        bestIdle = idle;
+        bestRoom = room;
+      }
+    }
+    return best;
+  }
+
+  int totalRoom() {
+    int total = 0;
+    for (Pool pool : pools.values()) {
+      total += pool.room();
+    }
+    return total;
+  }
+
+  boolean anyCanWork() {
+    return pools.values().stream().anyMatch(Pool::canWork);
+  }
+
+  Map<ActorRef<WorkerPool.Command>, Pool> pools() {
+    return pools;
+  }
+}

@@ -1,0 +1,59 @@
+package dev.anvil.compute;
+
+import dev.anvil.CborSerializable;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What a node's {@link TaskRouter} and the {@link WorkerPool}s of the other nodes say to each
+ * other. Every message here may cross nodes, so each is a {@link RemoteCommand}.
+ */
+public interface PoolProtocol {
+
+  /** A message that crosses nodes: serialized with Jackson CBOR. */
+  interface RemoteCommand extends CborSerializable {}
+
+  /**
+   * One task as it travels from the router that took it to the pool that runs it. The deadline
+   * travels as time left, so nodes need no shared clock.
+   *
+   * @param taskId unique among the tasks of the router that sent it
+   * @param input the request body, already checked by the receiving node
+   */
+  record TaskRequest(long taskId, String kind, byte[] input, long remainingMs, String receivedBy)
+      implements CborSerializable {}
+
+  /** Router to pool: run this task; the outcome goes back as {@link PoolReplied}. */
+  record Submit(TaskRequest request, ActorRef<TaskRouter.Command> replyTo) implements WorkerPool.Command, RemoteCommand {}
+
+  /** Router to pool: the router gave up on this task (its deadline passed). */
+  record Cancel(long taskId, ActorRef<TaskRouter.Command> router) implements WorkerPool.Command, RemoteCommand {}
+
+  /** Router to pool: send {@link PoolLoad} now and now and then (once a second). */
+  record WatchLoad(ActorRef<TaskRouter.Command> subscriber) implements WorkerPool.Command, RemoteCommand {}
+
+  /**
+   * Router to pool: whether it has tasks it would send here. While it has, the pool tells it
+   * every change of the room it may fill; else only the periodic {@link PoolLoad}, so pools
+   * and routers exchange nothing per task while each node keeps up with its own clients.
+   */
+  record Interest(ActorRef<TaskRouter.Command> router, boolean wantsRoom) implements WorkerPool.Command, RemoteCommand {}
+
+  /**
+   * Pool to router: its size, how busy it is, how many tasks it has room for, and how many of
+   * this router's submissions it has seen, so the router can count those still on the way.
+   */
+  record PoolLoad(
+      ActorRef<WorkerPool.Command> pool,
+      String node,
+      int workers,
+      int running,
+      int queued,
+      long completed,
+      boolean accepting,
+      int room,
+      long submitsSeen)
+      implements TaskRouter.Command, RemoteCommand {}
+
+  /** Pool to router: how one of its tasks ended. */
+  record PoolReplied(ActorRef<WorkerPool.Command> pool, TaskOutcome outcome) implements TaskRouter.Command, RemoteCommand {}
+}

@@ -1,0 +1,38 @@
+package dev.anvil.compute;
+
+import java.util.function.Consumer;
+
+/**
+ * One worker as the {@link LocalScheduler} sees it: the job it runs, since when, and how to
+ * hand it the next one. The worker actor behind it is the only thread that runs its jobs.
+ */
+final class WorkerSlot {
+
+  private final String name;
+  private final Consumer<Job> starter;
+  /** Guarded by the scheduler. */
+  Job current;
+  /** Guarded by the scheduler: when {@link #current} was handed over. */
+  long assignedNanos;
+  /** Guarded by the scheduler: gone for good (stopped, or replaced because it is stuck). */
+  boolean retired;
+
+  /** @param starter hands a job to the worker; called outside the scheduler's lock, from any thread */
+  WorkerSlot(String name, Consumer<Job> starter) {
+    this.name = name;
+    this.starter = starter;
+  }
+
+  String name() {
+    return name;
+  }
+
+  void start(Job job) {
+    starter.accept(job);
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}

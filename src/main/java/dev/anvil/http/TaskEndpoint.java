@@ -1,0 +1,254 @@
+package dev.anvil.http;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.anvil.compute.Job;
+import dev.anvil.compute.LocalScheduler;
+import dev.anvil.compute.TaskCatalog;
+import dev.anvil.compute.TaskOutcome;
+import dev.anvil.compute.spi.ComputeTask;
+import dev.anvil.compute.spi.InvalidInputException;
+import dev.anvil.config.ComputeSettings;
+import dev.anvil.config.HttpSettings;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaType;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /v1/tasks/{kind}}: checks a task on arrival, gives it to the
+ * {@link LocalScheduler}, and answers its outcome.
+ *
+ * <p>This is the one resource served by a plain request handler instead of a {@code Route}:
+ * the Java routing DSL completes futures through Scala's global execution context and the
+ * default dispatcher, two more thread hand-offs per request than the task needs. Here the
+ * worker that computes the result completes the response, and Pekko HTTP's connection stage
+ * picks it up: a task that runs on this node crosses threads twice, to its worker and back.
+ * Everything else a client may send to this path (another method, a malformed path) falls
+ * through to the routes, sealed as ever.
+ */
+public final class TaskEndpoint extends AllDirectives {
+
+  private static final Logger log = LoggerFactory.getLogger(TaskEndpoint.class);
+  private static final String PREFIX = "/v1/tasks/";
+
+  private final TaskCatalog catalog;
+  private final LocalScheduler scheduler;
+  private final ClassicActorSystemProvider system;
+  private final JsonResponses json;
+  private final BearerAuth auth;
+  private final HttpSettings http;
+  private final ComputeSettings compute;
+  private final String node;
+  private final byte[] nodeJson;
+
+  public TaskEndpoint(TaskCatalog catalog, LocalScheduler scheduler, ClassicActorSystemProvider system,
+      JsonResponses json, BearerAuth auth, HttpSettings http, ComputeSettings compute, String node) {
+    this.catalog = catalog;
+    this.scheduler = scheduler;
+    this.system = system;
+    this.json = json;
+    this.auth = auth;
+    this.http = http;
+    this.compute = compute;
+    this.node = node;
+    this.nodeJson = quoted(node);
+  }
+
+  /**
+   * The same resource as a route, for what the fast path does not take: another method (405),
+   * or a path whose kind segment is escaped.
+   */
+  public Route routes() {
+    return path(PathMatchers.segment("v1").slash("tasks").slash(PathMatchers.segment()),
+        kind -> post(() -> extractRequest(request -> completeWithFuture(handle(request, kind)))));
+  }
+
+  /** The kind this request posts a task of, or null when it is not {@code POST /v1/tasks/{kind}}. */
+  public static String kindOf(HttpRequest request) {
+    if (request.method() != HttpMethods.POST) {
+      return null;
+    }
+    String path = request.getUri().path();
+    if (!path.startsWith(PREFIX) || path.length() == PREFIX.length() || path.indexOf('/', PREFIX.length()) >= 0) {
+      return null;
+    }
+    return path.substring(PREFIX.length());
+  }
+
+  public CompletionStage<HttpResponse> handle(HttpRequest request, String kind) {
+    try {
+      HttpResponse denied = auth.deny(request);
+      if (denied != null) {
+        return done(denied);
+      }
+      ComputeTask<?, ?> task = catalog.find(kind).orElse(null);
+      if (task == null) {
+        return done(json.problem(StatusCodes.NOT_FOUND, "unknown-kind",
+            "there is no kind named '" + abbreviate(kind) + "'; GET /v1/kinds lists them"));
+      }
+      RequestEntity entity = request.entity();
+      if (!isJson(entity.getContentType())) {
+        return done(json.problem(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "not-json",
+            "the body must be application/json, was " + entity.getContentType()));
+      }
+      long timeoutMs = timeoutMs(request.getUri().query().getAll("timeoutMs"));
+      long max = http.maxBodyBytes();
+      if (entity.getContentLengthOption().orElse(0) > max) {
+        return done(tooLarge());
+      }
+      if (entity instanceof HttpEntity.Strict strict) {
+        return run(task, strict.getData().toArray(), timeoutMs);
+      }
+      // toStrict's future comes from Scala: its plain handle() would hop to the common pool
+      return entity.toStrict(http.bodyReadTimeout().toMillis(), max, system)
+          .handleAsync((body, error) -> error != null ? done(unreadable(error))
+              : run(task, body.getData().toArray(), timeoutMs), Runnable::run)
+          .thenCompose(response -> response);
+    } catch (InvalidInputException e) {
+      return done(invalid(e));
+    } catch (RuntimeException e) {
+      log.error("Unexpected failure while serving a task request", e);
+      return done(json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "internal",
+          "the server failed to handle the request; the failure is logged"));
+    }
+  }
+
+  private CompletionStage<HttpResponse> run(ComputeTask<?, ?> task, byte[] body, long timeoutMs) {
+    Object input;
+    try {
+      input = catalog.readInput(task, body);
+    } catch (InvalidInputException e) {
+      return done(invalid(e));
+    }
+    CompletableFuture<TaskOutcome> outcome = new CompletableFuture<>();
+    Job job = new Job(scheduler.nextId(), task, body, input, timeoutMs, System.nanoTime(), outcome::complete);
+    return switch (scheduler.submit(job)) {
+      case STARTED, QUEUED -> outcome.thenApply(this::toResponse);
+      case REJECTED -> done(json.tooManyRequests("every worker of the cluster is busy and this node's queue is full",
+          1));
+      case UNAVAILABLE -> done(json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable",
+          "no node of the cluster can take tasks now"));
+    };
+  }
+
+  private HttpResponse toResponse(TaskOutcome outcome) {
+    if (outcome instanceof TaskOutcome.Completed c) {
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, body(c));
+    }
+    TaskOutcome.Failed f = (TaskOutcome.Failed) outcome;
+    return switch (f.failure()) {
+      case REJECTED -> json.tooManyRequests(f.detail(), 1);
+      case TIMED_OUT -> json.problem(StatusCodes.GATEWAY_TIMEOUT, "deadline", f.detail());
+      case UNAVAILABLE, ABANDONED -> json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", f.detail());
+      case CRASHED -> json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "task-failed",
+          "the task failed on node " + f.node() + ": " + abbreviate(f.detail()));
+    };
+  }
+
+  /**
+   * {@code {"kind","result","node","receivedBy","queueMs","computeMs"}}, written once around
+   * the result's JSON as the worker wrote it.
+   */
+  private byte[] body(TaskOutcome.Completed c) {
+    byte[] result = c.result();
+    ByteArrayOutputStream out = new ByteArrayOutputStream(result.length + 160);
+    out.writeBytes(KIND);
+    out.writeBytes(quoted(c.kind()));
+    out.writeBytes(RESULT);
+    out.writeBytes(result);
+    out.writeBytes(NODE);
+    out.writeBytes(c.node().equals(node) ? nodeJson : quoted(c.node()));
+    out.writeBytes(RECEIVED_BY);
+    out.writeBytes(nodeJson);
+    out.writeBytes(ascii("\",\"queueMs\":" + c.queueMs() + ",\"computeMs\":" + c.computeMs() + "}"));
+    return out.toByteArray();
+  }
+
+  private static final byte[] KIND = ascii("{\"kind\":\"");
+  private static final byte[] RESULT = ascii("\",\"result\":");
+  private static final byte[] NODE = ascii(",\"node\":\"");
+  private static final byte[] RECEIVED_BY = ascii("\",\"receivedBy\":\"");
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static byte[] quoted(String s) {
+    return JsonStringEncoder.getInstance().quoteAsUTF8(s);
+  }
+
+  private long timeoutMs(List<String> values) {
+    long max = compute.maxTimeout().toMillis();
+    if (values.isEmpty()) {
+      return Math.min(compute.defaultTimeout().toMillis(), max);
+    }
+    if (values.size() > 1) {
+      throw new InvalidInputException("timeoutMs", "timeoutMs is given " + values.size() + " times; give it once");
+    }
+    String text = values.get(0).trim();
+    if (!text.matches("-?[0-9]{1,1000}")) {
+      throw new InvalidInputException("timeoutMs", "timeoutMs must be a whole number of milliseconds, was '"
+          + abbreviate(text) + "'");
+    }
+    long value;
+    try {
+      value = Long.parseLong(text);
+    } catch (NumberFormatException e) { // digits beyond a long: out of range either way
+      value = text.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+    InvalidInputException.require(value >= 1 && value <= max, "timeoutMs",
+        "timeoutMs must be between 1 and " + max + ", was " + abbreviate(text));
+    return value;
+  }
+
+  /** A body sent without a length (chunked) can still turn out too large, or too slow. */
+  private HttpResponse unreadable(Throwable error) {
+    for (Throwable e = error; e != null; e = e.getCause()) {
+      if (e instanceof EntityStreamSizeException) {
+        return tooLarge();
+      }
+    }
+    return json.problem(StatusCodes.REQUEST_TIMEOUT, "body-not-received",
+        "the body did not arrive within " + http.bodyReadTimeout().toMillis() + " ms");
+  }
+
+  private HttpResponse tooLarge() {
+    return json.problem(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large",
+        "the body is larger than the limit of " + http.maxBodyBytes() + " bytes");
+  }
+
+  private HttpResponse invalid(InvalidInputException e) {
+    return json.problem(StatusCodes.BAD_REQUEST, "invalid-input", e.getMessage(), e.field().isEmpty() ? null : e.field());
+  }
+
+  private static boolean isJson(ContentType type) {
+    MediaType media = type.mediaType();
+    return media.mainType().equals("application")
+        && (media.subType().equals("json") || media.subType().endsWith("+json"));
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse response) {
+    return CompletableFuture.completedFuture(response);
+  }
+
+  static String abbreviate(String s) {
+    return s.length() <= 100 ? s : s.substring(0, 100) + "...";
+  }
+}
