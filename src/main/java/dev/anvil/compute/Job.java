@@ -21,6 +21,8 @@ public final class Job {
   private final long timeoutMs;
   private final Consumer<TaskOutcome> answer;
   private final AtomicBoolean answered = new AtomicBoolean();
+  /** Guarded by the scheduler: when a job that found the queue full gives up waiting for room. */
+  long admitByNanos;
 
   /**
    * @param timeoutMs the deadline, counted from {@code receivedNanos}

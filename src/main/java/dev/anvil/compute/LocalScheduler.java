@@ -3,6 +3,7 @@ package dev.anvil.compute;
 import dev.anvil.compute.TaskOutcome.Failure;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,18 +37,36 @@ public final class LocalScheduler {
     UNAVAILABLE
   }
 
+  /**
+   * How much a node holds.
+   *
+   * @param waitCapacity tasks received here that may wait for a worker
+   * @param perWorker tasks other nodes may give each worker: the one it runs and those it holds next
+   * @param spillAfter a waiting task goes to another node only once it has waited here this long:
+   *     a task that starts here within microseconds is not worth a network round trip, and when
+   *     every node is as busy as this one, moving tasks between them only adds that cost
+   * @param admissionWait how long a task that finds the queue full waits for room before its 429
+   * @param maxAdmitting how many may wait so at once (each holds a connection; above that, 429 at once)
+   */
+  public record Limits(int waitCapacity, int perWorker, Duration spillAfter, Duration admissionWait,
+      int maxAdmitting) {}
+
   /** What the pool publishes: see {@link PoolProtocol.PoolLoad}. */
   public record Load(int workers, int running, int queued, long completed, boolean accepting, int room) {}
 
   private final int waitCapacity;
   private final int perWorker;
   private final long spillNanos;
+  private final long admissionWaitNanos;
+  private final int maxAdmitting;
   private final AtomicLong ids = new AtomicLong();
 
   private final List<WorkerSlot> slots = new ArrayList<>();
   private final ArrayDeque<WorkerSlot> idle = new ArrayDeque<>();
   private final ArrayDeque<Job> intake = new ArrayDeque<>();
   private final ArrayDeque<Job> waiting = new ArrayDeque<>();
+  /** Tasks that found {@code waiting} full: they enter it as it makes room, or get 429 at their admission deadline. */
+  private final ArrayDeque<Job> admitting = new ArrayDeque<>();
   private int running;
   private long completed;
   private volatile boolean accepting = true;
@@ -62,17 +81,12 @@ public final class LocalScheduler {
   private final AtomicBoolean routerNudged = new AtomicBoolean();
   private final AtomicBoolean poolNudged = new AtomicBoolean();
 
-  /**
-   * @param waitCapacity tasks received here that may wait for a worker before new ones get 429
-   * @param perWorker tasks other nodes may give each worker: the one it runs and those it holds next
-   * @param spillAfterNanos a waiting task goes to another node only once it has waited here this
-   *     long: a task that starts here within microseconds is not worth a network round trip, and
-   *     when every node is as busy as this one, moving tasks between them only adds that cost
-   */
-  public LocalScheduler(int waitCapacity, int perWorker, long spillAfterNanos) {
-    this.waitCapacity = waitCapacity;
-    this.perWorker = perWorker;
-    this.spillNanos = spillAfterNanos;
+  public LocalScheduler(Limits limits) {
+    this.waitCapacity = limits.waitCapacity();
+    this.perWorker = limits.perWorker();
+    this.spillNanos = limits.spillAfter().toNanos();
+    this.admissionWaitNanos = limits.admissionWait().toNanos();
+    this.maxAdmitting = limits.maxAdmitting();
   }
 
   /** A new task id, unique on this node while it runs. */
@@ -138,6 +152,11 @@ public final class LocalScheduler {
         admission = Admission.STARTED;
       } else if (waiting.size() < waitCapacity || remoteRoom > 0) {
         waiting.add(job);
+        admission = Admission.QUEUED;
+        nudge = routerShouldLook();
+      } else if (admitting.size() < maxAdmitting && admissionWaitNanos > 0) {
+        job.admitByNanos = Math.min(System.nanoTime() + admissionWaitNanos, job.deadlineNanos());
+        admitting.add(job);
         admission = Admission.QUEUED;
         nudge = routerShouldLook();
       } else {
@@ -272,7 +291,7 @@ public final class LocalScheduler {
   void cancel(Job job, TaskOutcome ifWaiting) {
     boolean removed;
     synchronized (this) {
-      removed = waiting.remove(job) || intake.remove(job);
+      removed = waiting.remove(job) || intake.remove(job) || admitting.remove(job);
       if (removed) {
         changed();
       }
@@ -291,8 +310,16 @@ public final class LocalScheduler {
   void sweep(long nowNanos, String node) {
     List<Job> waited = null;
     List<Job> ran = null;
+    List<Job> refused = null;
     boolean nudge;
     synchronized (this) {
+      for (Iterator<Job> it = admitting.iterator(); it.hasNext(); ) {
+        Job job = it.next();
+        if (nowNanos - job.admitByNanos >= 0) {
+          it.remove();
+          (refused == null ? refused = new ArrayList<>() : refused).add(job);
+        }
+      }
       for (ArrayDeque<Job> queue : List.of(waiting, intake)) {
         for (Iterator<Job> it = queue.iterator(); it.hasNext(); ) {
           Job job = it.next();
@@ -314,6 +341,13 @@ public final class LocalScheduler {
     }
     if (nudge) {
       nudgeRouter();
+    }
+    if (refused != null) {
+      for (Job job : refused) {
+        job.answer(new TaskOutcome.Failed(job.id(), Failure.REJECTED, "every worker of the cluster is busy and this"
+            + " node's queue stayed full for " + Math.min(job.timeoutMs(), admissionWaitNanos / 1_000_000) + " ms",
+            node));
+      }
     }
     if (waited != null) {
       for (Job job : waited) {
@@ -351,8 +385,10 @@ public final class LocalScheduler {
       accepting = false;
       queued = new ArrayList<>(intake);
       queued.addAll(waiting);
+      queued.addAll(admitting);
       intake.clear();
       waiting.clear();
+      admitting.clear();
       for (WorkerSlot slot : slots) {
         if (slot.current != null) {
           runningJobs.add(slot.current);
@@ -370,7 +406,8 @@ public final class LocalScheduler {
   }
 
   public synchronized Load load() {
-    return new Load(slots.size(), running, intake.size() + waiting.size(), completed, accepting, room());
+    return new Load(slots.size(), running, intake.size() + waiting.size() + admitting.size(), completed, accepting,
+        room());
   }
 
   /** Running jobs, for the sweep of stuck workers and for tests. */
@@ -436,8 +473,11 @@ public final class LocalScheduler {
     return accepting && waiting.isEmpty() ? Math.max(0, slots.size() * perWorker - running - intake.size()) : 0;
   }
 
-  /** After every change: the pool hears of it when it must tell other nodes, or watches a drain. */
+  /** After every change: waiting requests take the room that opened; the pool hears when it must tell others. */
   private void changed() {
+    while (!admitting.isEmpty() && waiting.size() < waitCapacity) {
+      waiting.add(admitting.poll());
+    }
     int room = room();
     if (!accepting || (room != advertised && roomWatched)) {
       nudgePool();

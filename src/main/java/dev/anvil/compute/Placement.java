@@ -70,6 +70,12 @@ final class Placement {
     return true;
   }
 
+  /** Where large tasks for this pool go (known once it reported); the pool itself before that. */
+  ActorRef<WorkerPool.Command> largeInbox(ActorRef<WorkerPool.Command> pool) {
+    Pool known = pools.get(pool);
+    return known != null && known.load != null ? known.load.largeInbox() : pool;
+  }
+
   void sent(ActorRef<WorkerPool.Command> pool) {
     Pool known = pools.get(pool);
     if (known != null) {

@@ -2,6 +2,8 @@ package dev.anvil.compute;
 
 import dev.anvil.CborSerializable;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * What a node's {@link TaskRouter} and the {@link WorkerPool}s of the other nodes say to each
@@ -13,6 +15,13 @@ public interface PoolProtocol {
   interface RemoteCommand extends CborSerializable {}
 
   /**
+   * Task inputs and results larger than this travel to the peer's large inbox, on Artery's
+   * large-message channel: the ordinary channel's frames are 256 KiB, and its buffers stay
+   * small because no big message ever uses them.
+   */
+  int LARGE_PAYLOAD_BYTES = 192 * 1024;
+
+  /**
    * One task as it travels from the router that took it to the pool that runs it. The deadline
    * travels as time left, so nodes need no shared clock.
    *
@@ -22,8 +31,12 @@ public interface PoolProtocol {
   record TaskRequest(long taskId, String kind, byte[] input, long remainingMs, String receivedBy)
       implements CborSerializable {}
 
-  /** Router to pool: run this task; the outcome goes back as {@link PoolReplied}. */
-  record Submit(TaskRequest request, ActorRef<TaskRouter.Command> replyTo) implements WorkerPool.Command, RemoteCommand {}
+  /**
+   * Router to pool: run this task; the outcome goes back as {@link PoolReplied}, to
+   * {@code replyToLarge} when its result is large.
+   */
+  record Submit(TaskRequest request, ActorRef<TaskRouter.Command> replyTo, ActorRef<TaskRouter.Command> replyToLarge)
+      implements WorkerPool.Command, RemoteCommand {}
 
   /** Router to pool: the router gave up on this task (its deadline passed). */
   record Cancel(long taskId, ActorRef<TaskRouter.Command> router) implements WorkerPool.Command, RemoteCommand {}
@@ -39,11 +52,12 @@ public interface PoolProtocol {
   record Interest(ActorRef<TaskRouter.Command> router, boolean wantsRoom) implements WorkerPool.Command, RemoteCommand {}
 
   /**
-   * Pool to router: its size, how busy it is, how many tasks it has room for, and how many of
+   * Pool to router: where to send large tasks, its size, how busy it is, how many tasks it has room for, and how many of
    * this router's submissions it has seen, so the router can count those still on the way.
    */
   record PoolLoad(
       ActorRef<WorkerPool.Command> pool,
+      ActorRef<WorkerPool.Command> largeInbox,
       String node,
       int workers,
       int running,
@@ -56,4 +70,12 @@ public interface PoolProtocol {
 
   /** Pool to router: how one of its tasks ended. */
   record PoolReplied(ActorRef<WorkerPool.Command> pool, TaskOutcome outcome) implements TaskRouter.Command, RemoteCommand {}
+
+  /** A child that passes what it receives to its parent: its address is on the large-message channel. */
+  static <T> Behavior<T> largeInbox(ActorRef<T> parent) {
+    return Behaviors.receiveMessage(message -> {
+      parent.tell(message);
+      return Behaviors.same();
+    });
+  }
 }

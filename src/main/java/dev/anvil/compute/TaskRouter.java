@@ -77,6 +77,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private final TimerScheduler<Command> timers;
   private final Placement placement = new Placement();
   private final Map<Long, Sent> inFlight = new HashMap<>();
+  private final ActorRef<Command> largeInbox;
   /** Whether the other pools know that this router has tasks for them (see {@link Interest}). */
   private boolean interested;
 
@@ -95,6 +96,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     Cluster cluster = Cluster.get(context.getSystem());
     this.selfAddress = cluster.selfMember().address();
     ActorRef<Command> self = context.getSelf();
+    this.largeInbox = context.spawn(PoolProtocol.largeInbox(self), "large");
     scheduler.connectRouter(() -> self.tell(Nudged.INSTANCE));
     context.getSystem().receptionist().tell(Receptionist.subscribe(WorkerPool.KEY,
         context.messageAdapter(Receptionist.Listing.class, PoolsListed::new)));
@@ -163,9 +165,11 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private void send(Job job, ActorRef<WorkerPool.Command> target) {
     long now = System.nanoTime();
     inFlight.put(job.id(), new Sent(job, target, now));
+    ActorRef<WorkerPool.Command> inbox = job.input().length > PoolProtocol.LARGE_PAYLOAD_BYTES
+        ? placement.largeInbox(target) : target;
     placement.sent(target);
-    target.tell(new Submit(new TaskRequest(job.id(), job.kind(), job.input(), job.remainingMs(now), node),
-        getContext().getSelf()));
+    inbox.tell(new Submit(new TaskRequest(job.id(), job.kind(), job.input(), job.remainingMs(now), node),
+        getContext().getSelf(), largeInbox));
     startSweep();
   }
 

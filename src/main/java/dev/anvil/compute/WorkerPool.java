@@ -73,6 +73,8 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private final LocalScheduler scheduler;
   private final TaskCatalog catalog;
   private final int niceness;
+  private final long maxMessageBytes;
+  private final ActorRef<Command> largeInbox;
   private final Map<ActorRef<Worker.Command>, WorkerSlot> slots = new HashMap<>();
   private final Map<RemoteKey, Job> remoteJobs = new HashMap<>();
   /** Other nodes' routers that watch this pool: how many of their tasks arrived here. */
@@ -83,20 +85,23 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private ActorRef<Drained> drainReplyTo;
   private int drainCancelled;
 
+  /** @param maxMessageBytes the largest message that may cross nodes (Artery's large frame) */
   public static Behavior<Command> create(String node, int workers, LocalScheduler scheduler, TaskCatalog catalog,
-      int niceness) {
+      int niceness, long maxMessageBytes) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new WorkerPool(ctx, timers, node, workers, scheduler, catalog, niceness)));
+        timers -> new WorkerPool(ctx, timers, node, workers, scheduler, catalog, niceness, maxMessageBytes)));
   }
 
   private WorkerPool(ActorContext<Command> context, TimerScheduler<Command> timers, String node, int workers,
-      LocalScheduler scheduler, TaskCatalog catalog, int niceness) {
+      LocalScheduler scheduler, TaskCatalog catalog, int niceness, long maxMessageBytes) {
     super(context);
     this.node = node;
     this.scheduler = scheduler;
     this.catalog = catalog;
     this.niceness = niceness;
+    this.maxMessageBytes = maxMessageBytes;
     ActorRef<Command> self = context.getSelf();
+    this.largeInbox = context.spawn(PoolProtocol.largeInbox(self), "large");
     scheduler.connectPool(() -> self.tell(LoadChanged.INSTANCE));
     for (int i = 0; i < workers; i++) {
       spawnWorker();
@@ -147,7 +152,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
       return this;
     }
     Job job = new Job(request.taskId(), task.get(), request.input(), null, request.remainingMs(), System.nanoTime(),
-        outcome -> router.tell(new PoolReplied(self, outcome)));
+        outcome -> reply(submit, outcome));
     if (scheduler.offerRemote(job)) {
       remoteJobs.put(new RemoteKey(router, request.taskId()), job);
     } else {
@@ -155,6 +160,22 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
           drainReplyTo != null ? "the node is leaving" : "the pool has no room", node)));
     }
     return this;
+  }
+
+  /** Runs on the worker's thread: a tell, to the router's large inbox when the result is large. */
+  private void reply(Submit submit, TaskOutcome outcome) {
+    ActorRef<Command> self = getContext().getSelf();
+    if (outcome instanceof TaskOutcome.Completed c && c.result().length > PoolProtocol.LARGE_PAYLOAD_BYTES) {
+      if (c.result().length > maxMessageBytes - 64 * 1024) {
+        outcome = new TaskOutcome.Failed(c.taskId(), Failure.CRASHED, "the result of " + c.result().length
+            + " bytes is too large to send to the node that received the task (at most " + maxMessageBytes
+            + " bytes cross nodes)", node);
+      } else {
+        submit.replyToLarge().tell(new PoolReplied(self, outcome));
+        return;
+      }
+    }
+    submit.replyTo().tell(new PoolReplied(self, outcome));
   }
 
   private Behavior<Command> onCancel(Cancel cancel) {
@@ -225,7 +246,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   }
 
   private PoolLoad poolLoad(LocalScheduler.Load load, ActorRef<TaskRouter.Command> router) {
-    return new PoolLoad(getContext().getSelf(), node, load.workers(), load.running(), load.queued(),
+    return new PoolLoad(getContext().getSelf(), largeInbox, node, load.workers(), load.running(), load.queued(),
         load.completed(), load.accepting(), load.room(), submitsSeen.getOrDefault(router, 0L));
   }
 

@@ -5,8 +5,8 @@ import java.time.Duration;
 
 /** {@code anvil.compute}: the workers of one node, its queue, and task deadlines. */
 public record ComputeSettings(
-    int workers, int queuePerWorker, int prefetchPerWorker, Duration spillAfter, Duration defaultTimeout,
-    Duration maxTimeout, Duration drainTimeout, int threadNiceness) {
+    int workers, int queuePerWorker, int prefetchPerWorker, Duration spillAfter, Duration admissionWait,
+    Duration defaultTimeout, Duration maxTimeout, Duration drainTimeout, int threadNiceness) {
 
   /** One thread per worker (a PinnedDispatcher), so a task never waits for a thread another task holds. */
   public static final String DISPATCHER = "anvil.compute.pinned-dispatcher";
@@ -18,6 +18,7 @@ public record ComputeSettings(
         c.getInt("queue-per-worker"),
         c.getInt("prefetch-per-worker"),
         c.getDuration("spill-after"),
+        c.getDuration("admission-wait"),
         c.getDuration("default-timeout"),
         c.getDuration("max-timeout"),
         c.getDuration("drain-timeout"),

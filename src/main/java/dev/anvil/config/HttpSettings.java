@@ -17,6 +17,7 @@ public record HttpSettings(
     String host,
     int port,
     long maxBodyBytes,
+    int maxConnections,
     Duration bodyReadTimeout,
     boolean reusePort,
     Duration shutdownLinger,
@@ -29,7 +30,7 @@ public record HttpSettings(
   public static HttpSettings fromConfig(Config anvil) {
     Config c = anvil.getConfig("http");
     String keyStore = c.getString("tls.key-store");
-    return new HttpSettings(c.getString("host"), c.getInt("port"), c.getBytes("max-body-bytes"),
+    return new HttpSettings(c.getString("host"), c.getInt("port"), c.getBytes("max-body-bytes"), c.getInt("max-connections"),
         c.getDuration("body-read-timeout"), c.getBoolean("reuse-port"), c.getDuration("shutdown-linger"),
         c.getDuration("shutdown-deadline"), ApiTokens.parse(c.getString("api-tokens")),
         c.getBoolean("allow-anonymous"), keyStore.isBlank() ? Optional.empty() : Optional.of(Path.of(keyStore)),

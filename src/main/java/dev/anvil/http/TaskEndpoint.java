@@ -57,6 +57,9 @@ public final class TaskEndpoint extends AllDirectives {
   private final ComputeSettings compute;
   private final String node;
   private final byte[] nodeJson;
+  /** Refusals are made once: under overload they must cost less than the tasks they turn away. */
+  private final HttpResponse queueFull;
+  private final HttpResponse unavailable;
 
   public TaskEndpoint(TaskCatalog catalog, LocalScheduler scheduler, ClassicActorSystemProvider system,
       JsonResponses json, BearerAuth auth, HttpSettings http, ComputeSettings compute, String node) {
@@ -69,6 +72,9 @@ public final class TaskEndpoint extends AllDirectives {
     this.compute = compute;
     this.node = node;
     this.nodeJson = quoted(node);
+    this.queueFull = json.tooManyRequests("every worker of the cluster is busy and this node's queue is full", 1);
+    this.unavailable = json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable",
+        "no node of the cluster can take tasks now");
   }
 
   /**
@@ -141,10 +147,8 @@ public final class TaskEndpoint extends AllDirectives {
     Job job = new Job(scheduler.nextId(), task, body, input, timeoutMs, System.nanoTime(), outcome::complete);
     return switch (scheduler.submit(job)) {
       case STARTED, QUEUED -> outcome.thenApply(this::toResponse);
-      case REJECTED -> done(json.tooManyRequests("every worker of the cluster is busy and this node's queue is full",
-          1));
-      case UNAVAILABLE -> done(json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable",
-          "no node of the cluster can take tasks now"));
+      case REJECTED -> done(queueFull);
+      case UNAVAILABLE -> done(unavailable);
     };
   }
 

@@ -44,7 +44,11 @@ final class NodeProcessHandle {
         "--cluster-host", settings.clusterHost(),
         "--cluster-port", Integer.toString(clusterPort),
         "--seed-nodes", String.join(",", seeds)));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // glibc gives each thread that allocates its own malloc arena (64 MiB reserved, pages kept
+    // after free): two arenas are plenty for a JVM, whose heap is not malloc's.
+    builder.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
+    Process process = builder.start();
     NodeProcessHandle handle = new NodeProcessHandle(slot, clusterPort, process);
     handle.copyOutput(out);
     return handle;

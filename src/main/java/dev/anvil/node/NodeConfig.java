@@ -11,12 +11,22 @@ import java.util.Map;
  * environment variables over {@code application.conf} over Pekko's defaults.
  */
 public final class NodeConfig {
+  /** Room in a frame for what travels with a task's input: ids, names, the envelope. */
+  private static final long FRAME_OVERHEAD = 64 * 1024;
+
   private NodeConfig() {}
 
   /** @param overrides keys such as {@code anvil.http.port}, from the command line or a test */
   public static Config load(Map<String, ?> overrides) {
     Config resolved = ConfigFactory.load(
         ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
+    long frame = resolved.getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");
+    long body = resolved.getBytes("anvil.http.max-body-bytes");
+    if (body > frame - FRAME_OVERHEAD) {
+      throw new IllegalArgumentException("anvil.http.max-body-bytes (" + body + ") must stay "
+          + FRAME_OVERHEAD / 1024 + " KiB below pekko.remote.artery.advanced.maximum-large-frame-size (" + frame
+          + "), so that any task can run on another node");
+    }
     int workers = ComputeSettings.resolveWorkers(resolved.getInt("anvil.compute.workers"));
     Map<String, Object> derived = new HashMap<>();
     derived.put("anvil.compute.workers", workers);

@@ -59,10 +59,13 @@ public final class NodeGuardian {
       ObjectMapper mapper = JacksonObjectMapperProvider.get(system).getOrCreate("anvil-http", Optional.empty());
       TaskCatalog catalog = TaskCatalog.load(mapper, NodeGuardian.class.getClassLoader());
       int workers = settings.compute().workers();
-      LocalScheduler scheduler = new LocalScheduler(settings.compute().queueCapacity(),
-          1 + settings.compute().prefetchPerWorker(), settings.compute().spillAfter().toNanos());
+      LocalScheduler scheduler = new LocalScheduler(new LocalScheduler.Limits(settings.compute().queueCapacity(),
+          1 + settings.compute().prefetchPerWorker(), settings.compute().spillAfter(),
+          settings.compute().admissionWait(), settings.http().maxConnections()));
       ActorRef<WorkerPool.Command> pool = ctx.spawn(
-          WorkerPool.create(nodeId, workers, scheduler, catalog, settings.compute().threadNiceness()), "pool");
+          WorkerPool.create(nodeId, workers, scheduler, catalog, settings.compute().threadNiceness(),
+              system.settings().config().getBytes("pekko.remote.artery.advanced.maximum-large-frame-size")),
+          "pool");
       ActorRef<TaskRouter.Command> router = ctx.spawn(TaskRouter.create(nodeId, scheduler, pool), "router");
 
       join(cluster, self, settings);

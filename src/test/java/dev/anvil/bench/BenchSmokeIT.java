@@ -20,19 +20,33 @@ class BenchSmokeIT {
     Files.deleteIfExists(result);
     Process bench = new ProcessBuilder("bash", "bench/run.sh", "--smoke", "--no-build")
         .redirectErrorStream(true).redirectOutput(new File("target/bench-smoke.log")).start();
-    assertThat(bench.waitFor(5, TimeUnit.MINUTES)).as("finishes").isTrue();
+    assertThat(bench.waitFor(6, TimeUnit.MINUTES)).as("finishes").isTrue();
     assertThat(bench.exitValue()).as(Files.readString(Path.of("target/bench-smoke.log"))).isZero();
 
     JsonNode json = HttpTestClient.JSON.readTree(result.toFile());
     assertThat(json.at("/smoke").asBoolean()).isTrue();
-    for (String figure : List.of("raw_tasks_per_s", "http_tasks_per_s", "health_idle_p99_ms", "health_loaded_p99_ms",
-        "empty_task_rps", "health_rps", "scale_1_node_tasks_per_s", "scale_n_nodes_tasks_per_s",
-        "balance_tasks_node_a", "balance_tasks_node_b", "rss_rest_mib_per_node", "rss_load_mib_per_node",
-        "throughput_over_raw", "health_p99_loaded_over_idle", "empty_task_over_health_rps", "scaling_n_over_1",
-        "balance_max_over_min")) {
-      assertThat(json.at("/figures/" + figure).isNumber()).as(figure).isTrue();
-      assertThat(json.at("/figures/" + figure).asDouble()).as(figure).isPositive();
+    for (String system : List.of("anvil", "node", "floor")) {
+      for (String size : List.of("empty", "1ms", "10ms")) {
+        assertPositive(json, system + "_tps_" + size);
+        assertPositive(json, system + "_health_loaded_p99_ms_" + size);
+      }
+      for (String figure : List.of("health_rps", "health_idle_p99_ms", "latency1_empty_p50_us",
+          "latency1_health_p50_us")) {
+        assertPositive(json, system + "_" + figure);
+      }
     }
-    assertThat(json.at("/targets").size()).isEqualTo(6);
+    for (String figure : List.of("raw_java_1ms", "raw_java_10ms", "raw_js_1ms", "raw_js_10ms",
+        "anvil_overload_goodput", "anvil_cpu_us_per_empty", "anvil_cpu_us_per_429", "balance_a", "balance_b",
+        "rss_rest_mib", "rss_load_mib")) {
+      assertPositive(json, figure);
+    }
+    JsonNode targets = json.at("/targets");
+    assertThat(targets.size()).isEqualTo(15);
+    targets.fieldNames().forEachRemaining(target -> assertPositive(json, target));
+  }
+
+  private static void assertPositive(JsonNode json, String figure) {
+    assertThat(json.at("/figures/" + figure).isNumber()).as(figure).isTrue();
+    assertThat(json.at("/figures/" + figure).asDouble()).as(figure).isPositive();
   }
 }

@@ -82,6 +82,42 @@ class ClusterRoutingTest {
   }
 
   @Test
+  void aTaskRunsOnTheNodeThatReceivedItWhileThatNodeHasAFreeWorker() {
+    RunningNode[] ab = twoNodes(1, 1);
+    HttpTestClient http = new HttpTestClient(ab[0].httpPort());
+    for (int i = 0; i < 20; i++) {
+      HttpResponse<String> r = http.postTask("primes", "{\"limit\":1000}");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(json(r).at("/node").asText()).isEqualTo(ab[0].nodeId());
+      assertThat(json(r).at("/receivedBy").asText()).isEqualTo(ab[0].nodeId());
+    }
+  }
+
+  @Test
+  void largeInputsAndResultsCrossNodesOnTheLargeMessageChannel() {
+    RunningNode[] ab = twoNodes(1, 1);
+    HttpTestClient http = new HttpTestClient(ab[0].httpPort());
+    CompletableFuture<HttpResponse<String>> blocker = http.postTaskAsync("spin", "{\"ms\":3000}");
+    await().atMost(Duration.ofSeconds(10)).until(() -> runningOn(http, ab[0].nodeId()) == 1);
+
+    StringBuilder values = new StringBuilder("{\"values\":[");
+    for (int i = 0; i < 40_000; i++) {
+      values.append(i == 0 ? "" : ",").append(100_000 + i);
+    }
+    String bigInput = values.append("]}").toString(); // about 280 KB: over an ordinary frame
+    HttpResponse<String> stats = http.postTask("stats", bigInput);
+    assertThat(stats.statusCode()).as(stats.body()).isEqualTo(200);
+    assertThat(json(stats).at("/node").asText()).isEqualTo(ab[1].nodeId());
+    assertThat(json(stats).at("/result/count").asInt()).isEqualTo(40_000);
+
+    HttpResponse<String> letters = http.postTask("test-letters", "{\"size\":300000}");
+    assertThat(letters.statusCode()).as(letters.body()).isEqualTo(200);
+    assertThat(json(letters).at("/node").asText()).isEqualTo(ab[1].nodeId());
+    assertThat(json(letters).at("/result").asText()).hasSize(300_000);
+    assertThat(blocker.join().statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void clusterViewListsEveryMemberWithItsLoad() {
     RunningNode[] ab = twoNodes(1, 2);
     JsonNode cluster = json(new HttpTestClient(ab[1].httpPort()).get("/v1/cluster"));

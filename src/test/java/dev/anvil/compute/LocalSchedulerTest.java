@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.anvil.compute.LocalScheduler.Admission;
 import dev.anvil.compute.TaskOutcome.Failure;
 import dev.anvil.compute.kinds.Primes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,14 +15,19 @@ import org.junit.jupiter.api.Test;
 /** The scheduler alone, with workers that only record what they were handed. */
 class LocalSchedulerTest {
 
-  private static final long SPILL_AFTER = 5_000_000;
+  private static final long SPILL_AFTER = 10_000_000_000L; // far beyond how long a test takes
 
   private final List<Job> started = new ArrayList<>();
   private final AtomicInteger routerNudges = new AtomicInteger();
   private final AtomicInteger poolNudges = new AtomicInteger();
 
   private LocalScheduler scheduler(int workers, int waitCapacity) {
-    LocalScheduler s = new LocalScheduler(waitCapacity, 2, SPILL_AFTER);
+    return scheduler(workers, waitCapacity, Duration.ZERO);
+  }
+
+  private LocalScheduler scheduler(int workers, int waitCapacity, Duration admissionWait) {
+    LocalScheduler s = new LocalScheduler(new LocalScheduler.Limits(waitCapacity, 2, Duration.ofNanos(SPILL_AFTER),
+        admissionWait, 8));
     s.connectRouter(routerNudges::incrementAndGet);
     s.connectPool(poolNudges::incrementAndGet);
     for (int i = 0; i < workers; i++) {
@@ -77,6 +83,48 @@ class LocalSchedulerTest {
     s.submit(job(1));
     s.submit(job(2));
     assertThat(s.submit(job(3))).isEqualTo(Admission.REJECTED);
+  }
+
+  @Test
+  void aTaskThatFindsTheQueueFullWaitsForRoomAndTakesItWhenItOpens() {
+    LocalScheduler s = scheduler(1, 1, Duration.ofSeconds(10));
+    Job running = job(1);
+    Job waiting = job(2);
+    AtomicReference<TaskOutcome> lateAnswer = new AtomicReference<>();
+    Job late = job(3, lateAnswer);
+    s.submit(running);
+    s.submit(waiting);
+    assertThat(s.submit(late)).isEqualTo(Admission.QUEUED);
+    assertThat(s.load().queued()).isEqualTo(2);
+    WorkerSlot worker = s.busySlots().get(0);
+    assertThat(s.next(worker, running)).isSameAs(waiting);
+    assertThat(s.next(worker, waiting)).isSameAs(late); // it entered the queue when the room opened
+    assertThat(lateAnswer.get()).isNull();
+  }
+
+  @Test
+  void aTaskThatWaitsForRoomLongerThanTheAdmissionWaitIsRefused() {
+    LocalScheduler s = scheduler(1, 1, Duration.ofMillis(50));
+    AtomicReference<TaskOutcome> answer = new AtomicReference<>();
+    s.submit(job(1));
+    s.submit(job(2));
+    s.submit(job(3, answer));
+    s.sweep(System.nanoTime(), "n");
+    assertThat(answer.get()).isNull();
+    s.sweep(System.nanoTime() + 60_000_000, "n");
+    assertThat(((TaskOutcome.Failed) answer.get()).failure()).isEqualTo(Failure.REJECTED);
+    assertThat(s.load().queued()).isEqualTo(1);
+  }
+
+  @Test
+  void onlySoManyWaitForRoomAtOnce() {
+    LocalScheduler s = scheduler(1, 1, Duration.ofSeconds(10));
+    s.submit(job(1));
+    s.submit(job(2));
+    for (int i = 0; i < 8; i++) {
+      assertThat(s.submit(job(10 + i))).isEqualTo(Admission.QUEUED);
+    }
+    assertThat(s.submit(job(99))).isEqualTo(Admission.REJECTED);
   }
 
   @Test

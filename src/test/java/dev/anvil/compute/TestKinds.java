@@ -35,6 +35,25 @@ public final class TestKinds {
     }
   }
 
+  public record Size(Integer size) {}
+
+  /** Answers a string of {@code size} letters that do not compress: a large result. */
+  public static final class Letters implements ComputeTask<Size, String> {
+    @Override public String kind() { return "test-letters"; }
+    @Override public String description() { return "a long string"; }
+    @Override public Class<Size> inputType() { return Size.class; }
+    @Override public Size exampleInput() { return new Size(10); }
+    @Override public void validate(Size input) {}
+    @Override public String run(Size input, TaskContext context) {
+      java.util.Random random = new java.util.Random(input.size());
+      StringBuilder letters = new StringBuilder(input.size());
+      for (int i = 0; i < input.size(); i++) {
+        letters.append((char) ('a' + random.nextInt(26)));
+      }
+      return letters.toString();
+    }
+  }
+
   /** Throws an Error no task should: the worker actor running it fails and stops. */
   public static final class Die implements ComputeTask<Nothing, Nothing> {
     @Override public String kind() { return "test-die"; }

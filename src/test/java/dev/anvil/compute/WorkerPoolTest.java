@@ -54,14 +54,14 @@ class WorkerPoolTest {
 
   /** A pool whose workers take one task each from other nodes beyond the one they run. */
   private ActorRef<WorkerPool.Command> pool(int workers) {
-    scheduler = new LocalScheduler(16, 2, 5_000_000);
-    pool = testKit.spawn(WorkerPool.create("test:1", workers, scheduler, catalog, 0));
+    scheduler = new LocalScheduler(new LocalScheduler.Limits(16, 2, Duration.ofMillis(5), Duration.ZERO, 0));
+    pool = testKit.spawn(WorkerPool.create("test:1", workers, scheduler, catalog, 0, 24 << 20));
     return pool;
   }
 
   private static Submit submit(String kind, String json, long remainingMs, TestProbe<TaskRouter.Command> router) {
     return new Submit(new TaskRequest(ids.incrementAndGet(), kind, json.getBytes(StandardCharsets.UTF_8),
-        remainingMs, "test:0"), router.getRef());
+        remainingMs, "test:0"), router.getRef(), router.getRef());
   }
 
   private static TaskOutcome outcome(TestProbe<TaskRouter.Command> router) {

@@ -35,7 +35,7 @@ class WorkerTest {
 
   /** A scheduler with {@code workers} workers on the pinned dispatcher, as the pool makes them. */
   private static LocalScheduler scheduler(int workers) {
-    LocalScheduler scheduler = new LocalScheduler(16, 2, 5_000_000);
+    LocalScheduler scheduler = new LocalScheduler(new LocalScheduler.Limits(16, 2, Duration.ofMillis(5), Duration.ZERO, 0));
     for (int i = 0; i < workers; i++) {
       AtomicReference<ActorRef<Worker.Command>> ref = new AtomicReference<>();
       WorkerSlot slot = new WorkerSlot("w" + i, job -> ref.get().tell(new Worker.Run(job)));

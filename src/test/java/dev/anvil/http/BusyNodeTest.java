@@ -34,8 +34,12 @@ class BusyNodeTest {
   }
 
   private HttpTestClient start(int workers, int queuePerWorker) {
+    return start(workers, queuePerWorker, "1s");
+  }
+
+  private HttpTestClient start(int workers, int queuePerWorker, String admissionWait) {
     node = TestNodes.start(Map.of("anvil.compute.workers", workers, "anvil.compute.queue-per-worker", queuePerWorker,
-        "anvil.compute.prefetch-per-worker", 1));
+        "anvil.compute.prefetch-per-worker", 1, "anvil.compute.admission-wait", admissionWait));
     return new HttpTestClient(node.httpPort());
   }
 
@@ -59,9 +63,34 @@ class BusyNodeTest {
     assertThat(http.get("/v1/kinds").statusCode()).isEqualTo(200);
     assertThat(http.get("/ready").statusCode()).isEqualTo(200);
 
+    long asked = System.nanoTime();
     HttpResponse<String> rejected = http.postTask("spin", "{\"ms\":1}");
     assertProblem(rejected, 429, null);
+    // it waited for room (admission-wait, 1 s) before it was refused
+    assertThat((System.nanoTime() - asked) / 1_000_000).isGreaterThanOrEqualTo(900);
     assertThat(rejected.headers().firstValue("Retry-After")).hasValue("1");
+    long_.forEach(f -> f.cancel(true));
+  }
+
+  @Test
+  void aTaskThatFindsTheQueueFullWaitsForRoomInsteadOfBeingRefused() {
+    HttpTestClient http = start(1, 1, "30s");
+    List<CompletableFuture<HttpResponse<String>>> tasks = new ArrayList<>();
+    for (int i = 0; i < 4; i++) { // one runs, one waits in the queue, two wait for room in it
+      tasks.add(http.postTaskAsync("spin", "{\"ms\":200}"));
+    }
+    assertThat(tasks).allSatisfy(t -> assertThat(t.join().statusCode()).as(t.join().body()).isEqualTo(200));
+  }
+
+  @Test
+  void withNoAdmissionWaitAFullQueueRefusesAtOnce() {
+    HttpTestClient http = start(1, 1, "0s");
+    List<CompletableFuture<HttpResponse<String>>> long_ = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      long_.add(http.postTaskAsync("spin", "{\"ms\":20000}"));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> load(http).at("/queued").asInt() == 1);
+    assertProblem(http.postTask("spin", "{\"ms\":1}"), 429, null);
     long_.forEach(f -> f.cancel(true));
   }
 
