@@ -1,4 +1,4 @@
-import dev.anvil.compute.kinds.Primes;
+import com.example.Sieve;
 import dev.anvil.compute.spi.TaskContext;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,40 +7,44 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The raw compute limit: Anvil's own primes kind called in a tight loop on every core of one
- * JVM, with no HTTP, actors or routing. Prints {"tasksPerSecond":...}.
+ * The raw compute limit of Java: the benchmark's sieve (the same code Anvil runs as a user's
+ * kind) in a tight loop on THREADS threads of one JVM, with no HTTP, actors or routing.
+ * Warms up the JIT on each limit first, as a running server would be. Prints one JSON line
+ * per limit: {"limit":..,"tasksPerSecond":..}.
  *
- * Usage: java -cp target/anvil.jar bench/RawCompute.java THREADS SECONDS LIMIT
+ * Usage: java -cp target/anvil.jar:bench/kinds/sieve.jar bench/RawCompute.java THREADS SECONDS LIMIT...
  */
 public class RawCompute {
+  static final TaskContext NO_DEADLINE = new TaskContext() {
+    @Override public Duration remaining() { return Duration.ofHours(1); }
+    @Override public boolean isCancelled() { return false; }
+    @Override public void checkCancelled() {}
+    @Override public void reportProgress(double fraction) {}
+  };
+
   public static void main(String[] args) throws Exception {
     int threads = Integer.parseInt(args[0]);
     double seconds = Double.parseDouble(args[1]);
-    int limit = Integer.parseInt(args[2]);
-    Primes primes = new Primes();
-    TaskContext context = new TaskContext() {
-      @Override public Duration remaining() { return Duration.ofHours(1); }
-      @Override public boolean isCancelled() { return false; }
-      @Override public void checkCancelled() {}
-      @Override public void reportProgress(double fraction) {}
-    };
-    // warm up the JIT first, as a running server would be
-    long warmEnd = System.nanoTime() + 2_000_000_000L;
-    while (System.nanoTime() < warmEnd) {
-      primes.run(new Primes.Input(limit), context);
+    for (int i = 2; i < args.length; i++) {
+      int limit = Integer.parseInt(args[i]);
+      run(limit, 1.5, threads); // warm-up
+      System.out.printf("{\"limit\":%d,\"threads\":%d,\"tasksPerSecond\":%.1f}%n", limit, threads,
+          run(limit, seconds, threads));
     }
+  }
+
+  static double run(int limit, double seconds, int threads) throws InterruptedException {
     AtomicBoolean running = new AtomicBoolean(true);
     LongAdder done = new LongAdder();
     List<Thread> workers = new ArrayList<>();
-    for (int i = 0; i < threads; i++) {
-      Thread t = new Thread(() -> {
+    for (int t = 0; t < threads; t++) {
+      workers.add(new Thread(() -> {
         while (running.get()) {
-          if (primes.run(new Primes.Input(limit), context).count() > 0) {
+          if (Sieve.count(limit, NO_DEADLINE) >= 0) {
             done.increment();
           }
         }
-      });
-      workers.add(t);
+      }));
     }
     long start = System.nanoTime();
     workers.forEach(Thread::start);
@@ -49,8 +53,6 @@ public class RawCompute {
     for (Thread t : workers) {
       t.join();
     }
-    double elapsed = (System.nanoTime() - start) / 1e9;
-    System.out.printf("{\"tasksPerSecond\":%.1f,\"threads\":%d,\"limit\":%d,\"seconds\":%.2f}%n",
-        done.sum() / elapsed, threads, limit, elapsed);
+    return done.sum() / ((System.nanoTime() - start) / 1e9);
   }
 }

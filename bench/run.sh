@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# Anvil benchmark: raw compute limit, HTTP throughput, /health responsiveness under load,
-# dispatch overhead, 1 -> N node scaling, balance across nodes, and memory, all in one run on
-# this machine, reported as ratios (the machine is shared and noisy; ratios within one run are not).
+# Anvil's benchmark, side by side with what a user would pick instead, all in one run on this
+# machine, reported as ratios within each round (the machine is shared and noisy; ratios of
+# figures taken seconds apart are not):
 #
-#   bench/run.sh             full run: 3 rounds of each measurement, medians; ~5 minutes
+#   anvil  java -jar target/anvil.jar start: one node JVM per core, the sieve added as a user's kind
+#   node   the seed's design: Node.js cluster (one process per core) + a Piscina worker_threads
+#          pool in each (bench/node), the same sieve ported to JavaScript
+#   floor  the least Pekko HTTP needs: one JVM, route -> CompletableFuture on a dispatcher
+#   raw    the same sieve in a tight loop on every core, no server: Java and JavaScript
+#
+# at three task sizes (a plain sieve: limit 10 near-empty, 200,000 about 1 ms, 2,000,000 about
+# 10 ms of one core), plus /health latency idle and loaded, plain /health req/s, one-connection
+# latency, overload (200 connections), the CPU cost of a 429, memory per node, and balance
+# between two nodes. Within a round each task size is measured on every system back to back,
+# right after the raw limit at that size.
+#
+#   bench/run.sh             full run: 3 rounds, medians; about 10 minutes with the build
 #   bench/run.sh --smoke     every step for about a second: checks the script still works
 #   options: --runs N  --no-build
 #
-# Writes bench/results/latest.json (smoke: bench/results/smoke.json) and
-# docs/health-latency.png (full runs only), and prints a table.
+# Writes bench/results/latest.json (smoke: bench/results/smoke.json) and, on full runs,
+# docs/throughput.png and docs/health-latency.png; prints a table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,31 +30,36 @@ while [ $# -gt 0 ]; do
     --smoke) SMOKE=1 ;;
     --runs) RUNS="$2"; shift ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 if [ "$SMOKE" = 1 ]; then
-  RUNS=1 D=1 RAW=1 PROBE=1 WARM=1 OUT=bench/results/smoke.json
+  RUNS=1 D=1 RAW=0.5 PROBE=1 LAT=1 WARM_ANVIL=1 WARM_JVM=1 WARM_NODE=1 OUT=bench/results/smoke.json
 else
-  D=10 RAW=8 PROBE=10 WARM=20 OUT=bench/results/latest.json
+  D=4 RAW=2.5 PROBE=3 LAT=2 WARM_ANVIL=20 WARM_JVM=8 WARM_NODE=3 OUT=bench/results/latest.json
 fi
 
-if ! command -v wrk >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-  else
-    echo "wrk is missing: sudo apt-get install wrk" >&2; exit 1
-  fi
+for tool in wrk node npm python3; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing (see README: Benchmarks)" >&2; exit 1; }
+done
+if [ "$BUILD" = 1 ] || [ ! -f target/anvil.jar ]; then
+  mvn -B -q package -DskipTests
 fi
-[ "$BUILD" = 1 ] && mvn -B -q package -DskipTests
+bench/kinds/build.sh
+(cd bench/node && npm ci --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
+
 JAR=target/anvil.jar
 CORES=$(nproc)
-PRIMES='{"limit":2000000}'       # the throughput task: ~2 ms of one core
-PRIMES10='{"limit":10000000}'    # the scaling task: the 10 ms class
-EMPTY='{"ms":0}'                 # a near-empty task
+declare -A LIMIT=([empty]=10 [1ms]=200000 [10ms]=2000000)
+declare -A CONNS=([empty]=16 [1ms]=8 [10ms]=8)
+SIZES="empty 1ms 10ms"
 WORK=$(mktemp -d)
+# The Java helpers are compiled once, so no compiler runs beside a measurement.
+mkdir -p "$WORK/classes"
+javac -d "$WORK/classes" -cp "$JAR:bench/kinds/sieve.jar" bench/*.java
+CP="$WORK/classes:$JAR:bench/kinds/sieve.jar"
 MEASURE="$WORK/measure.jsonl"
 CSV="$WORK/health.csv"
 PIDS=()
@@ -60,7 +77,8 @@ cleanup() {
 trap cleanup EXIT
 
 say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
-record() { printf '{"run":%s,"name":"%s","value":%s}\n' "$1" "$2" "$3" >> "$MEASURE"; }
+record() { printf '{"run":%s,"name":"%s","value":%s}\n' "$1" "$2" "${3:-null}" >> "$MEASURE"; }
+json_field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 free_ports() { # N consecutive free loopback ports; prints the first
   python3 - "$1" <<'PY'
 import random, socket, sys
@@ -85,15 +103,15 @@ wait_for() { # FILE PATTERN SECONDS
     sleep 0.2
   done
 }
-post_rps() { # URL BODY CONNECTIONS SECONDS -> "requests/s non-2xx"
-  local out rps non
+# POST load: URL BODY CONNECTIONS SECONDS -> "requests/s non2xx requests"
+post() {
+  local out
   out=$(BODY="$2" wrk -t1 -c"$3" -d"$4"s --timeout 10s -s bench/post.lua "$1")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  non=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  echo "${rps:-0} ${non:-0}"
+  awk '/Requests\/sec/ {r=$2} /Non-2xx/ {n=$5} / requests in / {t=$1} END {print (r ? r : 0), (n ? n : 0), (t ? t : 0)}' <<<"$out"
 }
-get_rps() { # URL CONNECTIONS SECONDS
-  wrk -t1 -c"$2" -d"$3"s --timeout 10s "$1" | awk '/Requests\/sec/ {print $2}'
+get_rps() { wrk -t1 -c"$2" -d"$3"s --timeout 10s "$1" | awk '/Requests\/sec/ {print $2}'; }
+p50_us() { # wrk --latency output -> p50 in microseconds
+  awk '/^ +50%/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); print v} else if (v ~ /ms$/) {sub(/ms/,"",v); print v*1000} else {sub(/s/,"",v); print v*1e6}}'
 }
 rss_mib() { # PID... -> the largest resident set, MiB
   local max=0 kb
@@ -103,66 +121,128 @@ rss_mib() { # PID... -> the largest resident set, MiB
   done
   echo $((max / 1024))
 }
-start_cluster() { # NODES WORKERS LOG -> sets SUP
-  local cbase; cbase=$(free_ports $(($1 * 2)))
-  ANVIL_CLUSTER_PORT=$cbase ANVIL_WORKERS=$2 java -jar "$JAR" start --nodes "$1" --http-port "$HTTP" > "$3" 2>&1 &
-  SUP=$!; PIDS+=("$SUP")
-  wait_for "$3" "Anvil is up" 120
+cpu_ticks() { # PID [io] -> utime+stime of its threads, in clock ticks; io: all but the compute threads
+  local sum=0 t name task
+  for task in /proc/"$1"/task/*; do
+    name=$(cat "$task/comm" 2>/dev/null || true)
+    [ "${2:-}" = io ] && [[ "$name" == anvil-anvil.com* ]] && continue
+    t=$(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0)
+    sum=$((sum + t))
+  done
+  echo "$sum"
 }
-stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+probe() { # URL SECONDS PHASE -> JSON summary
+  java -cp "$WORK/classes" HealthProbe "$1/health" 100 "$2" "$3" "$CSV"
+}
 
-HTTP=$(free_ports 1)
-URL="http://127.0.0.1:$HTTP"
+HZ=$(getconf CLK_TCK)
+PA=$(free_ports 1); PN=$(free_ports 1); PF=$(free_ports 1); PR=$(free_ports 1)
+declare -A URL=([anvil]="http://127.0.0.1:$PA" [node]="http://127.0.0.1:$PN" [floor]="http://127.0.0.1:$PF")
+REJECTOR="http://127.0.0.1:$PR"
 
-say "raw compute limit: primes 2M in a tight loop on $CORES threads, one JVM"
-for r in $(seq 1 "$RUNS"); do
-  raw=$(java -cp "$JAR" bench/RawCompute.java "$CORES" "$RAW" 2000000 | python3 -c 'import json,sys; print(json.load(sys.stdin)["tasksPerSecond"])')
-  record "$r" raw_tps "$raw"
-done
-
-say "cluster of $CORES nodes (start): throughput, /health under load, overhead, memory"
-start_cluster "$CORES" 0 "$WORK/cluster.log"
+say "starting anvil (start, $CORES nodes), the Node.js cluster + Piscina, and the Pekko HTTP floor"
+CBASE=$(free_ports $((CORES * 2)))
+ANVIL_CLUSTER_PORT=$CBASE java -cp "$CP" dev.anvil.Main start --http-port "$PA" > "$WORK/anvil.log" 2>&1 &
+SUP=$!; PIDS+=("$SUP")
+node bench/node/server.js --port "$PN" > "$WORK/node.log" 2>&1 &
+PIDS+=("$!")
+java -Xmx1g -cp "$CP" Floor "$PF" "$CORES" > "$WORK/floor.log" 2>&1 &
+PIDS+=("$!")
+# What a refusal costs is measured on a node that refuses at once (admission-wait 0), so that
+# it refuses at full speed: one worker, a queue of one, held by two long tasks.
+java -XX:ActiveProcessorCount=1 -Danvil.compute.admission-wait=0 -Danvil.compute.queue-per-worker=1 -cp "$CP" \
+  dev.anvil.Main node --http-port "$PR" --cluster-port "$(free_ports 1)" > "$WORK/rejector.log" 2>&1 &
+REJ=$!; PIDS+=("$REJ")
+wait_for "$WORK/anvil.log" "Anvil is up" 120
+wait_for "$WORK/rejector.log" "serving http" 60
+wait_for "$WORK/node.log" "node cluster serving" 60
+wait_for "$WORK/floor.log" "floor serving" 60
 NODE_PIDS=$(pgrep -P "$SUP" | tr '\n' ' ')
-post_rps "$URL/v1/tasks/primes" "$PRIMES" 16 "$WARM" >/dev/null     # JIT warm-up
-post_rps "$URL/v1/tasks/spin" "$EMPTY" 16 "$WARM" >/dev/null
-get_rps "$URL/health" 16 "$WARM" >/dev/null
+
+say "warm-up (the JIT of each JVM, and of each 1-core node JVM's single compiler thread)"
+for sys in anvil floor node; do
+  case $sys in anvil) w=$WARM_ANVIL ;; floor) w=$WARM_JVM ;; *) w=$WARM_NODE ;; esac
+  post "${URL[$sys]}/v1/tasks/sieve" '{"limit":10}' 16 "$w" >/dev/null
+  post "${URL[$sys]}/v1/tasks/sieve" '{"limit":200000}' 8 "$w" >/dev/null
+  get_rps "${URL[$sys]}/health" 16 $(( (w + 1) / 2 )) >/dev/null
+done
+post "$REJECTOR/v1/tasks/sieve" '{"limit":10}' 16 "$WARM_JVM" >/dev/null
+sleep 2
 record 1 rss_rest_mib "$(rss_mib $NODE_PIDS)"
-for r in $(seq 1 "$RUNS"); do
-  idle=$(java bench/HealthProbe.java "$URL/health" 100 "$PROBE" "idle" "$CSV")
-  for f in p50 p99 max; do record "$r" "health_idle_$f" "$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['$f'])" "$idle")"; done
-  post_rps "$URL/v1/tasks/primes" "$PRIMES" 16 $((D + 2)) > "$WORK/sat.txt" &
-  WRK=$!
+
+load_size() { # ROUND SYSTEM SIZE: throughput, errors and /health p99 under that load
+  local r=$1 sys=$2 size=$3 u=${URL[$2]} wrk_pid loaded tps non total
+  post "$u/v1/tasks/sieve" "{\"limit\":${LIMIT[$size]}}" "${CONNS[$size]}" $((D + 2)) > "$WORK/sat.txt" &
+  wrk_pid=$!
   sleep 1
-  loaded=$(java bench/HealthProbe.java "$URL/health" 100 "$PROBE" "loaded" "$CSV")
-  record "$r" rss_load_mib "$(rss_mib $NODE_PIDS)"
-  wait "$WRK"
-  read -r tps non < "$WORK/sat.txt"
-  record "$r" http_tps "$tps"; record "$r" http_non2xx "$non"
-  for f in p50 p99 max; do record "$r" "health_loaded_$f" "$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['$f'])" "$loaded")"; done
-  read -r empty non < <(post_rps "$URL/v1/tasks/spin" "$EMPTY" 16 "$D")
-  record "$r" empty_rps "$empty"; record "$r" empty_non2xx "$non"
-  record "$r" health_rps "$(get_rps "$URL/health" 16 "$D")"
-  read -r t2 non < <(post_rps "$URL/v1/tasks/primes" "$PRIMES10" 8 "$D")
-  record "$r" scale_n_tps "$t2"
-  # keep the chart of the first full round: idle then loaded, nothing else
-  [ "$r" = 1 ] && cp "$CSV" "$WORK/chart.csv"
-done
-stop "$SUP"
+  loaded=$(probe "$u" "$PROBE" "loaded-$sys-$size")
+  [ "$sys" = anvil ] && record "$r" rss_load_mib "$(rss_mib $NODE_PIDS)"
+  wait "$wrk_pid"
+  read -r tps non total < "$WORK/sat.txt"
+  record "$r" "${sys}_tps_$size" "$tps"
+  record "$r" "${sys}_non2xx_$size" "$non"
+  record "$r" "${sys}_health_loaded_p99_$size" "$(json_field "$loaded" p99)"
+  if [ "$r" = 1 ] && [ "$sys" = anvil ] && [ "$size" = 10ms ]; then cp "$CSV" "$WORK/chart.csv"; fi
+}
 
-say "one node with one worker: the scaling baseline"
-start_cluster 1 1 "$WORK/one.log"
-post_rps "$URL/v1/tasks/primes" "$PRIMES10" 8 "$WARM" >/dev/null
 for r in $(seq 1 "$RUNS"); do
-  read -r t1 non < <(post_rps "$URL/v1/tasks/primes" "$PRIMES10" 8 "$D")
-  record "$r" scale_1_tps "$t1"
-done
-stop "$SUP"
+  for sys in anvil node floor; do
+    say "round $r of $RUNS: $sys idle, /health, one connection"
+    u=${URL[$sys]}
+    : > "$CSV"
+    idle=$(probe "$u" "$PROBE" "idle")
+    record "$r" "${sys}_health_idle_p50" "$(json_field "$idle" p50)"
+    record "$r" "${sys}_health_idle_p99" "$(json_field "$idle" p99)"
+    record "$r" "${sys}_health_rps" "$(get_rps "$u/health" 16 "$D")"
+    record "$r" "${sys}_latency1_empty_us" "$(BODY='{"limit":10}' wrk -t1 -c1 -d"$LAT"s --latency -s bench/post.lua \
+      "$u/v1/tasks/sieve" | p50_us)"
+    record "$r" "${sys}_latency1_health_us" "$(wrk -t1 -c1 -d"$LAT"s --latency "$u/health" | p50_us)"
+  done
+  for size in $SIZES; do
+    say "round $r of $RUNS: $size tasks, raw limits then each system"
+    if [ "$size" != empty ]; then
+      line=$(java -cp "$CP" RawCompute "$CORES" "$RAW" "${LIMIT[$size]}")
+      record "$r" "raw_java_${LIMIT[$size]}" "$(json_field "$line" tasksPerSecond)"
+      line=$(node bench/node/raw.js "$CORES" "$RAW" "${LIMIT[$size]}")
+      record "$r" "raw_js_${LIMIT[$size]}" "$(json_field "$line" tasksPerSecond)"
+    fi
+    for sys in anvil node floor; do
+      if [ "$r" = 1 ] && [ "$sys" = anvil ] && [ "$size" = 10ms ]; then : > "$CSV"; probe "${URL[anvil]}" "$PROBE" idle >/dev/null; fi
+      load_size "$r" "$sys" "$size"
+    done
+  done
 
-say "balance: two nodes by hand, every request into the first"
+  say "round $r of $RUNS: anvil under overload (200 connections), and what a refusal costs"
+  read -r tps non total <<<"$(post "${URL[anvil]}/v1/tasks/sieve" '{"limit":200000}' 200 "$D")"
+  record "$r" anvil_overload_goodput "$(python3 -c "print(($total - $non) / $D)")"
+  record "$r" anvil_overload_429 "$non"
+  c0=$(cpu_ticks $REJ)
+  read -r tps non total <<<"$(post "$REJECTOR/v1/tasks/sieve" '{"limit":10}' 16 "$D")"
+  c1=$(cpu_ticks $REJ)
+  record "$r" anvil_cpu_us_per_empty "$(python3 -c "print(($c1 - $c0) / $HZ * 1e6 / max(1, $total))")"
+  FILLERS=()
+  for i in 1 2; do
+    curl -s -o /dev/null -m $((D + 8)) -H 'Content-Type: application/json' -d "{\"ms\":$(( (D + 3) * 1000 ))}" \
+      "$REJECTOR/v1/tasks/spin?timeoutMs=$(( (D + 6) * 1000 ))" &
+    FILLERS+=("$!")
+  done
+  sleep 1
+  # the fillers spin on the compute thread meanwhile: a refusal's cost is what the other threads spend
+  c0=$(cpu_ticks $REJ io)
+  read -r tps non total <<<"$(post "$REJECTOR/v1/tasks/sieve" '{"limit":10}' 16 "$D")"
+  c1=$(cpu_ticks $REJ io)
+  record "$r" anvil_rejected_share "$(python3 -c "print($non / max(1, $total))")"
+  record "$r" anvil_cpu_us_per_429 "$(python3 -c "print(($c1 - $c0) / $HZ * 1e6 / max(1, $total))")"
+  wait "${FILLERS[@]}" 2>/dev/null || true
+done
+kill -TERM "$SUP" "$REJ" 2>/dev/null || true; wait "$SUP" "$REJ" 2>/dev/null || true
+
+say "balance: two nodes by hand, one core each, every request into the first"
 CA=$(free_ports 1); CB=$(free_ports 1); HA=$(free_ports 1); HB=$(free_ports 1)
-java -XX:ActiveProcessorCount=1 -Xmx1g -jar "$JAR" node --http-port "$HA" --cluster-port "$CA" > "$WORK/a.log" 2>&1 &
+java -XX:ActiveProcessorCount=1 -Xmx1g -cp "$CP" dev.anvil.Main node --http-port "$HA" --cluster-port "$CA" \
+  > "$WORK/a.log" 2>&1 &
 A=$!; PIDS+=("$A")
-java -XX:ActiveProcessorCount=1 -Xmx1g -jar "$JAR" node --http-port "$HB" --cluster-port "$CB" \
+java -XX:ActiveProcessorCount=1 -Xmx1g -cp "$CP" dev.anvil.Main node --http-port "$HB" --cluster-port "$CB" \
   --seed-nodes "127.0.0.1:$CA" > "$WORK/b.log" 2>&1 &
 B=$!; PIDS+=("$B")
 wait_for "$WORK/a.log" "serving http" 90
@@ -179,15 +259,21 @@ except ValueError:
 }
 end=$((SECONDS + 30)); until [ "$(completed | wc -w)" = 2 ] && ! completed | grep -q -- -1; do
   [ $SECONDS -ge $end ] && { echo "nodes did not see each other" >&2; exit 1; }; sleep 0.3; done
-post_rps "http://127.0.0.1:$HA/v1/tasks/primes" "$PRIMES" 16 "$WARM" >/dev/null
+BAL='{"limit":2000000}'
+post "http://127.0.0.1:$HA/v1/tasks/sieve" "$BAL" 16 "$WARM_JVM" >/dev/null
 for r in $(seq 1 "$RUNS"); do
   read -r a0 b0 <<<"$(completed)"
-  post_rps "http://127.0.0.1:$HA/v1/tasks/primes" "$PRIMES" 16 "$D" >/dev/null
+  post "http://127.0.0.1:$HA/v1/tasks/sieve" "$BAL" 16 "$D" >/dev/null
   read -r a1 b1 <<<"$(completed)"
   record "$r" balance_a $((a1 - a0)); record "$r" balance_b $((b1 - b0))
 done
-stop "$A"; stop "$B"
+kill -TERM "$A" "$B" 2>/dev/null || true; wait "$A" "$B" 2>/dev/null || true
 
-[ "$SMOKE" = 0 ] && java bench/LatencyChart.java "$WORK/chart.csv" docs/health-latency.png \
-  "GET /health latency at 100 req/s: idle, then while HTTP primes saturate all $CORES cores"
+if [ "$SMOKE" = 0 ]; then
+  java -cp "$WORK/classes" LatencyChart "$WORK/chart.csv" docs/health-latency.png \
+    "GET /health latency at 100 req/s on Anvil: idle, then while ~10 ms tasks saturate all $CORES cores"
+fi
 python3 bench/summarize.py "$MEASURE" "$OUT" "$SMOKE" "$0 $*"
+if [ "$SMOKE" = 0 ]; then
+  java -cp "$WORK/classes" ThroughputChart "$OUT" docs/throughput.png
+fi

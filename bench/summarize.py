@@ -1,7 +1,7 @@
 """Turns run.sh's raw measurements into the figures, their ratios and the targets.
 
-Each ratio is computed within one round (both sides measured minutes apart on the same
-machine), then the median over rounds is reported.
+Each ratio is computed within one round (both sides measured seconds apart on the same
+machine), then the median over rounds is reported; absolute figures are medians too.
 """
 import datetime
 import json
@@ -16,7 +16,13 @@ measure_file, out_file, smoke, command = sys.argv[1], sys.argv[2], sys.argv[3] =
 runs = defaultdict(dict)
 for line in open(measure_file):
     m = json.loads(line)
-    runs[m["run"]][m["name"]] = float(m["value"])
+    if m["value"] is not None:
+        runs[m["run"]][m["name"]] = float(m["value"])
+
+SYSTEMS = ["anvil", "node", "floor"]
+SIZES = ["empty", "1ms", "10ms"]
+LIMITS = {"1ms": 200000, "10ms": 2000000}
+RAW = {"anvil": "java", "floor": "java", "node": "js"}
 
 
 def ratio(a, b):
@@ -41,42 +47,60 @@ def figure(name):
     return median(per_run(lambda r: r[name]))
 
 
-ratios = {
-    "throughput_over_raw": per_run(lambda r: ratio(r["http_tps"], r["raw_tps"])),
-    "health_p99_loaded_over_idle": per_run(lambda r: ratio(r["health_loaded_p99"], r["health_idle_p99"])),
-    "empty_task_over_health_rps": per_run(lambda r: ratio(r["empty_rps"], r["health_rps"])),
-    "scaling_n_over_1": per_run(lambda r: ratio(r["scale_n_tps"], r["scale_1_tps"])),
-    "balance_max_over_min": per_run(lambda r: ratio(max(r["balance_a"], r["balance_b"]),
-                                                    min(r["balance_a"], r["balance_b"]))),
-}
+ratios = {}
+figures = {}
+for sys_ in SYSTEMS:
+    figures[f"{sys_}_health_rps"] = figure(f"{sys_}_health_rps")
+    figures[f"{sys_}_health_idle_p99_ms"] = figure(f"{sys_}_health_idle_p99")
+    figures[f"{sys_}_latency1_empty_p50_us"] = figure(f"{sys_}_latency1_empty_us")
+    figures[f"{sys_}_latency1_health_p50_us"] = figure(f"{sys_}_latency1_health_us")
+    ratios[f"{sys_}_latency1_empty_over_health"] = per_run(
+        lambda r, s=sys_: ratio(r[f"{s}_latency1_empty_us"], r[f"{s}_latency1_health_us"]))
+    ratios[f"{sys_}_empty_over_health_rps"] = per_run(
+        lambda r, s=sys_: ratio(r[f"{s}_tps_empty"], r[f"{s}_health_rps"]))
+    for size in SIZES:
+        figures[f"{sys_}_tps_{size}"] = figure(f"{sys_}_tps_{size}")
+        figures[f"{sys_}_non2xx_{size}"] = figure(f"{sys_}_non2xx_{size}")
+        figures[f"{sys_}_health_loaded_p99_ms_{size}"] = figure(f"{sys_}_health_loaded_p99_{size}")
+        ratios[f"{sys_}_health_p99_loaded_over_idle_{size}"] = per_run(
+            lambda r, s=sys_, z=size: ratio(r[f"{s}_health_loaded_p99_{z}"], r[f"{s}_health_idle_p99"]))
+        if size in LIMITS:
+            raw = f"raw_{RAW[sys_]}_{LIMITS[size]}"
+            ratios[f"{sys_}_over_raw_{size}"] = per_run(lambda r, s=sys_, z=size, w=raw: ratio(r[f"{s}_tps_{z}"], r[w]))
+for size in SIZES:
+    ratios[f"anvil_over_node_{size}"] = per_run(lambda r, z=size: ratio(r[f"anvil_tps_{z}"], r[f"node_tps_{z}"]))
+    ratios[f"anvil_over_floor_{size}"] = per_run(lambda r, z=size: ratio(r[f"anvil_tps_{z}"], r[f"floor_tps_{z}"]))
+for lang in ["java", "js"]:
+    for size, limit in LIMITS.items():
+        figures[f"raw_{lang}_{size}"] = figure(f"raw_{lang}_{limit}")
+ratios["anvil_health_rps_over_node"] = per_run(lambda r: ratio(r["anvil_health_rps"], r["node_health_rps"]))
+ratios["anvil_overload_over_16"] = per_run(lambda r: ratio(r["anvil_overload_goodput"], r["anvil_tps_1ms"]))
+ratios["anvil_cpu_429_over_empty"] = per_run(lambda r: ratio(r["anvil_cpu_us_per_429"], r["anvil_cpu_us_per_empty"]))
+ratios["balance_max_over_min"] = per_run(lambda r: ratio(max(r["balance_a"], r["balance_b"]),
+                                                         min(r["balance_a"], r["balance_b"])))
+for name in ["anvil_overload_goodput", "anvil_overload_429", "anvil_cpu_us_per_empty", "anvil_cpu_us_per_429",
+             "anvil_rejected_share", "balance_a", "balance_b", "rss_rest_mib", "rss_load_mib"]:
+    figures[name] = figure(name)
+figures["rss_load_mib"] = max(per_run(lambda r: r["rss_load_mib"]) or [float("nan")])
+figures.update({k: median(v) for k, v in ratios.items()})
+
 targets = {
-    "throughput_over_raw": (">=", 0.92),
-    "health_p99_loaded_over_idle": ("<=", 2.0),
-    "health_loaded_p99_ms": ("<=", 5.0),
-    "empty_task_over_health_rps": (">=", 0.6),
-    "scaling_n_over_1": (">=", 1.8),
+    "anvil_empty_over_health_rps": (">=", 0.6),
+    "anvil_over_node_empty": (">=", 1.0),
+    "anvil_over_raw_1ms": (">=", 0.85),
+    "anvil_over_raw_10ms": (">=", 0.92),
+    "anvil_over_node_1ms": (">=", 1.3),
+    "anvil_over_node_10ms": (">=", 1.3),
+    "anvil_health_loaded_p99_ms_10ms": ("<=", 5.0),
+    "anvil_health_p99_loaded_over_idle_10ms": ("<=", 2.0),
+    "anvil_health_rps_over_node": (">=", 0.5),
+    "anvil_latency1_empty_over_health": ("<=", 2.0),
+    "rss_rest_mib": ("<=", 200),
+    "rss_load_mib": ("<=", 300),
+    "anvil_overload_over_16": (">=", 0.9),
+    "anvil_cpu_429_over_empty": ("<", 1.0),
     "balance_max_over_min": ("<=", 1.10),
 }
-figures = {
-    "raw_tasks_per_s": figure("raw_tps"),
-    "http_tasks_per_s": figure("http_tps"),
-    "http_non2xx": figure("http_non2xx"),
-    "health_idle_p50_ms": figure("health_idle_p50"),
-    "health_idle_p99_ms": figure("health_idle_p99"),
-    "health_idle_max_ms": figure("health_idle_max"),
-    "health_loaded_p50_ms": figure("health_loaded_p50"),
-    "health_loaded_p99_ms": figure("health_loaded_p99"),
-    "health_loaded_max_ms": figure("health_loaded_max"),
-    "empty_task_rps": figure("empty_rps"),
-    "health_rps": figure("health_rps"),
-    "scale_1_node_tasks_per_s": figure("scale_1_tps"),
-    "scale_n_nodes_tasks_per_s": figure("scale_n_tps"),
-    "balance_tasks_node_a": figure("balance_a"),
-    "balance_tasks_node_b": figure("balance_b"),
-    "rss_rest_mib_per_node": figure("rss_rest_mib"),
-    "rss_load_mib_per_node": figure("rss_load_mib"),
-}
-figures.update({k: median(v) for k, v in ratios.items()})
 
 
 def met(name):
@@ -84,7 +108,7 @@ def met(name):
         return None
     op, bound = targets[name]
     v = figures[name]
-    return v >= bound if op == ">=" else v <= bound
+    return {">=": v >= bound, "<=": v <= bound, "<": v < bound}[op]
 
 
 def cpu_model():
@@ -97,13 +121,21 @@ def cpu_model():
     return platform.processor()
 
 
-java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+def version(cmd):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        return (p.stdout + p.stderr).splitlines()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
 result = {
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "command": command.strip(),
     "smoke": smoke,
     "rounds": len(runs),
-    "machine": {"cores": os.cpu_count(), "cpu": cpu_model(), "java": java, "kernel": platform.release(),
+    "machine": {"cores": os.cpu_count(), "cpu": cpu_model(), "java": version(["java", "-version"]),
+                "node": version(["node", "--version"]), "kernel": platform.release(),
                 "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
     "figures": figures,
     "per_round_ratios": ratios,
@@ -112,39 +144,51 @@ result = {
 with open(out_file, "w") as f:
     json.dump(result, f, indent=2)
 
-rows = [
-    ("raw compute limit (primes 2M, tasks/s)", "raw_tasks_per_s", ""),
-    ("HTTP throughput (tasks/s)", "http_tasks_per_s", ""),
-    ("  throughput / raw limit", "throughput_over_raw", ">= 0.92"),
-    ("/health idle p50 / p99 / max (ms)", None, ""),
-    ("/health loaded p50 / p99 / max (ms)", None, ""),
-    ("  loaded p99 (ms)", "health_loaded_p99_ms", "<= 5"),
-    ("  loaded p99 / idle p99", "health_p99_loaded_over_idle", "<= 2.0"),
-    ("near-empty task (req/s)", "empty_task_rps", ""),
-    ("/health (req/s)", "health_rps", ""),
-    ("  empty task / health", "empty_task_over_health_rps", ">= 0.6"),
-    ("1 node, 1 worker (primes 10M, tasks/s)", "scale_1_node_tasks_per_s", ""),
-    (f"{os.cpu_count()} nodes (primes 10M, tasks/s)", "scale_n_nodes_tasks_per_s", ""),
-    ("  scaling N / 1", "scaling_n_over_1", ">= 1.8"),
-    ("balance: tasks on node A / node B", None, ""),
-    ("  balance max / min", "balance_max_over_min", "<= 1.10"),
-    ("memory per node at rest / under load (MiB)", None, ""),
-]
-special = {
-    "/health idle p50 / p99 / max (ms)": "%.2f / %.2f / %.2f" % (
-        figures["health_idle_p50_ms"], figures["health_idle_p99_ms"], figures["health_idle_max_ms"]),
-    "/health loaded p50 / p99 / max (ms)": "%.2f / %.2f / %.2f" % (
-        figures["health_loaded_p50_ms"], figures["health_loaded_p99_ms"], figures["health_loaded_max_ms"]),
-    "balance: tasks on node A / node B": "%d / %d" % (figures["balance_tasks_node_a"], figures["balance_tasks_node_b"]),
-    "memory per node at rest / under load (MiB)": "%d / %d" % (
-        figures["rss_rest_mib_per_node"], figures["rss_load_mib_per_node"]),
-}
+
+def fmt(v):
+    if v != v:
+        return "n/a"
+    return "%.3f" % v if abs(v) < 10 else "%.0f" % v
+
+
+def verdict(key):
+    m = met(key)
+    return "" if m is None else ("ok" if m else "MISSED")
+
+
 print()
 print(f"Anvil benchmark{' (smoke: figures mean nothing)' if smoke else ''}, {len(runs)} round(s), "
       f"{os.cpu_count()} cores, {cpu_model()}")
-print(f"{'figure':48} {'value':>22}  target")
-for label, key, target in rows:
-    value = special.get(label) if key is None else "%.3f" % figures[key] if figures[key] < 100 else "%.1f" % figures[key]
-    verdict = "" if key is None or met(key) is None else ("  ok" if met(key) else "  MISSED")
-    print(f"{label:48} {value:>22}  {target}{verdict}")
+print()
+print(f"{'tasks/s (sieve)':28} {'anvil':>9} {'node':>9} {'floor':>9} {'raw java':>9} {'raw js':>9}"
+      f" {'anvil/raw':>9} {'anvil/node':>10}")
+for size in SIZES:
+    raw_j = figures.get(f"raw_java_{size}", float("nan"))
+    raw_n = figures.get(f"raw_js_{size}", float("nan"))
+    print(f"{size:28} {fmt(figures[f'anvil_tps_{size}']):>9} {fmt(figures[f'node_tps_{size}']):>9}"
+          f" {fmt(figures[f'floor_tps_{size}']):>9} {fmt(raw_j):>9} {fmt(raw_n):>9}"
+          f" {fmt(figures.get(f'anvil_over_raw_{size}', float('nan'))):>9}"
+          f" {fmt(figures[f'anvil_over_node_{size}']):>10}")
+print()
+print(f"{'per system':44} {'anvil':>9} {'node':>9} {'floor':>9}")
+for label, key in [("GET /health req/s (16 connections)", "health_rps"),
+                   ("near-empty tasks/s / /health req/s", "empty_over_health_rps"),
+                   ("one connection: near-empty p50 (us)", "latency1_empty_p50_us"),
+                   ("one connection: /health p50 (us)", "latency1_health_p50_us"),
+                   ("/health p99 idle (ms)", "health_idle_p99_ms"),
+                   ("/health p99 loaded, empty tasks (ms)", "health_loaded_p99_ms_empty"),
+                   ("/health p99 loaded, ~1 ms tasks (ms)", "health_loaded_p99_ms_1ms"),
+                   ("/health p99 loaded, ~10 ms tasks (ms)", "health_loaded_p99_ms_10ms")]:
+    print(f"{label:44} " + " ".join(f"{fmt(figures[f'{s}_{key}']):>9}" for s in SYSTEMS))
+print()
+print(f"{'target':52} {'value':>9}  bound")
+for key, (op, bound) in targets.items():
+    print(f"{key:52} {fmt(figures[key]):>9}  {op} {bound}  {verdict(key)}")
+print()
+print(f"overload: {fmt(figures['anvil_overload_goodput'])} completed/s at 200 connections"
+      f" ({fmt(figures['anvil_overload_429'])} x 429); CPU per near-empty task"
+      f" {fmt(figures['anvil_cpu_us_per_empty'])} us, per 429 {fmt(figures['anvil_cpu_us_per_429'])} us"
+      f" (share rejected {fmt(figures['anvil_rejected_share'])})")
+print(f"balance: {fmt(figures['balance_a'])} / {fmt(figures['balance_b'])} tasks on node A / B;"
+      f" memory per node at rest / under load: {fmt(figures['rss_rest_mib'])} / {fmt(figures['rss_load_mib'])} MiB")
 print(f"\nwritten: {out_file}")
