@@ -28,7 +28,8 @@ public final class Main implements Callable<Integer> {
     return StartCommand.run(options);
   }
 
-  static final class Version implements CommandLine.IVersionProvider {
+  /** The project's version, from the jar's manifest ({@code Implementation-Version}). */
+  public static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
       String version = Main.class.getPackage().getImplementationVersion();

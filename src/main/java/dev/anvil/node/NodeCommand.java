@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code anvil node}: one node in this JVM, for hosts, containers and tests. */
-@Command(name = "node", mixinStandardHelpOptions = true,
+@Command(name = "node", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
     description = "Runs one Anvil node in this JVM. Options override environment variables, which override"
         + " application.conf.")
 public final class NodeCommand implements Callable<Integer> {
@@ -39,8 +39,11 @@ public final class NodeCommand implements Callable<Integer> {
   public Integer call() {
     RunningNode node;
     try {
-      node = RunningNode.start(NodeConfig.load(overrides()));
-    } catch (IllegalArgumentException | IllegalStateException | com.typesafe.config.ConfigException e) {
+      node = RunningNode.start(NodeConfig.load(overrides(), optionNames()));
+    } catch (dev.anvil.config.SettingsCheck.BadSetting e) {
+      System.err.println("anvil node: " + e.getMessage());
+      return 2;
+    } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("anvil node: " + e.getMessage());
       return 1;
     }
@@ -61,7 +64,19 @@ public final class NodeCommand implements Callable<Integer> {
     return o;
   }
 
-  private static void putIf(Map<String, Object> map, String key, Object value) {
+  /** The config paths given as options, by the option's name. */
+  private Map<String, String> optionNames() {
+    Map<String, String> names = new HashMap<>();
+    putIf(names, "anvil.http.host", httpHost == null ? null : "--http-host");
+    putIf(names, "anvil.http.port", httpPort == null ? null : "--http-port");
+    putIf(names, "anvil.cluster.port", clusterPort == null ? null : "--cluster-port");
+    putIf(names, "anvil.cluster.hostname", clusterHost == null ? null : "--cluster-host");
+    putIf(names, "anvil.cluster.seed-nodes", seedNodes == null ? null : "--seed-nodes");
+    putIf(names, "anvil.compute.workers", workers == null ? null : "--workers");
+    return names;
+  }
+
+  private static <V> void putIf(Map<String, V> map, String key, V value) {
     if (value != null) {
       map.put(key, value);
     }

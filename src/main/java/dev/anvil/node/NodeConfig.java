@@ -3,6 +3,7 @@ package dev.anvil.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.anvil.config.ComputeSettings;
+import dev.anvil.config.SettingsCheck;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -16,10 +17,29 @@ public final class NodeConfig {
 
   private NodeConfig() {}
 
-  /** @param overrides keys such as {@code anvil.http.port}, from the command line or a test */
+  /** @param overrides keys such as {@code anvil.http.port}, from a test */
   public static Config load(Map<String, ?> overrides) {
-    Config resolved = ConfigFactory.load(
-        ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
+    return load(overrides, Map.of());
+  }
+
+  /**
+   * @param overrides keys such as {@code anvil.http.port}, from the command line or a test
+   * @param options for the keys set by a command-line option, the option's name (for messages)
+   * @throws SettingsCheck.BadSetting when a value is not what its setting accepts, in one line
+   */
+  public static Config load(Map<String, ?> overrides, Map<String, String> options) {
+    Config resolved;
+    try {
+      resolved = ConfigFactory.load(
+          ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
+      SettingsCheck.check(resolved, options);
+      return derive(resolved);
+    } catch (com.typesafe.config.ConfigException e) {
+      throw SettingsCheck.describe(e);
+    }
+  }
+
+  private static Config derive(Config resolved) {
     long frame = resolved.getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");
     long body = resolved.getBytes("anvil.http.max-body-bytes");
     if (body > frame - FRAME_OVERHEAD) {
