@@ -23,10 +23,11 @@ public final class NodeProcess implements AutoCloseable {
 
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final Thread reader;
 
   private NodeProcess(Process process) {
     this.process = process;
-    Thread reader = new Thread(() -> {
+    this.reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
           lines.add(line);
@@ -49,8 +50,22 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Starts {@code java -jar anvil.jar args...} with the extra environment given. */
   public static NodeProcess start(java.util.Map<String, String> env, String... args) throws IOException {
+    return start(env, List.of("-jar", jar().toString()), args);
+  }
+
+  /** Starts {@code java -cp anvil.jar:extra... dev.anvil.Main args...}: the jar with a user's kinds beside it. */
+  public static NodeProcess startWith(List<Path> extraClassPath, String... args) throws IOException {
+    List<String> cp = new ArrayList<>(List.of(jar().toString()));
+    extraClassPath.forEach(p -> cp.add(p.toString()));
+    return start(java.util.Map.of(), List.of("-cp", String.join(java.io.File.pathSeparator, cp), "dev.anvil.Main"),
+        args);
+  }
+
+  private static NodeProcess start(java.util.Map<String, String> env, List<String> launch, String... args)
+      throws IOException {
     List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", jar().toString()));
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m"));
+    command.addAll(launch);
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().putAll(env);
@@ -59,6 +74,13 @@ public final class NodeProcess implements AutoCloseable {
 
   public Process process() {
     return process;
+  }
+
+  /** Waits for the process to end and for all its output to be read; returns its exit status. */
+  public int awaitExit() throws InterruptedException {
+    int status = process.waitFor();
+    reader.join(10_000);
+    return status;
   }
 
   public List<String> lines() {

@@ -52,7 +52,7 @@ public final class LocalScheduler {
       int maxAdmitting) {}
 
   /** What the pool publishes: see {@link PoolProtocol.PoolLoad}. */
-  public record Load(int workers, int running, int queued, long completed, boolean accepting, int room) {}
+  public record Load(int workers, int running, int queued, long completed, boolean accepting, int room, int stuck) {}
 
   private final int waitCapacity;
   private final int perWorker;
@@ -69,6 +69,8 @@ public final class LocalScheduler {
   private final ArrayDeque<Job> admitting = new ArrayDeque<>();
   private int running;
   private long completed;
+  /** Worker threads replaced because their task ignored its deadline, and still running it. */
+  private int stuck;
   private volatile boolean accepting = true;
   private int advertised = -1;
 
@@ -254,6 +256,39 @@ public final class LocalScheduler {
     }
   }
 
+  /**
+   * Workers whose task is past its deadline by {@code graceNanos} (it was cancelled and answered
+   * when the deadline passed, and still runs: its code ignores cancellation). They are retired,
+   * so the pool can start workers in their place; each counts as stuck until {@link #stuckEnded}.
+   */
+  List<WorkerSlot> retireStuck(long nowNanos, long graceNanos) {
+    List<WorkerSlot> retired = List.of();
+    synchronized (this) {
+      for (WorkerSlot slot : slots) {
+        if (slot.current != null && nowNanos - slot.current.deadlineNanos() - graceNanos >= 0) {
+          (retired.isEmpty() ? retired = new ArrayList<>() : retired).add(slot);
+        }
+      }
+      for (WorkerSlot slot : retired) {
+        slot.stuckOn = slot.current;
+        slot.retired = true;
+        slots.remove(slot);
+        slot.current = null;
+        running--;
+        stuck++;
+      }
+      if (!retired.isEmpty()) {
+        changed();
+      }
+    }
+    return retired;
+  }
+
+  /** A stuck worker's task returned at last, and its thread is gone. */
+  synchronized void stuckEnded() {
+    stuck--;
+  }
+
   /** For the router: the oldest waiting task, to send to another node, if one is worth sending. */
   Job pollForRemote() {
     synchronized (this) {
@@ -288,7 +323,7 @@ public final class LocalScheduler {
    * Cancels a job wherever it is here: one that waits leaves at once and is answered with
    * {@code ifWaiting}; one that runs is stopped where it runs, and its worker answers.
    */
-  void cancel(Job job, TaskOutcome ifWaiting) {
+  public void cancel(Job job, TaskOutcome ifWaiting) {
     boolean removed;
     synchronized (this) {
       removed = waiting.remove(job) || intake.remove(job) || admitting.remove(job);
@@ -407,7 +442,7 @@ public final class LocalScheduler {
 
   public synchronized Load load() {
     return new Load(slots.size(), running, intake.size() + waiting.size() + admitting.size(), completed, accepting,
-        room());
+        room(), stuck);
   }
 
   /** Running jobs, for the sweep of stuck workers and for tests. */

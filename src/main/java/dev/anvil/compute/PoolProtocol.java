@@ -65,6 +65,7 @@ public interface PoolProtocol {
       long completed,
       boolean accepting,
       int room,
+      int stuck,
       long submitsSeen)
       implements TaskRouter.Command, RemoteCommand {}
 

@@ -37,8 +37,12 @@ public final class TaskCatalog {
     this.mapper = mapper;
   }
 
-  /** Every kind on the class path of {@code loader}. Two kinds with one name stop the node. */
+  /**
+   * Every kind on the class path of {@code loader}. Two kinds with one name stop the node.
+   * Makes {@code mapper} strict about types and text (see {@link StrictJson}).
+   */
   public static TaskCatalog load(ObjectMapper mapper, ClassLoader loader) {
+    StrictJson.configure(mapper);
     @SuppressWarnings({"rawtypes", "unchecked"})
     ServiceLoader<ComputeTask<?, ?>> found = (ServiceLoader) ServiceLoader.load(ComputeTask.class, loader);
     return of(mapper, found.stream().map(ServiceLoader.Provider::get).toList());
@@ -109,6 +113,11 @@ public final class TaskCatalog {
     if (e instanceof StreamConstraintsException) {
       return new InvalidInputException("", "the body breaks a JSON limit: " + firstLine(e.getMessage()));
     }
+    if (e instanceof StreamReadException && e.getMessage() != null && e.getMessage().startsWith("Duplicate field '")) {
+      String name = e.getMessage().substring("Duplicate field '".length());
+      name = name.substring(0, Math.max(0, name.indexOf('\'')));
+      return new InvalidInputException(name, "the field '" + abbreviate(name) + "' is given twice; give it once");
+    }
     if (e instanceof StreamReadException) {
       return new InvalidInputException("", "malformed JSON: " + firstLine(((JsonProcessingException) e).getOriginalMessage()));
     }
@@ -121,9 +130,19 @@ public final class TaskCatalog {
       if (e instanceof ValueInstantiationException && e.getCause() instanceof InvalidInputException invalid) {
         return invalid;
       }
+      if (e instanceof InvalidFormatException f && f.getValue() instanceof String text
+          && StrictJson.firstLoneSurrogate(text) >= 0) {
+        return new InvalidInputException(field, fieldName(field) + " is not valid Unicode text: it holds a lone"
+            + " UTF-16 surrogate (\\u" + Integer.toHexString(text.charAt(StrictJson.firstLoneSurrogate(text)))
+            + " without its pair)");
+      }
       if (e instanceof InvalidFormatException f) {
         return new InvalidInputException(field, fieldName(field) + " has a value of the wrong type: "
             + abbreviate(String.valueOf(f.getValue())) + " is not " + typeName(f.getTargetType()));
+      }
+      if (e instanceof MismatchedInputException && d.getOriginalMessage() != null
+          && d.getOriginalMessage().startsWith("Trailing token")) {
+        return new InvalidInputException("", "the body holds more than one JSON value; send exactly one object");
       }
       if (e instanceof MismatchedInputException m) {
         if (field.isEmpty() && m.getMessage() != null && m.getMessage().startsWith("No content")) {
@@ -137,7 +156,7 @@ public final class TaskCatalog {
           return new InvalidInputException(field, fieldName(field) + " must be " + typeName(target));
         }
       }
-      return new InvalidInputException(field, fieldName(field) + ": " + firstLine(d.getOriginalMessage()));
+      return new InvalidInputException(field, fieldName(field) + ": " + withoutClassNames(firstLine(d.getOriginalMessage())));
     }
     return new InvalidInputException("", "unreadable body: " + firstLine(e.getMessage()));
   }
@@ -178,6 +197,12 @@ public final class TaskCatalog {
       return "an array";
     }
     return "a JSON object";
+  }
+
+  /** Jackson names Java types in its messages ({@code `java.lang.Integer`}, {@code (of dev.anvil...)}): a client needs none. */
+  static String withoutClassNames(String message) {
+    return message.replaceAll("\\s*\\(of [^)]*\\)", "")
+        .replaceAll("`?\\b(?:[a-z_][\\w]*\\.)+([A-Z][\\w]*)(?:\\$[\\w$]*)?`?", "$1");
   }
 
   private static String firstLine(String message) {

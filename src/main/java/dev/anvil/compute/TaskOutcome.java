@@ -30,6 +30,8 @@ public sealed interface TaskOutcome extends CborSerializable {
     /** No node can take tasks now (503). */
     UNAVAILABLE,
     /** The node stopped before the task finished; the router runs it again elsewhere. */
-    ABANDONED
+    ABANDONED,
+    /** Whoever waited for it went away (a client that closed its connection); it was stopped where it ran. */
+    CANCELLED
   }
 }

@@ -51,7 +51,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
   /** @param load null until the pool reported */
   public record PoolView(String node, boolean local, boolean reachable, boolean accepting, int workers, int running,
-      int queued, long completed) {}
+      int queued, long completed, int stuck) {}
 
   private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
 
@@ -203,7 +203,8 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   }
 
   /**
-   * Tasks sent elsewhere whose deadline passed: the client is answered, the pool told to cancel.
+   * Tasks sent elsewhere whose deadline passed: the client is answered, the pool told to cancel;
+   * and those answered here meanwhile (their client went away): the pool told to cancel.
    * And interest that no longer holds is withdrawn (here rather than at once, so that a queue
    * that empties and fills again does not make it flap).
    */
@@ -215,7 +216,10 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     for (Iterator<Sent> it = inFlight.values().iterator(); it.hasNext(); ) {
       Sent sent = it.next();
       Job job = sent.job();
-      if (now - job.deadlineNanos() >= 0) {
+      if (job.answered()) { // its client went away: the pool stops it
+        it.remove();
+        sent.pool().tell(new Cancel(job.id(), getContext().getSelf()));
+      } else if (now - job.deadlineNanos() >= 0) {
         it.remove();
         sent.pool().tell(new Cancel(job.id(), getContext().getSelf()));
         job.answer(new TaskOutcome.Failed(job.id(), Failure.TIMED_OUT, "the deadline of " + job.timeoutMs()
@@ -306,12 +310,12 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     List<PoolView> views = new ArrayList<>();
     LocalScheduler.Load local = scheduler.load();
     views.add(new PoolView(node, true, true, local.accepting(), local.workers(), local.running(), local.queued(),
-        local.completed()));
+        local.completed(), local.stuck()));
     placement.pools().forEach((ref, pool) -> {
       if (pool.load != null) {
         PoolLoad l = pool.load;
         views.add(new PoolView(nodeOf(ref), false, pool.reachable, l.accepting(), l.workers(), l.running(),
-            l.queued(), l.completed()));
+            l.queued(), l.completed(), l.stuck()));
       }
     });
     message.replyTo().tell(new View(views));

@@ -28,19 +28,21 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private final LocalScheduler scheduler;
   private final TaskCatalog catalog;
   private final String node;
+  private final NodeHealth health;
 
   /** @param niceness added to the nice value of this worker's thread; 0 leaves it alone */
   static Behavior<Command> create(WorkerSlot slot, LocalScheduler scheduler, TaskCatalog catalog, String node,
-      int niceness) {
+      int niceness, NodeHealth health) {
     return Behaviors.setup(ctx -> {
       ThreadNice.lowerCurrentThread(niceness); // setup runs on the worker's own thread
-      return new Worker(ctx, slot, scheduler, catalog, node);
+      return new Worker(ctx, slot, scheduler, catalog, node, health);
     });
   }
 
   private Worker(ActorContext<Command> context, WorkerSlot slot, LocalScheduler scheduler, TaskCatalog catalog,
-      String node) {
+      String node, NodeHealth health) {
     super(context);
+    this.health = health;
     this.slot = slot;
     this.scheduler = scheduler;
     this.catalog = catalog;
@@ -80,13 +82,18 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
       return execution.isCancelled() ? cancelled(job, start) : crashed(job, "interrupted");
     } catch (InvalidInputException e) {
       return crashed(job, "invalid input: " + e.getMessage());
-    } catch (Exception | StackOverflowError | AssertionError e) {
-      // A failing task fails alone: the worker reports it and takes the next one.
-      if (execution.isCancelled()) {
+    } catch (Throwable e) {
+      // Whatever task code throws fails that task alone, errors included: a kind whose jar misses
+      // a class, a static initializer that fails, one allocation too large for the heap. Left to
+      // Pekko, such an error would stop the whole JVM (jvm-exit-on-fatal-error).
+      if (execution.isCancelled() && !(e instanceof Error)) {
         return cancelled(job, start);
       }
       getContext().getLog().warn("Task {} of kind {} failed", job.id(), job.kind(), e);
-      return crashed(job, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+      if (e instanceof VirtualMachineError vmError) {
+        NodeHealth.afterVmError(vmError).ifPresent(health::unfit);
+      }
+      return crashed(job, describe(e));
     } finally {
       execution.end();
     }
@@ -96,9 +103,31 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     if (job.execution().abandoned()) {
       return new TaskOutcome.Failed(job.id(), Failure.ABANDONED, "the node " + node + " stopped", node);
     }
+    if (!job.execution().deadlinePassed()) {
+      return new TaskOutcome.Failed(job.id(), Failure.CANCELLED, "the task was cancelled after "
+          + (System.nanoTime() - startNanos) / 1_000_000 + " ms of computing", node);
+    }
     return new TaskOutcome.Failed(job.id(), Failure.TIMED_OUT, "the deadline of " + job.timeoutMs()
         + " ms passed after " + (System.nanoTime() - startNanos) / 1_000_000
         + " ms of computing; the task was cancelled", node);
+  }
+
+  /** What the client reads: what went wrong, in the task's words where it has some. */
+  public static String describe(Throwable e) {
+    String name = e.getClass().getSimpleName();
+    String message = e.getMessage() == null ? "" : ": " + e.getMessage();
+    if (e instanceof OutOfMemoryError) {
+      return "the task ran out of memory (" + name + message + ")";
+    }
+    if (e instanceof ExceptionInInitializerError init && init.getCause() != null) {
+      return "a class of the kind failed to initialize (" + name + " caused by "
+          + init.getCause().getClass().getSimpleName()
+          + (init.getCause().getMessage() == null ? "" : ": " + init.getCause().getMessage()) + ")";
+    }
+    if (e instanceof LinkageError) {
+      return "the kind's code could not be loaded (" + name + message + ")";
+    }
+    return name + message;
   }
 
   private TaskOutcome crashed(Job job, String detail) {

@@ -11,6 +11,7 @@ import dev.anvil.compute.TaskOutcome.Failure;
 import dev.anvil.compute.spi.ComputeTask;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -66,16 +67,29 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   private enum DrainTimedOut implements Internal { INSTANCE }
 
+  /**
+   * How a pool runs its workers.
+   *
+   * @param niceness added to the nice value of each worker's thread; 0 leaves it alone
+   * @param maxMessageBytes the largest message that may cross nodes (Artery's large frame)
+   * @param stuckGrace how long past its deadline a task may keep its worker before the worker is
+   *     replaced by a fresh one (its task was cancelled at the deadline: it ignores cancellation)
+   * @param maxStuck stuck worker threads the node tolerates; past that it restarts itself
+   */
+  public record Settings(int niceness, long maxMessageBytes, Duration stuckGrace, int maxStuck) {}
+
   /** A task from another node's router, as that router names it. */
   private record RemoteKey(ActorRef<TaskRouter.Command> router, long taskId) {}
 
   private final String node;
   private final LocalScheduler scheduler;
   private final TaskCatalog catalog;
-  private final int niceness;
-  private final long maxMessageBytes;
+  private final Settings settings;
+  private final NodeHealth health;
   private final ActorRef<Command> largeInbox;
   private final Map<ActorRef<Worker.Command>, WorkerSlot> slots = new HashMap<>();
+  /** Workers replaced because their task ignores cancellation: stopped once it returns, if ever. */
+  private final Map<ActorRef<Worker.Command>, WorkerSlot> stuck = new HashMap<>();
   private final Map<RemoteKey, Job> remoteJobs = new HashMap<>();
   /** Other nodes' routers that watch this pool: how many of their tasks arrived here. */
   private final Map<ActorRef<TaskRouter.Command>, Long> submitsSeen = new HashMap<>();
@@ -85,21 +99,20 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private ActorRef<Drained> drainReplyTo;
   private int drainCancelled;
 
-  /** @param maxMessageBytes the largest message that may cross nodes (Artery's large frame) */
   public static Behavior<Command> create(String node, int workers, LocalScheduler scheduler, TaskCatalog catalog,
-      int niceness, long maxMessageBytes) {
+      Settings settings, NodeHealth health) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
-        timers -> new WorkerPool(ctx, timers, node, workers, scheduler, catalog, niceness, maxMessageBytes)));
+        timers -> new WorkerPool(ctx, timers, node, workers, scheduler, catalog, settings, health)));
   }
 
   private WorkerPool(ActorContext<Command> context, TimerScheduler<Command> timers, String node, int workers,
-      LocalScheduler scheduler, TaskCatalog catalog, int niceness, long maxMessageBytes) {
+      LocalScheduler scheduler, TaskCatalog catalog, Settings settings, NodeHealth health) {
     super(context);
     this.node = node;
     this.scheduler = scheduler;
     this.catalog = catalog;
-    this.niceness = niceness;
-    this.maxMessageBytes = maxMessageBytes;
+    this.settings = settings;
+    this.health = health;
     ActorRef<Command> self = context.getSelf();
     this.largeInbox = context.spawn(PoolProtocol.largeInbox(self), "large");
     scheduler.connectPool(() -> self.tell(LoadChanged.INSTANCE));
@@ -115,7 +128,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     String name = "worker-" + spawned++;
     AtomicReference<ActorRef<Worker.Command>> ref = new AtomicReference<>();
     WorkerSlot slot = new WorkerSlot(name, job -> ref.get().tell(new Worker.Run(job)));
-    ref.set(getContext().spawn(Worker.create(slot, scheduler, catalog, node, niceness), name,
+    ref.set(getContext().spawn(Worker.create(slot, scheduler, catalog, node, settings.niceness(), health), name,
         DispatcherSelector.fromConfig(dev.anvil.config.ComputeSettings.DISPATCHER)));
     getContext().watch(ref.get());
     slots.put(ref.get(), slot);
@@ -166,6 +179,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private void reply(Submit submit, TaskOutcome outcome) {
     ActorRef<Command> self = getContext().getSelf();
     if (outcome instanceof TaskOutcome.Completed c && c.result().length > PoolProtocol.LARGE_PAYLOAD_BYTES) {
+      long maxMessageBytes = settings.maxMessageBytes();
       if (c.result().length > maxMessageBytes - 64 * 1024) {
         outcome = new TaskOutcome.Failed(c.taskId(), Failure.CRASHED, "the result of " + c.result().length
             + " bytes is too large to send to the node that received the task (at most " + maxMessageBytes
@@ -188,7 +202,12 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   }
 
   private Behavior<Command> onSweep() {
-    scheduler.sweep(System.nanoTime(), node);
+    long now = System.nanoTime();
+    scheduler.sweep(now, node);
+    List<WorkerSlot> retired = scheduler.retireStuck(now, settings.stuckGrace().toNanos());
+    if (!retired.isEmpty()) {
+      replaceStuck(retired);
+    }
     remoteJobs.values().removeIf(Job::answered);
     replyIfDrained();
     return this;
@@ -245,12 +264,49 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     return this;
   }
 
+  /**
+   * Workers whose task ignored its deadline: each gets a fresh worker in its place, and is
+   * stopped once its task returns (a thread cannot be taken from code that never yields it).
+   * Past {@code maxStuck} such threads the node restarts, to get its cores back.
+   */
+  private void replaceStuck(List<WorkerSlot> retired) {
+    for (WorkerSlot slot : retired) {
+      ActorRef<Worker.Command> ref = null;
+      for (Map.Entry<ActorRef<Worker.Command>, WorkerSlot> e : slots.entrySet()) {
+        if (e.getValue() == slot) {
+          ref = e.getKey();
+        }
+      }
+      if (ref == null) {
+        continue;
+      }
+      slots.remove(ref);
+      stuck.put(ref, slot);
+      getContext().stop(ref); // takes effect when its task returns
+      Job job = slot.stuckOn;
+      getContext().getLog().warn("Worker {} is stuck: task {} of kind {} ignored its cancellation at its deadline"
+          + " and still runs {} ms later; a new worker takes its place ({} stuck on this node)", slot.name(),
+          job.id(), job.kind(), settings.stuckGrace().toMillis(), stuck.size());
+      spawnWorker();
+    }
+    if (stuck.size() > settings.maxStuck()) {
+      health.unfit(stuck.size() + " worker threads are stuck in task code that ignores cancellation (at most "
+          + settings.maxStuck() + " are tolerated)");
+    }
+  }
+
   private PoolLoad poolLoad(LocalScheduler.Load load, ActorRef<TaskRouter.Command> router) {
     return new PoolLoad(getContext().getSelf(), largeInbox, node, load.workers(), load.running(), load.queued(),
-        load.completed(), load.accepting(), load.room(), submitsSeen.getOrDefault(router, 0L));
+        load.completed(), load.accepting(), load.room(), load.stuck(), submitsSeen.getOrDefault(router, 0L));
   }
 
   private Behavior<Command> onTerminated(Terminated terminated) {
+    WorkerSlot stuckSlot = stuck.remove(terminated.getRef());
+    if (stuckSlot != null) {
+      scheduler.stuckEnded();
+      getContext().getLog().info("Stuck worker {} returned from its task at last and stopped", stuckSlot.name());
+      return this;
+    }
     WorkerSlot slot = slots.remove(terminated.getRef());
     if (slot != null) {
       Job held = scheduler.retire(slot);

@@ -16,6 +16,8 @@ final class WorkerSlot {
   long assignedNanos;
   /** Guarded by the scheduler: gone for good (stopped, or replaced because it is stuck). */
   boolean retired;
+  /** Set when the slot is retired because its task ignored the deadline: the task it is stuck in. */
+  Job stuckOn;
 
   /** @param starter hands a job to the worker; called outside the scheduler's lock, from any thread */
   WorkerSlot(String name, Consumer<Job> starter) {

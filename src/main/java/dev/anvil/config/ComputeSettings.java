@@ -6,7 +6,8 @@ import java.time.Duration;
 /** {@code anvil.compute}: the workers of one node, its queue, and task deadlines. */
 public record ComputeSettings(
     int workers, int queuePerWorker, int prefetchPerWorker, Duration spillAfter, Duration admissionWait,
-    Duration defaultTimeout, Duration maxTimeout, Duration drainTimeout, int threadNiceness) {
+    Duration defaultTimeout, Duration maxTimeout, Duration drainTimeout, int threadNiceness, Duration stuckGrace,
+    int maxStuckWorkers) {
 
   /** One thread per worker (a PinnedDispatcher), so a task never waits for a thread another task holds. */
   public static final String DISPATCHER = "anvil.compute.pinned-dispatcher";
@@ -22,7 +23,9 @@ public record ComputeSettings(
         c.getDuration("default-timeout"),
         c.getDuration("max-timeout"),
         c.getDuration("drain-timeout"),
-        c.getInt("thread-niceness"));
+        c.getInt("thread-niceness"),
+        c.getDuration("stuck-grace"),
+        c.getInt("max-stuck-workers"));
   }
 
   /** {@code workers = 0} means one per core this JVM may use. */

@@ -12,6 +12,7 @@ import java.util.Optional;
  * it stops serving.
  *
  * @param keyStore PKCS12 key store for HTTPS; empty: plain HTTP
+ * @param accessLog one INFO line per request on the logger {@code anvil.access}
  */
 public record HttpSettings(
     String host,
@@ -25,7 +26,8 @@ public record HttpSettings(
     List<String> apiTokens,
     boolean allowAnonymous,
     Optional<Path> keyStore,
-    String keyStorePassword) {
+    String keyStorePassword,
+    boolean accessLog) {
 
   public static HttpSettings fromConfig(Config anvil) {
     Config c = anvil.getConfig("http");
@@ -34,7 +36,7 @@ public record HttpSettings(
         c.getDuration("body-read-timeout"), c.getBoolean("reuse-port"), c.getDuration("shutdown-linger"),
         c.getDuration("shutdown-deadline"), ApiTokens.parse(c.getString("api-tokens")),
         c.getBoolean("allow-anonymous"), keyStore.isBlank() ? Optional.empty() : Optional.of(Path.of(keyStore)),
-        c.getString("tls.key-store-password"));
+        c.getString("tls.key-store-password"), c.getBoolean("access-log"));
   }
 
   public String scheme() {

@@ -28,7 +28,8 @@ public final class ClusterRoutes extends AllDirectives {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record MemberInfo(String node, String status, Set<String> roles, boolean reachable, Load load) {}
 
-  public record Load(int workers, int running, int queued, long completed) {}
+  /** @param stuck worker threads replaced because their task ignores cancellation, still running it */
+  public record Load(int workers, int running, int queued, long completed, int stuck) {}
 
   private final ActorSystem<?> system;
   private final ActorRef<TaskRouter.Command> router;
@@ -63,7 +64,8 @@ public final class ClusterRoutes extends AllDirectives {
       TaskRouter.PoolView load = loads.get(id);
       members.add(new MemberInfo(id, member.status().toString(), new TreeSet<>(member.getRoles()),
           !unreachable.contains(member),
-          load == null ? null : new Load(load.workers(), load.running(), load.queued(), load.completed())));
+          load == null ? null : new Load(load.workers(), load.running(), load.queued(), load.completed(),
+              load.stuck())));
     }
     return new ClusterResponse(node, members);
   }

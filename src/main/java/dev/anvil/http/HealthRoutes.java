@@ -1,5 +1,6 @@
 package dev.anvil.http;
 
+import dev.anvil.compute.NodeHealth;
 import dev.anvil.compute.TaskRouter;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
@@ -30,9 +31,12 @@ public final class HealthRoutes extends AllDirectives {
   private final ActorRef<TaskRouter.Command> router;
   private final JsonResponses json;
   private final String node;
+  private final NodeHealth health;
 
-  public HealthRoutes(ActorSystem<?> system, ActorRef<TaskRouter.Command> router, JsonResponses json, String node) {
+  public HealthRoutes(ActorSystem<?> system, ActorRef<TaskRouter.Command> router, JsonResponses json, String node,
+      NodeHealth health) {
     this.system = system;
+    this.health = health;
     this.cluster = Cluster.get(system);
     this.router = router;
     this.json = json;
@@ -41,7 +45,7 @@ public final class HealthRoutes extends AllDirectives {
 
   public Route routes() {
     return concat(
-        path("health", () -> get(() -> extractRequest(r -> complete(json.ok(new Health("UP", node, upMembers())))))),
+        path("health", () -> get(() -> complete(health()))),
         path("ready", () -> get(() -> completeWithFuture(ready()))));
   }
 
@@ -51,7 +55,17 @@ public final class HealthRoutes extends AllDirectives {
         .count();
   }
 
+  /** UP while the process can serve; a node whose JVM is unfit says so at once, before it stops. */
+  private HttpResponse health() {
+    return health.unfitReason()
+        .map(reason -> json.problem(StatusCodes.SERVICE_UNAVAILABLE, "node-unfit", "the node is restarting: " + reason))
+        .orElseGet(() -> json.ok(new Health("UP", node, upMembers())));
+  }
+
   private CompletionStage<HttpResponse> ready() {
+    if (health.unfitReason().isPresent()) {
+      return done(notReady("the node is restarting: " + health.unfitReason().get()));
+    }
     if (CoordinatedShutdown.get(system).getShutdownReason().isPresent()) {
       return done(notReady("the node is shutting down"));
     }

@@ -31,6 +31,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  */
 public final class HttpServer {
 
+  private static final org.slf4j.Logger ACCESS = org.slf4j.LoggerFactory.getLogger("anvil.access");
+
   private final AtomicBoolean closing = new AtomicBoolean();
 
   private HttpServer() {}
@@ -56,14 +58,37 @@ public final class HttpServer {
     // the header where it makes the response.
     Function<HttpRequest, CompletionStage<HttpResponse>> routes =
         new AllDirectives() {}.mapResponse(this::closingAware, () -> route).handler(system);
-    Flow<HttpRequest, HttpResponse, NotUsed> handler = Flow.of(HttpRequest.class).mapAsync(1, request -> {
-      String kind = TaskEndpoint.kindOf(request);
-      return kind != null ? tasks.handle(request, kind).thenApply(this::closingAware) : routes.apply(request);
+    // Made once per connection: a client that closes its connection cancels the task it waits for.
+    Flow<HttpRequest, HttpResponse, ?> handler = Flow.fromMaterializer((materializer, attributes) -> {
+      ClientConnection connection = tasks.connection();
+      return Flow.of(HttpRequest.class)
+          .watchTermination((notUsed, done) -> {
+            done.whenComplete((d, error) -> connection.closed());
+            return notUsed;
+          })
+          .mapAsync(1, request -> {
+            long start = http.accessLog() ? System.nanoTime() : 0;
+            String kind = TaskEndpoint.kindOf(request);
+            CompletionStage<HttpResponse> response = kind != null
+                ? tasks.handle(request, kind, connection).thenApply(this::closingAware)
+                : routes.apply(request);
+            // on the thread that completes the response: a Scala future's plain thenApply hops threads
+            return http.accessLog() ? response.thenApplyAsync(r -> logAccess(request, r, start), Runnable::run)
+                : response;
+          });
     });
     return server.bindFlow(handler).thenApply(binding -> {
       drainOnShutdown(system, binding, http);
       return binding;
     });
+  }
+
+  private static HttpResponse logAccess(HttpRequest request, HttpResponse response, long startNanos) {
+    if (ACCESS.isInfoEnabled()) {
+      ACCESS.info("{} {} {} {} {}ms", request.method().value(), request.getUri().path(), response.status().intValue(),
+          response.entity().getContentLengthOption().orElse(-1), (System.nanoTime() - startNanos) / 1_000_000);
+    }
+    return response;
   }
 
   private HttpResponse closingAware(HttpResponse response) {

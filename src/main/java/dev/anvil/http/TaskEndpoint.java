@@ -99,6 +99,16 @@ public final class TaskEndpoint extends AllDirectives {
   }
 
   public CompletionStage<HttpResponse> handle(HttpRequest request, String kind) {
+    return handle(request, kind, null);
+  }
+
+  /** Where the fast path serves a connection: a client that goes away cancels its task. */
+  ClientConnection connection() {
+    return new ClientConnection(scheduler, node);
+  }
+
+  /** @param connection the client's connection, or null when served through the routes */
+  CompletionStage<HttpResponse> handle(HttpRequest request, String kind, ClientConnection connection) {
     try {
       HttpResponse denied = auth.deny(request);
       if (denied != null) {
@@ -114,18 +124,18 @@ public final class TaskEndpoint extends AllDirectives {
         return done(json.problem(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "not-json",
             "the body must be application/json, was " + entity.getContentType()));
       }
-      long timeoutMs = timeoutMs(request.getUri().query().getAll("timeoutMs"));
+      long timeoutMs = timeoutMs(request.getUri());
       long max = http.maxBodyBytes();
       if (entity.getContentLengthOption().orElse(0) > max) {
         return done(tooLarge());
       }
       if (entity instanceof HttpEntity.Strict strict) {
-        return run(task, strict.getData().toArray(), timeoutMs);
+        return run(task, strict.getData().toArray(), timeoutMs, connection);
       }
       // toStrict's future comes from Scala: its plain handle() would hop to the common pool
       return entity.toStrict(http.bodyReadTimeout().toMillis(), max, system)
           .handleAsync((body, error) -> error != null ? done(unreadable(error))
-              : run(task, body.getData().toArray(), timeoutMs), Runnable::run)
+              : run(task, body.getData().toArray(), timeoutMs, connection), Runnable::run)
           .thenCompose(response -> response);
     } catch (InvalidInputException e) {
       return done(invalid(e));
@@ -136,17 +146,30 @@ public final class TaskEndpoint extends AllDirectives {
     }
   }
 
-  private CompletionStage<HttpResponse> run(ComputeTask<?, ?> task, byte[] body, long timeoutMs) {
+  private CompletionStage<HttpResponse> run(ComputeTask<?, ?> task, byte[] body, long timeoutMs,
+      ClientConnection connection) {
     Object input;
     try {
       input = catalog.readInput(task, body);
     } catch (InvalidInputException e) {
       return done(invalid(e));
+    } catch (RuntimeException | LinkageError | StackOverflowError e) {
+      // The kind's own code runs here too (its input record, its validate): its failure is the
+      // kind's, a 500 for this request alone, never an error that reaches Pekko and stops the JVM.
+      log.warn("Kind {} failed to read its input", task.kind(), e);
+      return done(json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "task-failed", "the kind '" + task.kind()
+          + "' failed to read its input on node " + node + ": " + abbreviate(dev.anvil.compute.Worker.describe(e))));
     }
     CompletableFuture<TaskOutcome> outcome = new CompletableFuture<>();
     Job job = new Job(scheduler.nextId(), task, body, input, timeoutMs, System.nanoTime(), outcome::complete);
+    if (connection != null && !connection.waitFor(job)) {
+      return done(unavailable); // the client has gone already; nobody reads this
+    }
     return switch (scheduler.submit(job)) {
-      case STARTED, QUEUED -> outcome.thenApply(this::toResponse);
+      case STARTED, QUEUED -> connection == null ? outcome.thenApply(this::toResponse) : outcome.thenApply(o -> {
+        connection.answered(job);
+        return toResponse(o);
+      });
       case REJECTED -> done(queueFull);
       case UNAVAILABLE -> done(unavailable);
     };
@@ -161,6 +184,7 @@ public final class TaskEndpoint extends AllDirectives {
       case REJECTED -> json.tooManyRequests(f.detail(), 1);
       case TIMED_OUT -> json.problem(StatusCodes.GATEWAY_TIMEOUT, "deadline", f.detail());
       case UNAVAILABLE, ABANDONED -> json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", f.detail());
+      case CANCELLED -> json.problem(StatusCodes.SERVICE_UNAVAILABLE, "cancelled", f.detail());
       case CRASHED -> json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "task-failed",
           "the task failed on node " + f.node() + ": " + abbreviate(f.detail()));
     };
@@ -196,6 +220,19 @@ public final class TaskEndpoint extends AllDirectives {
 
   private static byte[] quoted(String s) {
     return JsonStringEncoder.getInstance().quoteAsUTF8(s);
+  }
+
+  private long timeoutMs(org.apache.pekko.http.javadsl.model.Uri uri) {
+    if (uri.rawQueryString().isEmpty()) {
+      return Math.min(compute.defaultTimeout().toMillis(), compute.maxTimeout().toMillis());
+    }
+    for (String name : uri.query().toMultiMap().keySet()) {
+      if (!name.equals("timeoutMs")) {
+        throw new InvalidInputException(abbreviate(name), "unknown query parameter '" + abbreviate(name)
+            + "'; the only one is timeoutMs");
+      }
+    }
+    return timeoutMs(uri.query().getAll("timeoutMs"));
   }
 
   private long timeoutMs(List<String> values) {

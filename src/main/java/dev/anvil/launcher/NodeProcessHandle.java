@@ -48,6 +48,8 @@ final class NodeProcessHandle {
     // glibc gives each thread that allocates its own malloc arena (64 MiB reserved, pages kept
     // after free): two arenas are plenty for a JVM, whose heap is not malloc's.
     builder.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
+    // The supervisor itself reports a node that does not come Up; its join retries are noise.
+    builder.environment().putIfAbsent("ANVIL_JOIN_LOG_LEVEL", "ERROR");
     Process process = builder.start();
     NodeProcessHandle handle = new NodeProcessHandle(slot, clusterPort, process);
     handle.copyOutput(out);

@@ -2,6 +2,7 @@ package dev.anvil.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anvil.compute.LocalScheduler;
+import dev.anvil.compute.NodeHealth;
 import dev.anvil.compute.NodeIds;
 import dev.anvil.compute.TaskCatalog;
 import dev.anvil.compute.TaskRouter;
@@ -62,9 +63,16 @@ public final class NodeGuardian {
       LocalScheduler scheduler = new LocalScheduler(new LocalScheduler.Limits(settings.compute().queueCapacity(),
           1 + settings.compute().prefetchPerWorker(), settings.compute().spillAfter(),
           settings.compute().admissionWait(), settings.http().maxConnections()));
+      NodeHealth health = new NodeHealth();
+      health.onUnfit(reason -> {
+        log.error("Anvil node {} is unfit to go on and restarts: {}", nodeId, reason);
+        CoordinatedShutdown.get(system).runAll(NodeUnfit.INSTANCE);
+      });
       ActorRef<WorkerPool.Command> pool = ctx.spawn(
-          WorkerPool.create(nodeId, workers, scheduler, catalog, settings.compute().threadNiceness(),
-              system.settings().config().getBytes("pekko.remote.artery.advanced.maximum-large-frame-size")),
+          WorkerPool.create(nodeId, workers, scheduler, catalog, new WorkerPool.Settings(
+              settings.compute().threadNiceness(),
+              system.settings().config().getBytes("pekko.remote.artery.advanced.maximum-large-frame-size"),
+              settings.compute().stuckGrace(), settings.compute().maxStuckWorkers()), health),
           "pool");
       ActorRef<TaskRouter.Command> router = ctx.spawn(TaskRouter.create(nodeId, scheduler, pool), "router");
 
@@ -73,13 +81,19 @@ public final class NodeGuardian {
       org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> log.info(
           "Anvil node {} is Up in the cluster", nodeId));
       drainOnShutdown(system, pool, settings.compute().drainTimeout());
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "log-stopping", () -> {
+        log.info("Anvil node {} is stopping ({})", nodeId,
+            CoordinatedShutdown.get(system).getShutdownReason().map(Object::toString).orElse("asked to"));
+        return CompletableFuture.completedFuture(Done.getInstance());
+      });
+      system.getWhenTerminated().thenRun(() -> log.info("Anvil node {} stopped", nodeId));
 
       JsonResponses json = new JsonResponses(mapper);
       BearerAuth auth = new BearerAuth(ApiTokens.of(settings.http().apiTokens()), json);
       TaskEndpoint tasks = new TaskEndpoint(catalog, scheduler, system, json, auth, settings.http(),
           settings.compute(), nodeId);
       ApiRoutes api = new ApiRoutes(json, auth,
-          new HealthRoutes(system, router, json, nodeId).routes(),
+          new HealthRoutes(system, router, json, nodeId, health).routes(),
           new KindRoutes(catalog, json).routes(),
           tasks.routes(),
           new ClusterRoutes(system, router, json, nodeId).routes());

@@ -74,7 +74,7 @@ class LocalSchedulerTest {
     assertThat(s.next(worker, a)).isSameAs(b);
     assertThat(s.next(worker, b)).isSameAs(c);
     assertThat(s.next(worker, c)).isNull();
-    assertThat(s.load()).isEqualTo(new LocalScheduler.Load(1, 0, 0, 3, true, 2));
+    assertThat(s.load()).isEqualTo(new LocalScheduler.Load(1, 0, 0, 3, true, 2, 0));
   }
 
   @Test

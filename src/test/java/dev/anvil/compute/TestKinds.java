@@ -54,7 +54,61 @@ public final class TestKinds {
     }
   }
 
-  /** Throws an Error no task should: the worker actor running it fails and stops. */
+  /** Static initializers that fail: the JVM throws ExceptionInInitializerError at a class's first use, then NoClassDefFoundError. */
+  static final class BrokenStatics {
+    static final int VALUE = Integer.parseInt(System.getProperty("anvil.test.no-such-property", "not a number"));
+  }
+
+  static final class OtherBrokenStatics {
+    static final int VALUE = Integer.parseInt(System.getProperty("anvil.test.no-such-property", "not a number"));
+  }
+
+  /** Which broken class to use: each test that wants the first use of one takes its own. */
+  public record Which(Integer which) {}
+
+  /** Uses a class whose static initializer fails, as a kind whose jar is broken would. */
+  public static final class BrokenInit implements ComputeTask<Which, Integer> {
+    @Override public String kind() { return "test-broken-init"; }
+    @Override public String description() { return "uses a class that cannot be initialized"; }
+    @Override public Class<Which> inputType() { return Which.class; }
+    @Override public Which exampleInput() { return new Which(null); }
+    @Override public void validate(Which input) {}
+    @Override public Integer run(Which input, TaskContext context) {
+      return input.which() == null ? BrokenStatics.VALUE : OtherBrokenStatics.VALUE;
+    }
+  }
+
+  /** Asks for one array larger than any heap of these tests: OutOfMemoryError, with the heap itself fine. */
+  public static final class Oom implements ComputeTask<Nothing, Integer> {
+    @Override public String kind() { return "test-oom"; }
+    @Override public String description() { return "one allocation too large"; }
+    @Override public Class<Nothing> inputType() { return Nothing.class; }
+    @Override public Nothing exampleInput() { return new Nothing(null); }
+    @Override public void validate(Nothing input) {}
+    @Override public Integer run(Nothing input, TaskContext context) {
+      long[] huge = new long[Integer.MAX_VALUE - 16];
+      return huge.length;
+    }
+  }
+
+  /** Computes for {@code ms} and never looks at cancellation, interrupts included: stuck past its deadline. */
+  public static final class Stubborn implements ComputeTask<Millis, Long> {
+    @Override public String kind() { return "test-stubborn"; }
+    @Override public String description() { return "ignores cancellation"; }
+    @Override public Class<Millis> inputType() { return Millis.class; }
+    @Override public Millis exampleInput() { return new Millis(1); }
+    @Override public void validate(Millis input) {}
+    @Override public Long run(Millis input, TaskContext context) {
+      long end = System.nanoTime() + input.ms() * 1_000_000L;
+      long spins = 0;
+      while (System.nanoTime() < end) {
+        spins++;
+      }
+      return spins;
+    }
+  }
+
+  /** Throws an Error that no task should: it fails this task alone. */
   public static final class Die implements ComputeTask<Nothing, Nothing> {
     @Override public String kind() { return "test-die"; }
     @Override public String description() { return "kills its worker"; }
@@ -62,7 +116,7 @@ public final class TestKinds {
     @Override public Nothing exampleInput() { return new Nothing(null); }
     @Override public void validate(Nothing input) {}
     @Override public Nothing run(Nothing input, TaskContext context) {
-      throw new Error("the worker dies");
+      throw new Error("a task's own error");
     }
   }
 

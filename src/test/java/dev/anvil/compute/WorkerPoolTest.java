@@ -29,6 +29,7 @@ class WorkerPoolTest {
   private static final AtomicLong ids = new AtomicLong();
   private ActorRef<WorkerPool.Command> pool;
   private LocalScheduler scheduler;
+  private NodeHealth health;
 
   @BeforeAll
   static void setUp() {
@@ -54,9 +55,20 @@ class WorkerPoolTest {
 
   /** A pool whose workers take one task each from other nodes beyond the one they run. */
   private ActorRef<WorkerPool.Command> pool(int workers) {
+    return pool(workers, Duration.ofSeconds(10), 2);
+  }
+
+  /** @param stuckGrace how long past its deadline a task may hold its worker before it is replaced */
+  private ActorRef<WorkerPool.Command> pool(int workers, Duration stuckGrace, int maxStuck) {
     scheduler = new LocalScheduler(new LocalScheduler.Limits(16, 2, Duration.ofMillis(5), Duration.ZERO, 0));
-    pool = testKit.spawn(WorkerPool.create("test:1", workers, scheduler, catalog, 0, 24 << 20));
+    health = new NodeHealth();
+    pool = testKit.spawn(WorkerPool.create("test:1", workers, scheduler, catalog,
+        new WorkerPool.Settings(0, 24 << 20, stuckGrace, maxStuck), health));
     return pool;
+  }
+
+  private static String threadOf(TaskOutcome outcome) {
+    return new String(((TaskOutcome.Completed) outcome).result(), StandardCharsets.UTF_8);
   }
 
   private static Submit submit(String kind, String json, long remainingMs, TestProbe<TaskRouter.Command> router) {
@@ -126,16 +138,91 @@ class WorkerPoolTest {
   }
 
   @Test
-  void aWorkerThatStopsIsReplacedAndItsTaskFailsAlone() {
+  void aWorkerThatStopsIsReplaced() {
     TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
     ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("test-thread", "{}", 10_000, router));
+    String before = threadOf(outcome(router));
+    testKit.system().classicSystem().actorSelection(p.path().child("worker-0"))
+        .tell(org.apache.pekko.actor.PoisonPill.getInstance(), org.apache.pekko.actor.ActorRef.noSender());
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
+      p.tell(submit("test-thread", "{}", 10_000, router));
+      TaskOutcome next = outcome(router);
+      return next instanceof TaskOutcome.Completed && !threadOf(next).equals(before);
+    });
+    assertThat(scheduler.load().workers()).isEqualTo(1);
+  }
+
+  @Test
+  void anErrorFromTaskCodeFailsThatTaskAloneOnTheSameWorker() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("test-thread", "{}", 10_000, router));
+    String thread = threadOf(outcome(router));
     p.tell(submit("test-die", "{}", 10_000, router));
     TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome(router);
     assertThat(failed.failure()).isEqualTo(Failure.CRASHED);
-    assertThat(failed.detail()).contains("worker");
+    assertThat(failed.detail()).isEqualTo("Error: a task's own error");
+    p.tell(submit("test-thread", "{}", 10_000, router));
+    assertThat(threadOf(outcome(router))).isEqualTo(thread);
+    assertThat(health.unfitReason()).isEmpty();
+  }
+
+  @Test
+  void aKindWhoseClassCannotBeInitializedFailsEachTimeWithoutHarmingTheNode() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("test-broken-init", "{}", 10_000, router));
+    TaskOutcome.Failed first = (TaskOutcome.Failed) outcome(router);
+    assertThat(first.failure()).isEqualTo(Failure.CRASHED);
+    assertThat(first.detail()).startsWith("a class of the kind failed to initialize (ExceptionInInitializerError"
+        + " caused by NumberFormatException");
+    p.tell(submit("test-broken-init", "{}", 10_000, router));
+    TaskOutcome.Failed second = (TaskOutcome.Failed) outcome(router);
+    assertThat(second.detail()).startsWith("the kind's code could not be loaded (NoClassDefFoundError");
     p.tell(submit("primes", "{\"limit\":10}", 10_000, router));
     assertThat(outcome(router)).isInstanceOf(TaskOutcome.Completed.class);
+    assertThat(health.unfitReason()).isEmpty();
+  }
+
+  @Test
+  void oneAllocationTooLargeForTheHeapFailsThatTaskAloneAndTheNodeStaysFit() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1);
+    p.tell(submit("test-oom", "{}", 10_000, router));
+    TaskOutcome.Failed failed = (TaskOutcome.Failed) outcome(router);
+    assertThat(failed.failure()).isEqualTo(Failure.CRASHED);
+    assertThat(failed.detail()).startsWith("the task ran out of memory (OutOfMemoryError");
+    p.tell(submit("primes", "{\"limit\":10}", 10_000, router));
+    assertThat(outcome(router)).isInstanceOf(TaskOutcome.Completed.class);
+    assertThat(health.unfitReason()).isEmpty();
+  }
+
+  @Test
+  void aTaskThatIgnoresCancellationHasItsWorkerReplacedAndReported() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1, Duration.ofMillis(200), 2);
+    p.tell(submit("test-stubborn", "{\"ms\":2500}", 100, router));
+    assertThat(failure(router)).isEqualTo(Failure.TIMED_OUT);
+    // the only worker is stuck for 2.5 s more; a fresh one runs this within the grace
+    p.tell(submit("primes", "{\"limit\":10}", 1_500, router));
+    assertThat(outcome(router)).isInstanceOf(TaskOutcome.Completed.class);
+    assertThat(scheduler.load().stuck()).isEqualTo(1);
     assertThat(scheduler.load().workers()).isEqualTo(1);
+    assertThat(health.unfitReason()).isEmpty();
+    // once its task returns, the stuck thread stops and is no longer counted
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> scheduler.load().stuck() == 0);
+    assertThat(scheduler.load().workers()).isEqualTo(1);
+  }
+
+  @Test
+  void pastTheToleratedNumberOfStuckThreadsTheNodeIsUnfit() {
+    TestProbe<TaskRouter.Command> router = testKit.createTestProbe();
+    ActorRef<WorkerPool.Command> p = pool(1, Duration.ofMillis(100), 0);
+    p.tell(submit("test-stubborn", "{\"ms\":1500}", 100, router));
+    assertThat(failure(router)).isEqualTo(Failure.TIMED_OUT);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> health.unfitReason().isPresent());
+    assertThat(health.unfitReason().get()).contains("1 worker threads are stuck");
   }
 
   @Test

@@ -39,7 +39,7 @@ class WorkerTest {
     for (int i = 0; i < workers; i++) {
       AtomicReference<ActorRef<Worker.Command>> ref = new AtomicReference<>();
       WorkerSlot slot = new WorkerSlot("w" + i, job -> ref.get().tell(new Worker.Run(job)));
-      ref.set(testKit.spawn(Worker.create(slot, scheduler, catalog, "test:1", 0),
+      ref.set(testKit.spawn(Worker.create(slot, scheduler, catalog, "test:1", 0, new NodeHealth()),
           DispatcherSelector.fromConfig(ComputeSettings.DISPATCHER)));
       scheduler.addWorker(slot);
     }
@@ -98,7 +98,7 @@ class WorkerTest {
     job.execution().cancel();
     scheduler.submit(job);
     TaskOutcome.Failed failed = (TaskOutcome.Failed) probe.receiveMessage();
-    assertThat(failed.failure()).isEqualTo(TaskOutcome.Failure.TIMED_OUT);
+    assertThat(failed.failure()).isEqualTo(TaskOutcome.Failure.CANCELLED);
     assertThat(failed.detail()).contains("after 0 ms of computing");
   }
 

@@ -88,12 +88,55 @@ class HostileInputProperties {
   @Property(tries = 500)
   void arbitraryPathsMethodsAndQueries(@ForAll("paths") String path, @ForAll("methods") String method,
       @ForAll("oddText") String query) {
-    String uri = path + "?timeoutMs=" + URLEncoder.encode(query, StandardCharsets.UTF_8)
-        + "&x=" + URLEncoder.encode(query, StandardCharsets.UTF_8);
+    String uri = path + "?timeoutMs=" + URLEncoder.encode(query, StandardCharsets.UTF_8);
     HttpRequest request = http.request(uri).header("Content-Type", "application/json")
         .method(method, HttpRequest.BodyPublishers.ofString(EXAMPLES.get("spin"))).build();
     HttpResponse<String> r = send(request);
     check(r, method + " " + uri);
+  }
+
+  /** Every field of every kind, given a JSON value of another type: 400 naming that field, never a conversion. */
+  @Property(tries = 400)
+  void aValueOfAnotherTypeIsRefusedAtEveryField(@ForAll("kinds") String kind, @ForAll("fieldIndex") int index,
+      @ForAll("otherTypes") List<String> replacements) throws Exception {
+    com.fasterxml.jackson.databind.node.ObjectNode example =
+        (com.fasterxml.jackson.databind.node.ObjectNode) HttpTestClient.JSON.readTree(EXAMPLES.get(kind));
+    List<String> fields = new java.util.ArrayList<>();
+    example.fieldNames().forEachRemaining(fields::add);
+    String field = fields.get(index % fields.size());
+    JsonNode original = example.get(field);
+    String replacement = replacements.stream().filter(r -> !sameType(original, r)).findFirst().orElseThrow();
+    example.set(field, HttpTestClient.JSON.readTree(replacement));
+    String body = example.toString();
+    HttpResponse<String> r = post("/v1/tasks/" + kind + "?timeoutMs=300", body, "application/json");
+    check(r, body);
+    assertThat(r.statusCode()).as(body + " -> " + r.body()).isEqualTo(400);
+    assertThat(HttpTestClient.json(r).at("/field").asText()).as(r.body()).startsWith(field);
+  }
+
+  private static boolean sameType(JsonNode original, String json) {
+    char c = json.charAt(0);
+    if (original.isNumber()) {
+      return c == '-' || Character.isDigit(c);
+    }
+    if (original.isTextual()) {
+      return c == '"';
+    }
+    return original.isArray() ? c == '[' : c == '{';
+  }
+
+  /** Requests that Pekko HTTP's parser refuses, and some it does not: problem+json or a success, never plain text. */
+  @Property(tries = 300)
+  void rawRequestsAreAnsweredWithProblemJson(@ForAll("requestLines") String requestLine,
+      @ForAll("headerBlocks") String headers) {
+    String request = requestLine + "\r\n" + headers + "Connection: close\r\n\r\n";
+    dev.anvil.RawHttp.Response r = dev.anvil.RawHttp.exchange(node.httpPort(), request);
+    Statistics.label("status").collect(r.status());
+    assertThat(r.status()).as(abbreviate(request) + " -> " + r.body())
+        .isIn(200, 400, 404, 405, 411, 413, 414, 415, 431, 501, 505);
+    if (r.status() >= 400) {
+      assertThat(r.contentType()).as(abbreviate(request)).isEqualTo("application/problem+json");
+    }
   }
 
   private static HttpResponse<String> post(String path, String body, String contentType) {
@@ -165,6 +208,55 @@ class HostileInputProperties {
         Arbitraries.strings().all().ofMaxLength(30),
         Arbitraries.of("-1", "0", "1e3", "9223372036854775808", "NaN", "", " 100 ", "0x10", "\u0000", "\ud800",
             "١٠٠", "100000000000000000000000"));
+  }
+
+  @Provide
+  Arbitrary<Integer> fieldIndex() {
+    return Arbitraries.integers().between(0, 10);
+  }
+
+  @Provide
+  Arbitrary<List<String>> otherTypes() {
+    return Arbitraries.of("\"7\"", "\"NaN\"", "\"\"", "true", "false", "12", "1.5", "-1e3", "[1]", "[]", "{}",
+        "{\"a\":1}", "\"Infinity\"").list().ofMinSize(6).ofMaxSize(6)
+        .map(list -> { // at least one of each type, so one differs from the original
+          List<String> all = new java.util.ArrayList<>(list);
+          all.addAll(List.of("\"7\"", "12", "[1]", "{}"));
+          return all;
+        });
+  }
+
+  @Provide
+  Arbitrary<String> requestLines() {
+    Arbitrary<String> method = Arbitraries.oneOf(Arbitraries.of("GET", "POST", "HEAD", "PUT", "BREW", "get", "G\u00c9T"),
+        Arbitraries.strings().withCharRange('A', 'Z').ofMinLength(1).ofMaxLength(20));
+    Arbitrary<String> target = Arbitraries.oneOf(
+        Arbitraries.of("/health", "/ready", "/v1/kinds", "/v1/tasks/spin", "*", "http://x/health", "/%zz", "/a b",
+            "//", "/health?x=%", "/v1/tasks/%00"),
+        Arbitraries.integers().between(1, 5000).map(n -> "/" + "a".repeat(n)));
+    Arbitrary<String> version = Arbitraries.of("HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.2", "HTTP/0.9", "FOO/1.1",
+        "HTTP/1.1 extra", "");
+    return Combinators.combine(method, target, version).as((m, t, v) -> m + " " + t + (v.isEmpty() ? "" : " " + v));
+  }
+
+  @Provide
+  Arbitrary<String> headerBlocks() {
+    Arbitrary<String> host = Arbitraries.of("Host: x\r\n", "", "Host: a b\r\n", "Host: x\r\nHost: y\r\n",
+        "Host: [::1\r\n");
+    Arbitrary<String> length = Arbitraries.of("", "Content-Length: 0\r\n", "Content-Length: ten\r\n",
+        "Content-Length: -1\r\n", "Content-Length: 99999999999999999999\r\n", "Content-Length: 1\r\nContent-Length: 2\r\n",
+        "Transfer-Encoding: gzip\r\n");
+    Arbitrary<String> extra = Arbitraries.oneOf(
+        Arbitraries.integers().between(0, 120).map(n -> {
+          StringBuilder b = new StringBuilder();
+          for (int i = 0; i < n; i++) {
+            b.append("X-H").append(i).append(": v\r\n");
+          }
+          return b.toString();
+        }),
+        Arbitraries.integers().between(1, 20_000).map(n -> "X-Big: " + "b".repeat(n) + "\r\n"),
+        Arbitraries.of("Bad Header\r\n", ": empty\r\n", "X-Folded: a\r\n b\r\n", "X-Ctl: \u0001\r\n"));
+    return Combinators.combine(host, length, extra).as((h, l, e) -> h + l + e);
   }
 
   @Provide

@@ -1,0 +1,56 @@
+package dev.anvil.http;
+
+import dev.anvil.compute.Job;
+import dev.anvil.compute.LocalScheduler;
+import dev.anvil.compute.TaskOutcome;
+
+/**
+ * One client connection, as far as its tasks go: the task it waits for (HTTP/1.1 serves one
+ * request of a connection at a time), so that a client that goes away cancels it where it
+ * runs instead of leaving a worker computing for nobody.
+ */
+final class ClientConnection {
+
+  private final LocalScheduler scheduler;
+  private final String node;
+  private volatile Job waitingFor;
+  private volatile boolean closed;
+
+  ClientConnection(LocalScheduler scheduler, String node) {
+    this.scheduler = scheduler;
+    this.node = node;
+  }
+
+  /** The task this connection now waits for; false if the client has gone already. */
+  boolean waitFor(Job job) {
+    waitingFor = job;
+    if (closed) {
+      cancel(job);
+      return false;
+    }
+    return true;
+  }
+
+  void answered(Job job) {
+    if (waitingFor == job) {
+      waitingFor = null;
+    }
+  }
+
+  /** The client closed the connection (or it failed): its task, if any, is cancelled. */
+  void closed() {
+    closed = true;
+    Job job = waitingFor;
+    if (job != null) {
+      cancel(job);
+    }
+  }
+
+  private void cancel(Job job) {
+    TaskOutcome.Failed gone = new TaskOutcome.Failed(job.id(), TaskOutcome.Failure.CANCELLED,
+        "the client closed the connection", node);
+    if (job.answer(gone)) {
+      scheduler.cancel(job, gone); // leaves the queue, or is stopped where it runs (here or on another node)
+    }
+  }
+}
