@@ -151,7 +151,7 @@ PIDS+=("$!")
 # What a refusal costs is measured on a node that refuses at once (admission-wait 0), so that
 # it refuses at full speed: one worker, a queue of one, held by two long tasks.
 java -XX:ActiveProcessorCount=1 -Danvil.compute.admission-wait=0 -Danvil.compute.queue-per-worker=1 -cp "$CP" \
-  dev.anvil.Main node --http-port "$PR" --cluster-port "$(free_ports 1)" > "$WORK/rejector.log" 2>&1 &
+  dev.anvil.Main node --http-port "$PR" --cluster-port "$(free_ports 1)" --management-port 0 > "$WORK/rejector.log" 2>&1 &
 REJ=$!; PIDS+=("$REJ")
 wait_for "$WORK/anvil.log" "Anvil is up" 120
 wait_for "$WORK/rejector.log" "serving http" 60
@@ -239,10 +239,10 @@ kill -TERM "$SUP" "$REJ" 2>/dev/null || true; wait "$SUP" "$REJ" 2>/dev/null || 
 
 say "balance: two nodes by hand, one core each, every request into the first"
 CA=$(free_ports 1); CB=$(free_ports 1); HA=$(free_ports 1); HB=$(free_ports 1)
-java -XX:ActiveProcessorCount=1 -Xmx1g -cp "$CP" dev.anvil.Main node --http-port "$HA" --cluster-port "$CA" \
+java -XX:ActiveProcessorCount=1 -Xmx1g -cp "$CP" dev.anvil.Main node --http-port "$HA" --cluster-port "$CA" --management-port 0 \
   > "$WORK/a.log" 2>&1 &
 A=$!; PIDS+=("$A")
-java -XX:ActiveProcessorCount=1 -Xmx1g -cp "$CP" dev.anvil.Main node --http-port "$HB" --cluster-port "$CB" \
+java -XX:ActiveProcessorCount=1 -Xmx1g -cp "$CP" dev.anvil.Main node --http-port "$HB" --cluster-port "$CB" --management-port 0 \
   --seed-nodes "127.0.0.1:$CA" > "$WORK/b.log" 2>&1 &
 B=$!; PIDS+=("$B")
 wait_for "$WORK/a.log" "serving http" 90

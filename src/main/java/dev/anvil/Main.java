@@ -1,5 +1,6 @@
 package dev.anvil;
 
+import dev.anvil.launcher.Commands;
 import dev.anvil.launcher.StartCommand;
 import dev.anvil.launcher.StartOptions;
 import dev.anvil.node.NodeCommand;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Anvil: an actor-based distributed compute server. Without a command, runs 'start'.",
-    subcommands = {StartCommand.class, NodeCommand.class})
+    subcommands = {StartCommand.class, NodeCommand.class, Commands.Roll.class, Commands.Stop.class,
+        Commands.Status.class})
 public final class Main implements Callable<Integer> {
 
   @Mixin StartOptions options = new StartOptions();

@@ -63,11 +63,24 @@ public final class NodeProcess implements AutoCloseable {
 
   private static NodeProcess start(java.util.Map<String, String> env, List<String> launch, String... args)
       throws IOException {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m"));
+    return start(env, List.of(), launch, args);
+  }
+
+  /** As {@link #start(java.util.Map, String...)}, under {@code prefix} (e.g. {@code nohup}). */
+  public static NodeProcess startUnder(List<String> prefix, java.util.Map<String, String> env, String... args)
+      throws IOException {
+    return start(env, prefix, List.of("-jar", jar().toString()), args);
+  }
+
+  private static NodeProcess start(java.util.Map<String, String> env, List<String> prefix, List<String> launch,
+      String... args) throws IOException {
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m"));
     command.addAll(launch);
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // tests run many nodes on one machine: each takes a free management port unless told otherwise
+    builder.environment().put("ANVIL_MANAGEMENT_PORT", "0");
     builder.environment().putAll(env);
     return new NodeProcess(builder.start());
   }

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -28,7 +29,13 @@ public final class RawHttp {
 
   /** Sends {@code request} as is and reads the answer until the server closes the connection. */
   public static Response exchange(int port, String request) {
+    return exchange(port, request, Duration.ofSeconds(15));
+  }
+
+  /** As {@link #exchange(int, String)}, giving up (SocketTimeoutException inside) after {@code timeout}. */
+  public static Response exchange(int port, String request, Duration timeout) {
     try (Socket socket = open(port)) {
+      socket.setSoTimeout((int) timeout.toMillis());
       socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
       socket.getOutputStream().flush();
       return read(socket.getInputStream(), request.startsWith("HEAD "));
@@ -63,7 +70,8 @@ public final class RawHttp {
         }
       }
     } catch (SocketTimeoutException e) {
-      throw new AssertionError("no complete answer within 15 s; got: " + bytes.toString(StandardCharsets.UTF_8), e);
+      throw new java.io.UncheckedIOException("no complete answer in time; got: '"
+          + bytes.toString(StandardCharsets.UTF_8) + "'", e);
     }
     String text = bytes.toString(StandardCharsets.UTF_8);
     if (headerEnd < 0) {

@@ -14,6 +14,7 @@ public final class TestNodes {
     Map<String, Object> o = new HashMap<>();
     o.put("anvil.http.port", 0);
     o.put("anvil.cluster.port", 0);
+    o.put("anvil.management.port", 0);
     o.put("anvil.compute.drain-timeout", "3s");
     o.put("pekko.actor.serialize-messages", "on");
     o.put("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off");

@@ -33,6 +33,7 @@ public final class SettingsCheck {
       new Rule("anvil.cluster.port", "ANVIL_CLUSTER_PORT", "--cluster-port", Type.PORT, 65535),
       new Rule("anvil.cluster.hostname", "ANVIL_CLUSTER_HOSTNAME", "--cluster-host", Type.TEXT, 0),
       new Rule("anvil.cluster.tls.enabled", "ANVIL_CLUSTER_TLS", null, Type.BOOLEAN, 0),
+      new Rule("anvil.management.port", "ANVIL_MANAGEMENT_PORT", "--management-port", Type.PORT, 65535),
       new Rule("anvil.compute.workers", "ANVIL_WORKERS", "--workers", Type.COUNT, 4096),
       new Rule("anvil.launcher.nodes", "ANVIL_NODES", "--nodes", Type.COUNT, 1024));
 

@@ -1,6 +1,10 @@
 package dev.anvil.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import dev.anvil.compute.NodeIds;
 import dev.anvil.compute.TaskRouter;
 import java.time.Duration;
@@ -23,7 +27,9 @@ import org.apache.pekko.http.javadsl.server.Route;
 /** {@code GET /v1/cluster}: every member, its status and roles, and the load its pool last reported. */
 public final class ClusterRoutes extends AllDirectives {
 
-  public record ClusterResponse(String self, List<MemberInfo> members) {}
+  /** @param supervisor the slots of the `start` this node belongs to, when it runs under one */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record ClusterResponse(String self, List<MemberInfo> members, JsonNode supervisor) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record MemberInfo(String node, String status, Set<String> roles, boolean reachable, Load load) {}
@@ -35,9 +41,13 @@ public final class ClusterRoutes extends AllDirectives {
   private final ActorRef<TaskRouter.Command> router;
   private final JsonResponses json;
   private final String node;
+  private final Path supervisorStatus;
 
-  public ClusterRoutes(ActorSystem<?> system, ActorRef<TaskRouter.Command> router, JsonResponses json, String node) {
+  /** @param supervisorStatus the status file of the supervisor that started this node, or null */
+  public ClusterRoutes(ActorSystem<?> system, ActorRef<TaskRouter.Command> router, JsonResponses json, String node,
+      Path supervisorStatus) {
     this.system = system;
+    this.supervisorStatus = supervisorStatus;
     this.router = router;
     this.json = json;
     this.node = node;
@@ -67,6 +77,18 @@ public final class ClusterRoutes extends AllDirectives {
           load == null ? null : new Load(load.workers(), load.running(), load.queued(), load.completed(),
               load.stuck())));
     }
-    return new ClusterResponse(node, members);
+    return new ClusterResponse(node, members, supervisor());
+  }
+
+  /** What the supervisor last wrote of its slots (a node given up is not a member, but shows here). */
+  private JsonNode supervisor() {
+    if (supervisorStatus == null) {
+      return null;
+    }
+    try {
+      return json.mapper().readTree(Files.readString(supervisorStatus));
+    } catch (IOException | RuntimeException e) {
+      return null; // between two writes, or the supervisor is gone
+    }
   }
 }

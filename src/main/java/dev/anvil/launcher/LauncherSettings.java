@@ -5,10 +5,18 @@ import dev.anvil.config.HttpSettings;
 import java.time.Duration;
 import java.util.List;
 
-/** {@code anvil.launcher} and what the supervisor needs of the rest of {@code anvil { }}. */
+/**
+ * {@code anvil.launcher} and what the supervisor needs of the rest of {@code anvil { }}.
+ *
+ * @param clusterPortGiven whether the user chose the cluster port base (else the supervisor may move it)
+ * @param managementPortGiven the same for the management port base
+ */
 record LauncherSettings(
     int nodes,
     int baseClusterPort,
+    boolean clusterPortGiven,
+    int baseManagementPort,
+    boolean managementPortGiven,
     String clusterHost,
     HttpSettings http,
     List<String> jvmOptions,
@@ -18,17 +26,21 @@ record LauncherSettings(
     Duration restartWindow,
     Duration nodeUpTimeout,
     Duration nodeStopTimeout,
+    Duration healthInterval,
+    Duration healthTimeout,
     boolean migrateQueuedConnections) {
 
-  static LauncherSettings fromConfig(Config config) {
+  /** @param given the config paths the user set (option, environment variable or system property) */
+  static LauncherSettings fromConfig(Config config, java.util.Set<String> given) {
     Config anvil = config.getConfig("anvil");
     Config l = anvil.getConfig("launcher");
     int nodes = l.getInt("nodes") > 0 ? l.getInt("nodes") : Runtime.getRuntime().availableProcessors();
-    return new LauncherSettings(nodes, anvil.getInt("cluster.port"), anvil.getString("cluster.hostname"),
+    return new LauncherSettings(nodes, anvil.getInt("cluster.port"), given.contains("anvil.cluster.port"),
+        anvil.getInt("management.port"), given.contains("anvil.management.port"), anvil.getString("cluster.hostname"),
         HttpSettings.fromConfig(anvil), l.getStringList("jvm-options"), l.getDuration("restart-backoff"),
         l.getDuration("restart-backoff-max"), l.getInt("max-restarts"), l.getDuration("restart-window"),
-        l.getDuration("node-up-timeout"), l.getDuration("node-stop-timeout"),
-        l.getBoolean("migrate-queued-connections"));
+        l.getDuration("node-up-timeout"), l.getDuration("node-stop-timeout"), l.getDuration("health-interval"),
+        l.getDuration("health-timeout"), l.getBoolean("migrate-queued-connections"));
   }
 
   /** Cores each node may use: an even share, at least one. */

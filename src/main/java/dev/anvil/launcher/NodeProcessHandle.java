@@ -4,45 +4,60 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One node JVM the supervisor started: its process, its cluster port, and a future that
- * completes when it logs that it is Up in the cluster. Its output is copied, prefixed, to ours.
+ * One node JVM the supervisor started: its process, its ports, and what its management port
+ * says about it. Readiness and liveness come from Pekko Management's {@code /ready} and
+ * {@code /alive} on the node's own port, never from its log lines, so they hold at any log
+ * level. Its output is copied, prefixed, to ours.
  */
 final class NodeProcessHandle {
 
-  static final String UP_MARKER = "is Up in the cluster";
-  static final String SERVING_MARKER = " serving http";
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private static final Duration POLL = Duration.ofMillis(200);
 
   private final int slot;
   private final int clusterPort;
+  private final int managementPort;
+  private final String host;
   private final Process process;
   private final CompletableFuture<Void> up = new CompletableFuture<>();
+  private volatile ScheduledFuture<?> watch;
 
-  private NodeProcessHandle(int slot, int clusterPort, Process process) {
+  private NodeProcessHandle(int slot, int clusterPort, int managementPort, String host, Process process) {
     this.slot = slot;
     this.clusterPort = clusterPort;
+    this.managementPort = managementPort;
+    this.host = host;
     this.process = process;
   }
 
-  static NodeProcessHandle start(int slot, int clusterPort, List<String> seeds, LauncherSettings settings,
-      PrintStream out) throws IOException {
+  static NodeProcessHandle start(int slot, int clusterPort, int managementPort, List<String> seeds,
+      LauncherSettings settings, List<String> extraJvmOptions, PrintStream out) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse(
         System.getProperty("java.home") + "/bin/java"));
     command.addAll(settings.jvmOptions());
     command.add("-XX:ActiveProcessorCount=" + settings.coresPerNode());
+    command.addAll(extraJvmOptions);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.anvil.Main", "node",
         "--http-host", settings.http().host(),
         "--http-port", Integer.toString(settings.http().port()),
         "--cluster-host", settings.clusterHost(),
         "--cluster-port", Integer.toString(clusterPort),
+        "--management-port", Integer.toString(managementPort),
         "--seed-nodes", String.join(",", seeds)));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     // glibc gives each thread that allocates its own malloc arena (64 MiB reserved, pages kept
@@ -51,13 +66,11 @@ final class NodeProcessHandle {
     // The supervisor itself reports a node that does not come Up; its join retries are noise.
     builder.environment().putIfAbsent("ANVIL_JOIN_LOG_LEVEL", "ERROR");
     Process process = builder.start();
-    NodeProcessHandle handle = new NodeProcessHandle(slot, clusterPort, process);
+    NodeProcessHandle handle = new NodeProcessHandle(slot, clusterPort, managementPort, settings.clusterHost(),
+        process);
     handle.copyOutput(out);
     return handle;
   }
-
-  private boolean memberUp;
-  private boolean serving;
 
   private void copyOutput(PrintStream out) {
     Thread copier = new Thread(() -> {
@@ -65,11 +78,6 @@ final class NodeProcessHandle {
           new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = in.readLine()) != null; ) {
           out.println("[node-" + slot + "] " + line);
-          memberUp |= line.contains(UP_MARKER);
-          serving |= line.contains(SERVING_MARKER);
-          if (memberUp && serving && !up.isDone()) {
-            up.complete(null);
-          }
         }
       } catch (IOException ignored) {
         // the node's output closed: it has exited
@@ -85,6 +93,10 @@ final class NodeProcessHandle {
 
   int clusterPort() {
     return clusterPort;
+  }
+
+  int managementPort() {
+    return managementPort;
   }
 
   boolean isUp() {
@@ -104,13 +116,63 @@ final class NodeProcessHandle {
   }
 
   /**
-   * Completes when the node serves HTTP and is Up in the cluster; fails if it exits first or
-   * takes too long.
+   * Completes when the node's management port answers {@code /ready} with 200 (it serves HTTP,
+   * is Up in the cluster and fit); fails if it exits first or takes longer than {@code timeout}.
    */
-  CompletableFuture<Void> awaitUp(Duration timeout) {
+  CompletableFuture<Void> awaitUp(Duration timeout, ScheduledExecutorService timer) {
     process.onExit().thenRun(() -> up.completeExceptionally(
         new IllegalStateException("node-" + slot + " exited with " + process.exitValue() + " before it was Up")));
+    pollReady(timer);
     return up.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void pollReady(ScheduledExecutorService timer) {
+    if (up.isDone()) {
+      return;
+    }
+    check("ready").whenComplete((ok, error) -> {
+      if (Boolean.TRUE.equals(ok)) {
+        up.complete(null);
+      } else if (!up.isDone()) {
+        timer.schedule(() -> pollReady(timer), POLL.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    });
+  }
+
+  /**
+   * Asks {@code /alive} every {@code interval}; when no answer has been 200 for {@code timeout}
+   * (the JVM is frozen, or too starved to answer), calls {@code onUnresponsive} once.
+   */
+  void watchHealth(ScheduledExecutorService timer, Duration interval, Duration timeout, Runnable onUnresponsive) {
+    long[] lastOk = {System.nanoTime()};
+    boolean[] fired = {false};
+    watch = timer.scheduleWithFixedDelay(() -> {
+      if (!process.isAlive() || fired[0]) {
+        return;
+      }
+      if (System.nanoTime() - lastOk[0] > timeout.toNanos()) {
+        fired[0] = true;
+        onUnresponsive.run();
+        return;
+      }
+      check("alive").thenAccept(ok -> {
+        if (ok) {
+          lastOk[0] = System.nanoTime();
+        }
+      });
+    }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    process.onExit().thenRun(() -> watch.cancel(false));
+  }
+
+  private CompletableFuture<Boolean> check(String path) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + authority() + "/" + path))
+        .timeout(Duration.ofSeconds(1)).GET().build();
+    return HTTP.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+        .handle((response, error) -> response != null && response.statusCode() == 200);
+  }
+
+  private String authority() {
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + managementPort;
   }
 
   /** SIGTERM, so the node drains and leaves the cluster; SIGKILL if it takes longer than {@code timeout}. */
@@ -124,5 +186,10 @@ final class NodeProcessHandle {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** SIGKILL: for a node that no longer answers. */
+  void kill() {
+    process.destroyForcibly();
   }
 }

@@ -36,4 +36,9 @@ final class RestartPolicy {
     long delay = backoff.toMillis() << Math.min(crashes, 20);
     return Duration.ofMillis(Math.min(delay, backoffMax.toMillis()));
   }
+
+  /** Forgets the crashes: a slot given up is tried afresh (after the window, or on a roll). */
+  synchronized void reset() {
+    recent.clear();
+  }
 }

@@ -2,7 +2,10 @@ package dev.anvil.launcher;
 
 import dev.anvil.node.NodeConfig;
 import dev.anvil.security.ExposurePolicy;
+import dev.anvil.config.SettingsCheck;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,24 +39,57 @@ public final class StartCommand implements Callable<Integer> {
       overrides.put("anvil.http.host", options.httpHost);
       names.put("anvil.http.host", "--http-host");
     }
+    if (options.clusterPort != null) {
+      overrides.put("anvil.cluster.port", options.clusterPort);
+      names.put("anvil.cluster.port", "--cluster-port");
+    }
+    if (options.managementPort != null) {
+      overrides.put("anvil.management.port", options.managementPort);
+      names.put("anvil.management.port", "--management-port");
+    }
     LauncherSettings settings;
+    int[] clusterPorts;
+    int[] managementPorts;
+    ControlSocket control;
     try {
       // every node checks its settings too, but a bad one must stop us here, before any node starts
-      settings = LauncherSettings.fromConfig(NodeConfig.load(overrides, names));
-    } catch (IllegalArgumentException e) {
+      settings = LauncherSettings.fromConfig(NodeConfig.load(overrides, names), given(names.keySet()));
+      ExposurePolicy.check(settings.http()); // each node warns for itself; refuse here, before starting any
+      if (settings.http().port() == 0) {
+        throw new SettingsCheck.BadSetting("--http-port 0 cannot be shared by several nodes; give a port");
+      }
+      control = new ControlSocket(ControlSocket.pathFor(settings.http().port()));
+      control.bind(settings.http().port()); // refuses when another start serves this port
+      int count = 2 * settings.nodes(); // a primary and an alternate (rolling restart) per slot
+      clusterPorts = PortPlan.choose("cluster", settings.clusterHost(), settings.baseClusterPort(),
+          settings.clusterPortGiven(), count, "--cluster-port or ANVIL_CLUSTER_PORT");
+      managementPorts = PortPlan.choose("management", settings.clusterHost(), settings.baseManagementPort(),
+          settings.managementPortGiven(), count, "--management-port or ANVIL_MANAGEMENT_PORT");
+    } catch (SettingsCheck.BadSetting e) {
       System.err.println("anvil start: " + e.getMessage());
       return 2;
-    }
-    try {
-      ExposurePolicy.check(settings.http()); // each node warns for itself; refuse here, before starting any
     } catch (IllegalArgumentException e) {
       System.err.println("anvil start: " + e.getMessage());
       return 1;
     }
-    if (settings.http().port() == 0) {
-      System.err.println("anvil start: --http-port 0 cannot be shared by several nodes; give a port");
-      return 2;
+    try {
+      return new Supervisor(settings, clusterPorts, managementPorts,
+          ControlSocket.statusFileFor(settings.http().port()), System.out).run(control);
+    } finally {
+      control.close();
     }
-    return new Supervisor(settings, System.out).run();
+  }
+
+  /** The settings the user chose: by option, environment variable or system property. */
+  private static Set<String> given(Set<String> options) {
+    Set<String> given = new HashSet<>(options);
+    Map<String, String> env = Map.of("anvil.cluster.port", "ANVIL_CLUSTER_PORT",
+        "anvil.management.port", "ANVIL_MANAGEMENT_PORT");
+    env.forEach((path, variable) -> {
+      if (System.getenv(variable) != null || System.getProperty(path) != null) {
+        given.add(path);
+      }
+    });
+    return given;
   }
 }

@@ -14,4 +14,14 @@ public final class StartOptions {
   @Option(names = "--http-host", paramLabel = "HOST",
       description = "Address to serve HTTP on (env ANVIL_HTTP_HOST; default 127.0.0.1)")
   String httpHost;
+
+  @Option(names = "--cluster-port", paramLabel = "PORT",
+      description = "First cluster port; node i uses PORT + i, and PORT + nodes + i while it rolls."
+          + " Unset: 25520, or the next free block (env ANVIL_CLUSTER_PORT)")
+  Integer clusterPort;
+
+  @Option(names = "--management-port", paramLabel = "PORT",
+      description = "First management port (/alive, /ready), numbered like the cluster ports."
+          + " Unset: 8558, or the next free block (env ANVIL_MANAGEMENT_PORT)")
+  Integer managementPort;
 }

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
@@ -16,39 +17,54 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * The {@code start} process: runs one node JVM per core on this machine, all in one cluster and
- * on one HTTP port; starts a node again when it dies (with backoff, giving up on a crash loop);
- * rolls the nodes one at a time on SIGHUP; stops them all gracefully on SIGTERM or SIGINT.
- * It runs no Pekko itself: it only starts, watches and signals processes.
+ * on one HTTP port. It learns that a node is ready, and that it still answers, from the node's
+ * management port ({@code /ready}, {@code /alive}); kills and restarts a node that stops
+ * answering (frozen), restarts one that dies (with backoff, giving up on a crash loop and trying
+ * again after the restart window); rolls the nodes one at a time on {@code roll} or SIGHUP; stops
+ * them all gracefully on {@code stop}, SIGTERM or SIGINT. It runs no Pekko itself.
  */
 final class Supervisor {
+
+  /** Exit status when stopped while a slot was given up: capacity was lost. */
+  static final int EXIT_CAPACITY_LOST = 3;
 
   private final LauncherSettings settings;
   private final PrintStream out;
   private final NodeProcessHandle[] nodes;
   private final RestartPolicy[] policies;
   private final boolean[] givenUp;
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+  /** Per slot: its primary cluster and management ports, and (at index nodes + slot) its alternates. */
+  private final int[] clusterPorts;
+  private final int[] managementPorts;
+  private final Path statusFile;
+  private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
     Thread t = new Thread(r, "supervisor");
     t.setDaemon(true);
     return t;
   });
   private final AtomicBoolean rolling = new AtomicBoolean();
+  private final AtomicBoolean stopStarted = new AtomicBoolean();
   private final CountDownLatch finished = new CountDownLatch(1);
   private volatile boolean stopping;
   private volatile int exitCode;
   private boolean everyNodeUp;
   private boolean bannerPrinted;
 
-  Supervisor(LauncherSettings settings, PrintStream out) {
+  Supervisor(LauncherSettings settings, int[] clusterPorts, int[] managementPorts, Path statusFile, PrintStream out) {
     this.settings = settings;
     this.out = out;
     this.nodes = new NodeProcessHandle[settings.nodes()];
     this.policies = new RestartPolicy[settings.nodes()];
     this.givenUp = new boolean[settings.nodes()];
+    this.clusterPorts = clusterPorts;
+    this.managementPorts = managementPorts;
+    this.statusFile = statusFile;
     for (int i = 0; i < nodes.length; i++) {
       policies[i] = new RestartPolicy(settings.restartBackoff(), settings.restartBackoffMax(),
           settings.maxRestarts(), settings.restartWindow());
@@ -56,30 +72,44 @@ final class Supervisor {
   }
 
   /** Starts the nodes and returns only when the supervisor is done: the process exit code. */
-  int run() throws InterruptedException {
+  int run(ControlSocket control) throws InterruptedException {
     Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "supervisor-stop"));
-    Signal.handle(new Signal("HUP"), signal -> scheduler.execute(this::rollingRestart));
+    SignalHandler stop = signal -> scheduler.execute(this::stopAll);
+    Signal.handle(new Signal("TERM"), stop); // a graceful stop exits 0, not 143
+    Signal.handle(new Signal("INT"), stop);
+    SignalHandler previousHup = Signal.handle(new Signal("HUP"), signal -> scheduler.execute(() -> rollingRestart(this::log)));
+    if (previousHup == SignalHandler.SIG_IGN) {
+      log("Note: SIGHUP is ignored in this process (started under nohup?), so 'kill -HUP' will not roll the nodes;"
+          + " use '" + Commands.self() + " roll --http-port " + settings.http().port() + "'");
+    }
+    control.serve(this);
     migrateQueuedConnections();
 
-    log("Starting " + nodes.length + " node(s), " + settings.coresPerNode() + " core(s) each");
+    log("Starting " + nodes.length + " node(s), " + settings.coresPerNode() + " core(s) each; cluster ports "
+        + clusterPorts[0] + "-" + clusterPorts[nodes.length - 1] + ", management ports " + managementPorts[0] + "-"
+        + managementPorts[nodes.length - 1]);
     List<String> seeds = new ArrayList<>();
     for (int i = 0; i < nodes.length; i++) {
-      seeds.add(address(primaryPort(i)));
+      seeds.add(address(clusterPorts[i]));
     }
     for (int i = 0; i < nodes.length; i++) {
       try {
-        watchUp(launch(i, primaryPort(i), seeds));
+        watchUp(launch(i, clusterPorts[i], managementPorts[i], seeds));
       } catch (IOException e) {
         log("Could not start node-" + i + ": " + e.getMessage());
         return 1;
       }
     }
+    writeStatus();
     finished.await();
+    control.close();
     return exitCode;
   }
 
-  private synchronized NodeProcessHandle launch(int slot, int port, List<String> seeds) throws IOException {
-    NodeProcessHandle node = NodeProcessHandle.start(slot, port, seeds, settings, out);
+  private synchronized NodeProcessHandle launch(int slot, int clusterPort, int managementPort, List<String> seeds)
+      throws IOException {
+    NodeProcessHandle node = NodeProcessHandle.start(slot, clusterPort, managementPort, seeds, settings,
+        List.of("-Danvil.launcher.status-file=" + statusFile), out);
     if (nodes[slot] == null || !nodes[slot].isAlive()) {
       nodes[slot] = node;
     }
@@ -93,42 +123,56 @@ final class Supervisor {
         return; // stopped on purpose: shutdown, or replaced in a rolling restart
       }
     }
+    writeStatus();
     Duration delay = policies[node.slot()].onCrash(System.nanoTime());
     if (delay == null) {
       log("node-" + node.slot() + " died " + settings.maxRestarts() + " times within "
-          + settings.restartWindow().toSeconds() + " s; giving up on it");
+          + settings.restartWindow().toSeconds() + " s; giving up on it for " + settings.restartWindow().toSeconds()
+          + " s (or until a roll)");
       giveUp(node.slot());
       return;
     }
     log("node-" + node.slot() + " (pid " + node.pid() + ") exited unexpectedly; starting it again in "
         + delay.toMillis() + " ms");
-    scheduler.schedule(() -> restart(node.slot(), node.clusterPort()), delay.toMillis(), TimeUnit.MILLISECONDS);
+    scheduler.schedule(() -> restart(node.slot()), delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private void restart(int slot, int port) {
+  private void restart(int slot) {
     if (stopping) {
       return;
     }
     try {
       NodeProcessHandle fresh;
       synchronized (this) {
+        NodeProcessHandle old = nodes[slot];
+        int index = old != null && old.clusterPort() == clusterPorts[nodes.length + slot] ? nodes.length + slot : slot;
         nodes[slot] = null;
-        fresh = launch(slot, port, seedsFor(slot, port));
+        fresh = launch(slot, clusterPorts[index], managementPorts[index], seedsFor(slot, clusterPorts[index]));
       }
       watchUp(fresh);
+      writeStatus();
     } catch (IOException e) {
       log("Could not start node-" + slot + " again: " + e.getMessage());
       giveUp(slot);
     }
   }
 
-  /** Logs a node that comes Up, and prints the banner the first time every slot has one. */
+  /** Logs a node that comes Up, prints the banner the first time every slot has one, then watches its health. */
   private void watchUp(NodeProcessHandle node) {
-    node.awaitUp(settings.nodeUpTimeout()).whenComplete((ok, error) -> {
+    node.awaitUp(settings.nodeUpTimeout(), scheduler).whenComplete((ok, error) -> {
       if (error != null) {
-        log("node-" + node.slot() + " did not come Up: " + rootMessage(error));
+        if (node.isAlive()) {
+          log("node-" + node.slot() + " did not come Up within " + settings.nodeUpTimeout().toSeconds()
+              + " s; stopping it");
+          node.kill();
+        }
         return;
       }
+      node.watchHealth(scheduler, settings.healthInterval(), settings.healthTimeout(), () -> {
+        log("node-" + node.slot() + " (pid " + node.pid() + ") has not answered its health check for "
+            + settings.healthTimeout().toSeconds() + " s; killing it (its connections go to the other nodes)");
+        node.kill();
+      });
       boolean printBanner;
       synchronized (this) {
         if (everyNodeUp) {
@@ -138,22 +182,43 @@ final class Supervisor {
         printBanner = everyNodeUp && !bannerPrinted;
         bannerPrinted |= printBanner;
       }
+      writeStatus();
       if (printBanner) {
         banner();
       }
     });
   }
 
-  private synchronized void giveUp(int slot) {
-    givenUp[slot] = true;
-    for (boolean g : givenUp) {
-      if (!g) {
-        return;
+  private void giveUp(int slot) {
+    synchronized (this) {
+      givenUp[slot] = true;
+      nodes[slot] = null;
+    }
+    writeStatus();
+    synchronized (this) {
+      for (boolean g : givenUp) {
+        if (!g) {
+          scheduler.schedule(() -> retry(slot), settings.restartWindow().toMillis(), TimeUnit.MILLISECONDS);
+          return;
+        }
       }
     }
     log("Every node was given up; stopping");
     exitCode = 1;
     finished.countDown();
+  }
+
+  /** A slot given up is tried again, afresh, after the restart window or on a roll. */
+  private void retry(int slot) {
+    synchronized (this) {
+      if (stopping || !givenUp[slot]) {
+        return;
+      }
+      givenUp[slot] = false;
+    }
+    policies[slot].reset();
+    log("Trying node-" + slot + " again after giving up on it");
+    restart(slot);
   }
 
   /** Seeds for a node that joins a running cluster: the nodes that are alive, or itself alone. */
@@ -171,43 +236,62 @@ final class Supervisor {
   }
 
   /**
-   * SIGHUP: one node at a time, start its replacement on the other port of its slot, wait until
-   * it is Up, then stop the old one gracefully. Capacity never drops by more than one node.
+   * One node at a time: start its replacement on the other ports of its slot, wait until it is
+   * ready, then stop the old one gracefully. Capacity never drops by more than one node. A slot
+   * that was given up is started afresh.
+   *
+   * @return true when every slot was rolled
    */
-  void rollingRestart() {
+  boolean rollingRestart(Consumer<String> report) {
     if (stopping || !rolling.compareAndSet(false, true)) {
-      log("Rolling restart ignored: " + (stopping ? "stopping" : "one is already running"));
-      return;
+      report.accept("Rolling restart ignored: " + (stopping ? "stopping" : "one is already running"));
+      return false;
     }
     try {
-      log("Rolling restart of " + nodes.length + " node(s)");
+      report.accept("Rolling restart of " + nodes.length + " node(s)");
       for (int slot = 0; slot < nodes.length && !stopping; slot++) {
         NodeProcessHandle old;
+        boolean wasGivenUp;
         synchronized (this) {
           old = nodes[slot];
+          wasGivenUp = givenUp[slot];
+        }
+        if (wasGivenUp) {
+          report.accept("node-" + slot + " was given up; starting it afresh");
+          retry(slot);
+          continue;
         }
         if (old == null || !old.isAlive()) {
           continue; // a dead node is being restarted already
         }
-        int port = old.clusterPort() == primaryPort(slot) ? primaryPort(slot) + nodes.length : primaryPort(slot);
-        NodeProcessHandle fresh = NodeProcessHandle.start(slot, port, liveSeeds(), settings, out);
+        int index = old.clusterPort() == clusterPorts[slot] ? nodes.length + slot : slot;
+        NodeProcessHandle fresh = NodeProcessHandle.start(slot, clusterPorts[index], managementPorts[index],
+            liveSeeds(), settings, List.of("-Danvil.launcher.status-file=" + statusFile), out);
         try {
-          fresh.awaitUp(settings.nodeUpTimeout()).get();
+          fresh.awaitUp(settings.nodeUpTimeout(), scheduler).get();
         } catch (Exception e) {
-          log("Rolling restart stopped: the new node-" + slot + " did not come Up: " + rootMessage(e));
+          report.accept("Rolling restart stopped: the new node-" + slot + " did not come Up: " + rootMessage(e));
           fresh.stop(settings.nodeStopTimeout());
-          return;
+          return false;
         }
         synchronized (this) {
           nodes[slot] = fresh;
         }
         fresh.onExit().thenRun(() -> onExit(fresh));
-        log("node-" + slot + " replaced by pid " + fresh.pid() + "; stopping pid " + old.pid());
+        fresh.watchHealth(scheduler, settings.healthInterval(), settings.healthTimeout(), () -> {
+          log("node-" + fresh.slot() + " (pid " + fresh.pid() + ") has not answered its health check for "
+              + settings.healthTimeout().toSeconds() + " s; killing it");
+          fresh.kill();
+        });
+        report.accept("node-" + slot + " replaced by pid " + fresh.pid() + "; stopping pid " + old.pid());
         old.stop(settings.nodeStopTimeout());
+        writeStatus();
       }
-      log("Rolling restart done");
+      report.accept("Rolling restart done");
+      return true;
     } catch (IOException e) {
-      log("Rolling restart stopped: " + e.getMessage());
+      report.accept("Rolling restart stopped: " + e.getMessage());
+      return false;
     } finally {
       rolling.set(false);
     }
@@ -223,14 +307,24 @@ final class Supervisor {
     return seeds;
   }
 
-  /** SIGTERM or SIGINT: every node drains and leaves, in parallel; then the supervisor exits. */
-  private void stopAll() {
+  /** stop, SIGTERM or SIGINT: every node drains and leaves, in parallel; then the supervisor exits. */
+  void stopAll() {
+    if (!stopStarted.compareAndSet(false, true)) {
+      try {
+        finished.await(); // the shutdown hook waits for the stop that a signal began
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return;
+    }
     List<NodeProcessHandle> alive = new ArrayList<>();
+    boolean capacityLost = false;
     synchronized (this) {
       stopping = true;
-      for (NodeProcessHandle node : nodes) {
-        if (node != null && node.isAlive()) {
-          alive.add(node);
+      for (int i = 0; i < nodes.length; i++) {
+        capacityLost |= givenUp[i];
+        if (nodes[i] != null && nodes[i].isAlive()) {
+          alive.add(nodes[i]);
         }
       }
     }
@@ -240,8 +334,46 @@ final class Supervisor {
     CompletableFuture.allOf(alive.stream()
         .map(node -> CompletableFuture.runAsync(() -> node.stop(settings.nodeStopTimeout())))
         .toArray(CompletableFuture[]::new)).join();
-    log("Stopped");
+    if (capacityLost && exitCode == 0) {
+      exitCode = EXIT_CAPACITY_LOST;
+      log("Stopped, with a node given up: exit status " + EXIT_CAPACITY_LOST);
+    } else {
+      log("Stopped");
+    }
+    try {
+      Files.deleteIfExists(statusFile);
+    } catch (IOException ignored) {
+      // a stale status file names a supervisor that is gone; nodes read it only while it runs
+    }
     finished.countDown();
+  }
+
+  /** What each slot is doing, as JSON: for the nodes' /v1/cluster and for 'status'. */
+  synchronized String status() {
+    StringBuilder json = new StringBuilder("{\"supervisor\":").append(ProcessHandle.current().pid())
+        .append(",\"slots\":[");
+    for (int i = 0; i < nodes.length; i++) {
+      NodeProcessHandle node = nodes[i];
+      String state = givenUp[i] ? "given-up" : node == null || !node.isAlive() ? "restarting"
+          : node.isUp() ? "up" : "starting";
+      json.append(i == 0 ? "" : ",").append("{\"slot\":").append(i).append(",\"state\":\"").append(state).append('"');
+      if (node != null && node.isAlive()) {
+        json.append(",\"pid\":").append(node.pid()).append(",\"node\":\"").append(address(node.clusterPort()))
+            .append('"');
+      }
+      json.append('}');
+    }
+    return json.append("]}").toString();
+  }
+
+  private void writeStatus() {
+    try {
+      Path tmp = statusFile.resolveSibling(statusFile.getFileName() + ".tmp");
+      Files.writeString(tmp, status(), StandardCharsets.UTF_8);
+      Files.move(tmp, statusFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      log("Could not write " + statusFile + ": " + e.getMessage());
+    }
   }
 
   /**
@@ -275,23 +407,21 @@ final class Supervisor {
       }
     }
     long pid = ProcessHandle.current().pid();
+    String command = Commands.self() + " %s --http-port " + settings.http().port();
     String line = "=".repeat(72);
     out.println(line);
     out.println(" Anvil is up: " + settings.http().scheme() + "://" + settings.http().host() + ":" + settings.http().port());
     out.println(" " + nodes.length + " node(s) in one cluster: " + nodeList);
-    out.println(" Stop: Ctrl-C or 'kill " + pid + "'.  Rolling restart: 'kill -HUP " + pid + "'.");
+    out.println(" Stop: Ctrl-C, 'kill " + pid + "' or '" + String.format(command, "stop") + "'");
+    out.println(" Rolling restart: '" + String.format(command, "roll") + "' (or 'kill -HUP " + pid + "')");
     out.println(line);
-  }
-
-  private int primaryPort(int slot) {
-    return settings.baseClusterPort() + slot;
   }
 
   private String address(int port) {
     return settings.clusterHost() + ":" + port;
   }
 
-  private void log(String message) {
+  void log(String message) {
     out.println(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss.SSS")) + " [supervisor] " + message);
   }
 

@@ -27,6 +27,11 @@ public final class NodeCommand implements Callable<Integer> {
       description = "Host name other nodes reach this one by (env ANVIL_CLUSTER_HOSTNAME; default 127.0.0.1)")
   String clusterHost;
 
+  @Option(names = "--management-port", paramLabel = "PORT",
+      description = "Pekko Management port (/alive, /ready, /cluster/members); 0 picks a free one"
+          + " (env ANVIL_MANAGEMENT_PORT; default 8558)")
+  Integer managementPort;
+
   @Option(names = "--seed-nodes", paramLabel = "HOST:PORT,...",
       description = "Cluster nodes to join; none: form a cluster of its own (env ANVIL_SEED_NODES)")
   String seedNodes;
@@ -59,6 +64,7 @@ public final class NodeCommand implements Callable<Integer> {
     putIf(o, "anvil.cluster.hostname", clusterHost);
     putIf(o, "anvil.cluster.seed-nodes", seedNodes);
     putIf(o, "anvil.compute.workers", workers);
+    putIf(o, "anvil.management.port", managementPort);
     // A node downed by the cluster, or told to stop, ends its JVM so a supervisor can restart it.
     o.put("pekko.coordinated-shutdown.exit-jvm", "on");
     return o;
@@ -73,6 +79,7 @@ public final class NodeCommand implements Callable<Integer> {
     putIf(names, "anvil.cluster.hostname", clusterHost == null ? null : "--cluster-host");
     putIf(names, "anvil.cluster.seed-nodes", seedNodes == null ? null : "--seed-nodes");
     putIf(names, "anvil.compute.workers", workers == null ? null : "--workers");
+    putIf(names, "anvil.management.port", managementPort == null ? null : "--management-port");
     return names;
   }
 

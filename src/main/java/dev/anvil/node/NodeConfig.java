@@ -50,10 +50,43 @@ public final class NodeConfig {
     int workers = ComputeSettings.resolveWorkers(resolved.getInt("anvil.compute.workers"));
     Map<String, Object> derived = new HashMap<>();
     derived.put("anvil.compute.workers", workers);
+    derived.put("pekko.cluster.split-brain-resolver.active-strategy", downingStrategy(resolved));
     if (resolved.getBoolean("anvil.cluster.tls.enabled")) {
       derived.putAll(clusterTls(resolved));
     }
     return ConfigFactory.parseMap(derived).withFallback(resolved);
+  }
+
+  /** anvil.cluster.downing to the split brain resolver's strategy. */
+  static String downingStrategy(Config c) {
+    String downing = c.getString("anvil.cluster.downing");
+    return switch (downing) {
+      case "local-lease" -> "lease-majority";
+      case "keep-majority" -> "keep-majority";
+      case "auto" -> onThisMachine(c) ? "lease-majority" : "keep-majority";
+      default -> throw new SettingsCheck.BadSetting((System.getenv("ANVIL_DOWNING") != null ? "ANVIL_DOWNING"
+          : "anvil.cluster.downing") + " must be auto, local-lease or keep-majority, was '" + downing + "'");
+    };
+  }
+
+  /** Whether this node and all its seed nodes are on loopback addresses: a cluster of one machine. */
+  private static boolean onThisMachine(Config c) {
+    if (!isLoopback(c.getString("anvil.cluster.hostname"))) {
+      return false;
+    }
+    return dev.anvil.config.ClusterSettings.parseSeeds(c.getString("anvil.cluster.seed-nodes")).stream()
+        .allMatch(seed -> isLoopback(seed.host()));
+  }
+
+  private static boolean isLoopback(String host) {
+    if (host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]")) {
+      return true;
+    }
+    try {
+      return java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   /** anvil.cluster.tls to Artery's tls-tcp transport, TLS 1.3 with mutual authentication. */

@@ -33,6 +33,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,7 +49,7 @@ public final class NodeGuardian {
 
   /** What a started node tells whoever started it: where it serves, and its parts, for tests and tools. */
   public record Started(ServerBinding binding, String nodeId, int workers, LocalScheduler scheduler,
-      ActorRef<WorkerPool.Command> pool, ActorRef<TaskRouter.Command> router) {}
+      ActorRef<WorkerPool.Command> pool, ActorRef<TaskRouter.Command> router, int managementPort) {}
 
   public static Behavior<Void> create(AnvilSettings settings, CompletableFuture<Started> started) {
     return Behaviors.setup(ctx -> {
@@ -64,6 +65,8 @@ public final class NodeGuardian {
           1 + settings.compute().prefetchPerWorker(), settings.compute().spillAfter(),
           settings.compute().admissionWait(), settings.http().maxConnections()));
       NodeHealth health = new NodeHealth();
+      NodeChecks.State checks = NodeChecks.state(Adapter.toClassic(system));
+      checks.health(health);
       health.onUnfit(reason -> {
         log.error("Anvil node {} is unfit to go on and restarts: {}", nodeId, reason);
         CoordinatedShutdown.get(system).runAll(NodeUnfit.INSTANCE);
@@ -96,17 +99,40 @@ public final class NodeGuardian {
           new HealthRoutes(system, router, json, nodeId, health).routes(),
           new KindRoutes(catalog, json).routes(),
           tasks.routes(),
-          new ClusterRoutes(system, router, json, nodeId).routes());
-      HttpServer.bind(system, settings.http(), api.routes(), tasks)
-          .whenComplete((binding, error) -> {
+          new ClusterRoutes(system, router, json, nodeId, supervisorStatus(system)).routes());
+      // The management port first: it is how a supervisor learns that this node is ready.
+      PekkoManagement.get(Adapter.toClassic(system)).start()
+          .exceptionally(error -> {
+            throw new IllegalStateException("the management port " + settings.management().port() + " on "
+                + settings.cluster().hostname() + " cannot be bound (" + rootMessage(error)
+                + "); give another with ANVIL_MANAGEMENT_PORT or --management-port", error);
+          })
+          .thenCompose(management -> HttpServer.bind(system, settings.http(), api.routes(), tasks)
+              .thenApply(binding -> {
+                checks.serving(true);
+                return new Started(binding, nodeId, workers, scheduler, pool, router, management.port());
+              }))
+          .whenComplete((s, error) -> {
             if (error != null) {
               started.completeExceptionally(error);
             } else {
-              started.complete(new Started(binding, nodeId, workers, scheduler, pool, router));
+              started.complete(s);
             }
           });
       return Behaviors.empty();
     });
+  }
+
+  private static java.nio.file.Path supervisorStatus(ActorSystem<Void> system) {
+    String file = system.settings().config().getString("anvil.launcher.status-file");
+    return file.isBlank() ? null : java.nio.file.Path.of(file);
+  }
+
+  private static String rootMessage(Throwable e) {
+    while (e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
   private static void join(Cluster cluster, Address self, AnvilSettings settings) {

@@ -35,6 +35,9 @@ public final class RunningNode implements AutoCloseable {
   /** Starts a node and waits until its HTTP port is bound; a node that cannot bind is stopped. */
   public static RunningNode start(Config config) {
     AnvilSettings settings = AnvilSettings.fromConfig(config);
+    PortOwnership.conflict(settings.http(), settings.cluster()).ifPresent(conflict -> {
+      throw new IllegalStateException(conflict);
+    });
     String warning = ExposurePolicy.check(settings.http());
     if (warning != null) {
       log.warn(warning);
@@ -43,9 +46,9 @@ public final class RunningNode implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(NodeGuardian.create(settings, started), SYSTEM_NAME, config);
     try {
       NodeGuardian.Started s = started.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      log.info("Anvil node {} serving {}://{}:{} with {} workers (JVM up {} ms)", s.nodeId(),
-          settings.http().scheme(), settings.http().host(), s.binding().localAddress().getPort(), s.workers(),
-          ManagementFactory.getRuntimeMXBean().getUptime());
+      log.info("Anvil node {} serving {}://{}:{} with {} workers, management on port {} (JVM up {} ms)",
+          s.nodeId(), settings.http().scheme(), settings.http().host(), s.binding().localAddress().getPort(),
+          s.workers(), s.managementPort(), ManagementFactory.getRuntimeMXBean().getUptime());
       return new RunningNode(system, s);
     } catch (InterruptedException | ExecutionException | TimeoutException e) {
       system.terminate();
@@ -60,6 +63,11 @@ public final class RunningNode implements AutoCloseable {
 
   public int httpPort() {
     return started.binding().localAddress().getPort();
+  }
+
+  /** Pekko Management's port: /alive, /ready, read-only /cluster/members. */
+  public int managementPort() {
+    return started.managementPort();
   }
 
   public String nodeId() {
