@@ -57,8 +57,9 @@ public final class ClusterRoutes extends AllDirectives {
     return path(PathMatchers.segment("v1").slash("cluster"), () -> get(() -> completeWithFuture(
         AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
                 system.scheduler())
-            .handle((view, error) -> view != null ? json.ok(describe(view))
-                : json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the task router did not answer")))));
+            .handleAsync((view, error) -> view != null ? json.ok(describe(view))
+                : json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the task router did not answer"),
+                Runnable::run))));
   }
 
   private ClusterResponse describe(TaskRouter.View view) {

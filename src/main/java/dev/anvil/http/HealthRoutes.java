@@ -74,14 +74,16 @@ public final class HealthRoutes extends AllDirectives {
     }
     return AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, READY_ASK,
             system.scheduler())
-        .handle((view, error) -> {
+        // a future from Scala: its plain handle() would run on a new thread where the common pool
+        // has one core (every node JVM of start), so continue on the thread that completes it
+        .handleAsync((view, error) -> {
           if (view == null) {
             return notReady("the task router did not answer");
           }
           boolean canWork = view.pools().stream().anyMatch(p -> p.reachable() && p.accepting() && p.workers() > 0);
           return canWork ? json.ok(new Health("READY", node, upMembers()))
               : notReady("no node of the cluster has a worker that takes tasks");
-        });
+        }, Runnable::run);
   }
 
   private HttpResponse notReady(String detail) {
