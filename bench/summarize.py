@@ -79,7 +79,8 @@ ratios["anvil_cpu_429_over_empty"] = per_run(lambda r: ratio(r["anvil_cpu_us_per
 ratios["balance_max_over_min"] = per_run(lambda r: ratio(max(r["balance_a"], r["balance_b"]),
                                                          min(r["balance_a"], r["balance_b"])))
 for name in ["anvil_overload_goodput", "anvil_overload_429", "anvil_cpu_us_per_empty", "anvil_cpu_us_per_429",
-             "anvil_rejected_share", "balance_a", "balance_b", "rss_rest_mib", "rss_load_mib"]:
+             "anvil_rejected_share", "balance_a", "balance_b", "rss_rest_mib", "rss_load_mib",
+             "jobs_accepted_per_s", "jobs_non2xx", "jobs_202_p50_ms", "jobs_202_p99_ms"]:
     figures[name] = figure(name)
 figures["rss_load_mib"] = max(per_run(lambda r: r["rss_load_mib"]) or [float("nan")])
 figures.update({k: median(v) for k, v in ratios.items()})
@@ -100,6 +101,8 @@ targets = {
     "anvil_overload_over_16": (">=", 0.9),
     "anvil_cpu_429_over_empty": ("<", 1.0),
     "balance_max_over_min": ("<=", 1.10),
+    "jobs_accepted_per_s": (">=", 1000),
+    "jobs_202_p99_ms": ("<=", 20),
 }
 
 
@@ -191,4 +194,7 @@ print(f"overload: {fmt(figures['anvil_overload_goodput'])} completed/s at 200 co
       f" (share rejected {fmt(figures['anvil_rejected_share'])})")
 print(f"balance: {fmt(figures['balance_a'])} / {fmt(figures['balance_b'])} tasks on node A / B;"
       f" memory per node at rest / under load: {fmt(figures['rss_rest_mib'])} / {fmt(figures['rss_load_mib'])} MiB")
+print(f"jobs (3 nodes): {fmt(figures['jobs_accepted_per_s'])} accepted/s, 202 p50 / p99"
+      f" {fmt(figures['jobs_202_p50_ms'])} / {fmt(figures['jobs_202_p99_ms'])} ms"
+      f" ({fmt(figures['jobs_non2xx'])} non-2xx)")
 print(f"\nwritten: {out_file}")

@@ -84,6 +84,11 @@ public final class Job {
     return Math.max(1, (execution.deadlineNanos() - nowNanos) / 1_000_000);
   }
 
+  /** What the task reported of its progress (TaskContext.reportProgress), 0 to 1; 0 where it runs on another node. */
+  public double progress() {
+    return execution.progress();
+  }
+
   /** Tells the outcome unless the job was answered already; true if this call answered it. */
   public boolean answer(TaskOutcome outcome) {
     if (!answered.compareAndSet(false, true)) {

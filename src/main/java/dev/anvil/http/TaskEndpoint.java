@@ -60,9 +60,18 @@ public final class TaskEndpoint extends AllDirectives {
   /** Refusals are made once: under overload they must cost less than the tasks they turn away. */
   private final HttpResponse queueFull;
   private final HttpResponse unavailable;
+  private final AsyncTasks async;
+
+  /** {@code Prefer: respond-async}: the request becomes a job (see JobRoutes). */
+  @FunctionalInterface
+  public interface AsyncTasks {
+    CompletionStage<HttpResponse> submit(HttpRequest request, String kind, String prefer);
+  }
 
   public TaskEndpoint(TaskCatalog catalog, LocalScheduler scheduler, ClassicActorSystemProvider system,
-      JsonResponses json, BearerAuth auth, HttpSettings http, ComputeSettings compute, String node) {
+      JsonResponses json, BearerAuth auth, HttpSettings http, ComputeSettings compute, String node,
+      AsyncTasks async) {
+    this.async = async;
     this.catalog = catalog;
     this.scheduler = scheduler;
     this.system = system;
@@ -114,6 +123,10 @@ public final class TaskEndpoint extends AllDirectives {
       if (denied != null) {
         return done(denied);
       }
+      String prefer = prefer(request);
+      if (prefer != null) {
+        return async.submit(request, kind, prefer);
+      }
       ComputeTask<?, ?> task = catalog.find(kind).orElse(null);
       if (task == null) {
         return done(json.problem(StatusCodes.NOT_FOUND, "unknown-kind",
@@ -136,7 +149,7 @@ public final class TaskEndpoint extends AllDirectives {
       return entity.toStrict(http.bodyReadTimeout().toMillis(), max, system)
           .handleAsync((body, error) -> error != null ? done(unreadable(error))
               : run(task, body.getData().toArray(), timeoutMs, connection), Runnable::run)
-          .thenCompose(response -> response);
+          .thenComposeAsync(response -> response, Runnable::run);
     } catch (InvalidInputException e) {
       return done(invalid(e));
     } catch (RuntimeException e) {
@@ -144,6 +157,16 @@ public final class TaskEndpoint extends AllDirectives {
       return done(json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "internal",
           "the server failed to handle the request; the failure is logged"));
     }
+  }
+
+  /** The Prefer header when it asks for respond-async (RFC 7240), else null. */
+  private static String prefer(HttpRequest request) {
+    for (org.apache.pekko.http.javadsl.model.HttpHeader header : request.getHeaders()) {
+      if (header.is("prefer") && header.value().toLowerCase(java.util.Locale.ROOT).contains("respond-async")) {
+        return header.value().toLowerCase(java.util.Locale.ROOT);
+      }
+    }
+    return null;
   }
 
   private CompletionStage<HttpResponse> run(ComputeTask<?, ?> task, byte[] body, long timeoutMs,

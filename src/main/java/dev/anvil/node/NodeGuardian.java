@@ -16,6 +16,9 @@ import dev.anvil.http.HttpServer;
 import dev.anvil.http.JsonResponses;
 import dev.anvil.http.KindRoutes;
 import dev.anvil.http.TaskEndpoint;
+import dev.anvil.jobs.JobRoutes;
+import dev.anvil.jobs.JobStore;
+import com.typesafe.config.Config;
 import dev.anvil.security.ApiTokens;
 import java.time.Duration;
 import java.util.Optional;
@@ -91,14 +94,25 @@ public final class NodeGuardian {
       });
       system.getWhenTerminated().thenRun(() -> log.info("Anvil node {} stopped", nodeId));
 
+      Config jobsConfig = system.settings().config().getConfig("anvil.jobs");
+      JobRoutes.Settings jobSettings = new JobRoutes.Settings(jobsConfig.getDuration("default-timeout"),
+          jobsConfig.getDuration("max-timeout"), jobsConfig.getBytes("max-input-bytes"), new JobStore.Settings(
+              jobsConfig.getDuration("result-ttl"), jobsConfig.getInt("max-jobs"), jobsConfig.getBytes("max-result-bytes"),
+              jobsConfig.getBytes("max-bytes"),
+              Math.max(1, workers) * jobsConfig.getInt("concurrency-per-worker")));
+      ActorRef<JobStore.Command> jobStore = ctx.spawn(JobStore.create(nodeId, scheduler, catalog,
+          jobSettings.store()), "jobs");
+
       JsonResponses json = new JsonResponses(mapper);
+      JobRoutes jobs = new JobRoutes(system, jobStore, catalog, json, jobSettings, nodeId);
       BearerAuth auth = new BearerAuth(ApiTokens.of(settings.http().apiTokens()), json);
       TaskEndpoint tasks = new TaskEndpoint(catalog, scheduler, system, json, auth, settings.http(),
-          settings.compute(), nodeId);
+          settings.compute(), nodeId, jobs::preferAsync);
       ApiRoutes api = new ApiRoutes(json, auth,
           new HealthRoutes(system, router, json, nodeId, health).routes(),
           new KindRoutes(catalog, json).routes(),
           tasks.routes(),
+          jobs.routes(),
           new ClusterRoutes(system, router, json, nodeId, supervisorStatus(system)).routes());
       // The management port first: it is how a supervisor learns that this node is ready.
       PekkoManagement.get(Adapter.toClassic(system)).start()

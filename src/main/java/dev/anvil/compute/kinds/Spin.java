@@ -46,8 +46,12 @@ public final class Spin implements ComputeTask<Spin.Input, Spin.Result> {
     long end = System.nanoTime() + input.ms() * 1_000_000L;
     long iterations = 0;
     long x = 0x9E3779B97F4A7C15L;
+    long start = System.nanoTime();
     while (System.nanoTime() < end) {
       context.checkCancelled();
+      if (input.ms() > 0) {
+        context.reportProgress((System.nanoTime() - start) / (input.ms() * 1e6));
+      }
       for (int i = 0; i < BATCH; i++) {
         x ^= x << 13;
         x ^= x >>> 7;

@@ -1,0 +1,440 @@
+package dev.anvil.jobs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
+import dev.anvil.compute.TaskCatalog;
+import dev.anvil.compute.spi.ComputeTask;
+import dev.anvil.compute.spi.InvalidInputException;
+import dev.anvil.http.JsonResponses;
+import dev.anvil.jobs.JobRecord.Status;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaType;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.CompletionStrategy;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Source;
+
+import static org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling.toEventStream;
+
+/**
+ * The jobs API: {@code POST /v1/jobs/{kind}}, {@code GET /v1/jobs/{id}}, its
+ * {@code /events} (server-sent events), {@code DELETE /v1/jobs/{id}}, {@code GET /v1/jobs};
+ * and {@code POST /v1/tasks/{kind}} with {@code Prefer: respond-async}.
+ */
+public final class JobRoutes extends AllDirectives {
+
+  private static final Duration ASK = Duration.ofSeconds(10);
+  private static final Pattern WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,9})");
+  private static final int MAX_LIST = 1000;
+  /**
+   * Continuations of futures from Scala (asks, toStrict) run on the thread that completes them:
+   * their plain thenApply and kin go to the common pool, which on a node JVM of one core starts a
+   * new thread per call (CompletableFuture's ThreadPerTaskExecutor).
+   */
+  private static final java.util.concurrent.Executor DIRECT = Runnable::run;
+
+  /** {@code anvil.jobs}. */
+  public record Settings(Duration defaultTimeout, Duration maxTimeout, long maxInputBytes, JobStore.Settings store) {}
+
+  private final ActorSystem<?> system;
+  private final ActorRef<JobStore.Command> store;
+  private final TaskCatalog catalog;
+  private final JsonResponses json;
+  private final ObjectMapper mapper;
+  private final Settings settings;
+  private final String node;
+
+  public JobRoutes(ActorSystem<?> system, ActorRef<JobStore.Command> store, TaskCatalog catalog, JsonResponses json,
+      Settings settings, String node) {
+    this.system = system;
+    this.store = store;
+    this.catalog = catalog;
+    this.json = json;
+    this.mapper = json.mapper();
+    this.settings = settings;
+    this.node = node;
+  }
+
+  public Route routes() {
+    return pathPrefix("v1", () -> pathPrefix("jobs", () -> concat(
+        pathEndOrSingleSlash(() -> get(() -> extractRequest(r -> completeWithFuture(list(r))))),
+        path(PathMatchers.segment(), id -> concat(
+            get(() -> completeWithFuture(view(id))),
+            delete(() -> completeWithFuture(cancel(id))),
+            post(() -> extractRequest(r -> completeWithFuture(submitRequest(r, id, Optional.empty())))))),
+        path(PathMatchers.segment().slash("events"), id -> get(() -> events(id))))));
+  }
+
+  // --- submission
+
+  /**
+   * {@code POST /v1/tasks/{kind}} with {@code Prefer: respond-async[, wait=N]}: a job; with
+   * {@code wait}, the task's own answer if the job ends within N seconds.
+   */
+  public CompletionStage<HttpResponse> preferAsync(HttpRequest request, String kind, String prefer) {
+    Matcher wait = WAIT.matcher(prefer);
+    Optional<Duration> waitFor = wait.find()
+        ? Optional.of(Duration.ofSeconds(Math.min(Long.parseLong(wait.group(1)), settings.maxTimeout().toSeconds())))
+        : Optional.empty();
+    return submitRequest(request, kind, waitFor);
+  }
+
+  private CompletionStage<HttpResponse> submitRequest(HttpRequest request, String kind, Optional<Duration> wait) {
+    ComputeTask<?, ?> task = catalog.find(kind).orElse(null);
+    if (task == null) {
+      return done(json.problem(StatusCodes.NOT_FOUND, "unknown-kind",
+          "there is no kind named '" + abbreviate(kind) + "'; GET /v1/kinds lists them"));
+    }
+    MediaType media = request.entity().getContentType().mediaType();
+    if (!media.mainType().equals("application")
+        || !(media.subType().equals("json") || media.subType().endsWith("+json"))) {
+      return done(json.problem(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "not-json",
+          "the body must be application/json, was " + request.entity().getContentType()));
+    }
+    long timeoutMs;
+    String key;
+    try {
+      timeoutMs = timeoutMs(request);
+      key = idempotencyKey(request);
+    } catch (InvalidInputException e) {
+      return done(invalid(e));
+    }
+    long max = settings.maxInputBytes();
+    if (request.entity().getContentLengthOption().orElse(0) > max) {
+      return done(tooLarge());
+    }
+    return request.entity().toStrict(10_000, max, system)
+        .handleAsync((strict, error) -> error != null ? done(tooLarge())
+            : submit(task, strict.getData().toArray(), timeoutMs, key, wait), DIRECT)
+        .thenComposeAsync(response -> response, DIRECT);
+  }
+
+  private CompletionStage<HttpResponse> submit(ComputeTask<?, ?> task, byte[] body, long timeoutMs, String key,
+      Optional<Duration> wait) {
+    try {
+      catalog.readInput(task, body); // every bad input is refused now, not when the job runs
+    } catch (InvalidInputException e) {
+      return done(invalid(e));
+    }
+    String hash = hash(task.kind(), body);
+    return AskPattern.<JobStore.Command, JobStore.SubmitResult>ask(store,
+            replyTo -> new JobStore.Submit(task, body, timeoutMs, key, hash, replyTo), ASK, system.scheduler())
+        .thenComposeAsync(result -> {
+          if (result instanceof JobStore.Accepted accepted) {
+            return wait.isPresent() ? awaitThenAnswer(accepted.record(), wait.get()) : done(accepted(accepted.record()));
+          }
+          if (result instanceof JobStore.KeyReused reused) {
+            return done(json.problem(StatusCodes.UNPROCESSABLE_ENTITY, "idempotency-key-reused", reused.detail(),
+                "Idempotency-Key"));
+          }
+          if (result instanceof JobStore.Full full) {
+            return done(json.tooManyRequests(full.detail(), 1));
+          }
+          return done(json.problem(StatusCodes.SERVICE_UNAVAILABLE, "not-recorded",
+              ((JobStore.NotRecorded) result).detail()));
+        }, DIRECT);
+  }
+
+  private CompletionStage<HttpResponse> awaitThenAnswer(JobRecord record, Duration wait) {
+    if (wait.isZero()) {
+      return done(accepted(record));
+    }
+    return AskPattern.<JobStore.Command, JobRecord>ask(store, replyTo -> new JobStore.AwaitFinal(record.id(), replyTo),
+            wait, system.scheduler())
+        .handleAsync((finished, error) -> finished, DIRECT)
+        .thenComposeAsync(finished -> {
+          if (finished == null) {
+            return get(record.id()).thenApplyAsync(now -> accepted(now.orElse(record)), DIRECT);
+          }
+          return done(asTaskAnswer(finished).addHeader(RawHeader.create("Preference-Applied", "wait=" + wait.toSeconds())));
+        }, DIRECT);
+  }
+
+  /** A finished job, answered as the task itself would have been. */
+  private HttpResponse asTaskAnswer(JobRecord record) {
+    if (record.status() == Status.SUCCEEDED) {
+      ObjectNode body = mapper.createObjectNode();
+      body.put("kind", record.kind());
+      body.putRawValue("result", new RawValue(new String(record.result(), StandardCharsets.UTF_8)));
+      body.put("node", record.node());
+      body.put("receivedBy", node);
+      body.put("queueMs", record.queueMs());
+      body.put("computeMs", record.computeMs());
+      body.put("job", record.id());
+      return json.ok(body);
+    }
+    if (record.status() == Status.CANCELLED) {
+      return json.problem(StatusCodes.CONFLICT, "cancelled", "job " + record.id() + " was cancelled");
+    }
+    JobRecord.Problem p = record.error();
+    return json.problem(StatusCodes.get(p.status()), p.type().substring(p.type().lastIndexOf(':') + 1), p.detail());
+  }
+
+  private HttpResponse accepted(JobRecord record) {
+    return json.json(StatusCodes.ACCEPTED, view(record))
+        .addHeader(Location.create("/v1/jobs/" + record.id()))
+        .addHeader(RawHeader.create("Preference-Applied", "respond-async"));
+  }
+
+  private long timeoutMs(HttpRequest request) {
+    Map<String, List<String>> query = request.getUri().query().toMultiMap();
+    for (String name : query.keySet()) {
+      if (!name.equals("timeoutMs")) {
+        throw new InvalidInputException(abbreviate(name), "unknown query parameter '" + abbreviate(name)
+            + "'; the only one is timeoutMs");
+      }
+    }
+    List<String> values = query.getOrDefault("timeoutMs", List.of());
+    long max = settings.maxTimeout().toMillis();
+    if (values.isEmpty()) {
+      return Math.min(settings.defaultTimeout().toMillis(), max);
+    }
+    InvalidInputException.require(values.size() == 1, "timeoutMs", "timeoutMs is given " + values.size()
+        + " times; give it once");
+    String text = values.get(0).trim();
+    InvalidInputException.require(text.matches("-?[0-9]{1,1000}"), "timeoutMs",
+        "timeoutMs must be a whole number of milliseconds, was '" + abbreviate(text) + "'");
+    long value;
+    try {
+      value = Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      value = text.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+    InvalidInputException.require(value >= 1 && value <= max, "timeoutMs",
+        "timeoutMs must be between 1 and " + max + " for a job, was " + abbreviate(text));
+    return value;
+  }
+
+  private static String idempotencyKey(HttpRequest request) {
+    List<String> keys = new java.util.ArrayList<>();
+    request.getHeaders().forEach(h -> {
+      if (h.is("idempotency-key")) {
+        keys.add(h.value());
+      }
+    });
+    if (keys.isEmpty()) {
+      return null;
+    }
+    InvalidInputException.require(keys.size() == 1, "Idempotency-Key", "Idempotency-Key is given "
+        + keys.size() + " times; give it once");
+    String key = keys.get(0);
+    InvalidInputException.require(!key.isEmpty() && key.length() <= 255 && key.chars().allMatch(c -> c > 32 && c < 127),
+        "Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters");
+    return key;
+  }
+
+  private static String hash(String kind, byte[] body) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update(kind.getBytes(StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+      sha.update(body);
+      return HexFormat.of().formatHex(sha.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // --- reading, cancelling, listing
+
+  private CompletionStage<Optional<JobRecord>> get(String id) {
+    return AskPattern.ask(store, replyTo -> new JobStore.Get(id, replyTo), ASK, system.scheduler());
+  }
+
+  private CompletionStage<HttpResponse> view(String id) {
+    return get(id).thenApplyAsync(found -> found.map(r -> json.ok(view(r))).orElseGet(() -> notFound(id)), DIRECT);
+  }
+
+  private CompletionStage<HttpResponse> cancel(String id) {
+    return AskPattern.<JobStore.Command, Optional<JobRecord>>ask(store, replyTo -> new JobStore.Cancel(id, replyTo),
+            ASK, system.scheduler())
+        .thenApplyAsync(found -> {
+          if (found.isEmpty()) {
+            return notFound(id);
+          }
+          JobRecord record = found.get();
+          if (record.isFinal()) {
+            return json.problem(StatusCodes.CONFLICT, "job-finished", "job " + id + " is " + record.status().json()
+                + " already; only a queued or running job can be cancelled");
+          }
+          return json.json(StatusCodes.ACCEPTED, view(record));
+        }, DIRECT);
+  }
+
+  private CompletionStage<HttpResponse> list(HttpRequest request) {
+    Map<String, List<String>> query = request.getUri().query().toMultiMap();
+    Status status = null;
+    String kind = null;
+    int limit = 100;
+    try {
+      for (Map.Entry<String, List<String>> e : query.entrySet()) {
+        String name = e.getKey();
+        InvalidInputException.require(e.getValue().size() == 1, abbreviate(name), abbreviate(name)
+            + " is given " + e.getValue().size() + " times; give it once");
+        String value = e.getValue().get(0);
+        switch (name) {
+          case "status" -> {
+            status = Status.parse(value);
+            InvalidInputException.require(status != null, "status",
+                "status must be one of queued, running, succeeded, failed, cancelled; was '" + abbreviate(value) + "'");
+          }
+          case "kind" -> kind = value;
+          case "limit" -> {
+            InvalidInputException.require(value.matches("[0-9]{1,4}") && Integer.parseInt(value) >= 1
+                && Integer.parseInt(value) <= MAX_LIST, "limit", "limit must be between 1 and " + MAX_LIST
+                + ", was '" + abbreviate(value) + "'");
+            limit = Integer.parseInt(value);
+          }
+          default -> throw new InvalidInputException(abbreviate(name), "unknown query parameter '" + abbreviate(name)
+              + "'; known: status, kind, limit");
+        }
+      }
+    } catch (InvalidInputException e) {
+      return done(invalid(e));
+    }
+    Status s = status;
+    String k = kind;
+    int l = limit;
+    return AskPattern.<JobStore.Command, List<JobRecord>>ask(store, replyTo -> new JobStore.ListJobs(s, k, l, replyTo),
+            ASK, system.scheduler())
+        .thenApplyAsync(jobs -> {
+          ObjectNode body = mapper.createObjectNode();
+          var array = body.putArray("jobs");
+          jobs.forEach(r -> array.add(view(r)));
+          return json.ok(body);
+        }, DIRECT);
+  }
+
+  /** {@code text/event-stream}: "status" at once and on every change, "progress" in between; ends when final. */
+  private Route events(String id) {
+    return onSuccess(get(id), found -> {
+      if (found.isEmpty()) {
+        return complete(notFound(id));
+      }
+      Source<ServerSentEvent, NotUsed> events = Source.<JobRecord>actorRef(
+              message -> Optional.<CompletionStrategy>empty(), message -> Optional.empty(), 64,
+              OverflowStrategy.dropHead())
+          .mapMaterializedValue(ref -> {
+            store.tell(new JobStore.Watch(id, Adapter.toTyped(ref)));
+            return NotUsed.getInstance();
+          })
+          .statefulMap(() -> new JobRecord[1], (last, record) -> {
+            JobRecord previous = last[0];
+            last[0] = record;
+            Optional<ServerSentEvent> event;
+            if (previous != null && previous.status() == record.status() && !record.isFinal()) {
+              event = previous.progress() == record.progress() ? Optional.empty() : Optional.of(ServerSentEvent.create(
+                  "{\"progress\":" + record.progress() + "}", "progress"));
+            } else {
+              event = Optional.of(ServerSentEvent.create(mapper.writeValueAsString(view(record)), "status"));
+            }
+            return org.apache.pekko.japi.Pair.create(last, event);
+          }, last -> Optional.empty())
+          .filter(Optional::isPresent)
+          .map(Optional::get)
+          .takeWhile(event -> !isFinalStatus(event), true)
+          .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat);
+      return completeOK(events, toEventStream());
+    });
+  }
+
+  private static boolean isFinalStatus(ServerSentEvent event) {
+    return event.getEventType().filter("status"::equals).isPresent()
+        && (event.getData().contains("\"status\":\"succeeded\"") || event.getData().contains("\"status\":\"failed\"")
+        || event.getData().contains("\"status\":\"cancelled\""));
+  }
+
+  /** The job as clients see it. */
+  ObjectNode view(JobRecord r) {
+    ObjectNode v = mapper.createObjectNode();
+    v.put("id", r.id());
+    v.put("kind", r.kind());
+    v.put("status", r.status().json());
+    v.put("progress", r.progress());
+    v.put("attempts", r.attempts());
+    if (r.node() == null) {
+      v.putNull("node");
+    } else {
+      v.put("node", r.node());
+    }
+    v.put("submittedAt", Instant.ofEpochMilli(r.submittedAt()).toString());
+    time(v, "startedAt", r.startedAt());
+    time(v, "finishedAt", r.finishedAt());
+    v.put("queueMs", r.queueMs());
+    v.put("computeMs", r.computeMs());
+    if (r.status() == Status.SUCCEEDED && r.result() != null) {
+      v.putRawValue("result", new RawValue(new String(r.result(), StandardCharsets.UTF_8)));
+    }
+    if (r.error() != null) {
+      ObjectNode e = v.putObject("error");
+      e.put("type", r.error().type());
+      e.put("title", r.error().title());
+      e.put("status", r.error().status());
+      e.put("detail", r.error().detail());
+    }
+    return v;
+  }
+
+  private static void time(ObjectNode v, String field, long epochMillis) {
+    if (epochMillis == 0) {
+      v.putNull(field);
+    } else {
+      v.put(field, Instant.ofEpochMilli(epochMillis).toString());
+    }
+  }
+
+  private HttpResponse notFound(String id) {
+    return json.problem(StatusCodes.NOT_FOUND, "unknown-job", "there is no job '" + abbreviate(id)
+        + "' (never submitted, or finished more than " + settings.store().resultTtl().toSeconds() + " s ago)");
+  }
+
+  private HttpResponse tooLarge() {
+    return json.problem(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large", "a job's input is at most "
+        + settings.maxInputBytes() + " bytes (anvil.jobs.max-input-bytes): it is kept on a majority of the nodes");
+  }
+
+  private HttpResponse invalid(InvalidInputException e) {
+    return json.problem(StatusCodes.BAD_REQUEST, "invalid-input", e.getMessage(), e.field().isEmpty() ? null : e.field());
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse response) {
+    return CompletableFuture.completedFuture(response);
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 100 ? s : s.substring(0, 100) + "...";
+  }
+
+  static boolean isTimeout(Throwable e) {
+    return e instanceof TimeoutException || e.getCause() instanceof TimeoutException;
+  }
+}

@@ -1,0 +1,177 @@
+package dev.anvil.jobs;
+
+import static dev.anvil.HttpTestClient.json;
+import static dev.anvil.ProblemAssertions.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.HttpTestClient;
+import dev.anvil.TestNodes;
+import dev.anvil.node.RunningNode;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The jobs contract of one node, end to end over HTTP. */
+class JobApiTest {
+
+  private static RunningNode node;
+  private static HttpTestClient http;
+
+  @BeforeAll
+  static void start() {
+    node = TestNodes.start(Map.of("anvil.compute.workers", 2, "anvil.jobs.max-result-bytes", "2k"));
+    http = new HttpTestClient(node.httpPort());
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close();
+  }
+
+  private static HttpResponse<String> submit(String kind, String body, String... headers) {
+    HttpRequest.Builder b = http.request("/v1/jobs/" + kind).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return http.send(b.build());
+  }
+
+  private static JsonNode awaitStatus(String id, String status) {
+    await().atMost(Duration.ofSeconds(30)).until(() -> json(http.get("/v1/jobs/" + id)).at("/status").asText()
+        .equals(status));
+    return json(http.get("/v1/jobs/" + id));
+  }
+
+  @Test
+  void aJobIsAcceptedWithItsLocationAndEndsWithItsResult() {
+    HttpResponse<String> accepted = submit("primes", "{\"limit\":1000}");
+    assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+    String id = json(accepted).at("/id").asText();
+    assertThat(accepted.headers().firstValue("Location")).hasValue("/v1/jobs/" + id);
+    assertThat(json(accepted).at("/status").asText()).isIn("queued", "running", "succeeded");
+    JsonNode done = awaitStatus(id, "succeeded");
+    assertThat(done.at("/result/count").asInt()).isEqualTo(168);
+    assertThat(done.at("/kind").asText()).isEqualTo("primes");
+    assertThat(done.at("/attempts").asInt()).isEqualTo(1);
+    assertThat(done.at("/progress").asDouble()).isEqualTo(1.0);
+    assertThat(done.at("/node").asText()).isEqualTo(node.nodeId());
+    for (String field : List.of("submittedAt", "startedAt", "finishedAt", "queueMs", "computeMs")) {
+      assertThat(done.has(field)).as(field).isTrue();
+    }
+    assertThat(done.has("error")).isFalse();
+  }
+
+  @Test
+  void eventsStreamTheStatusAndProgressAndEndAfterTheFinalStatus() throws Exception {
+    String id = json(submit("spin", "{\"ms\":1500}")).at("/id").asText();
+    HttpResponse<java.util.stream.Stream<String>> events = http.send(http.request("/v1/jobs/" + id + "/events")
+        .GET().build(), HttpResponse.BodyHandlers.ofLines());
+    assertThat(events.statusCode()).isEqualTo(200);
+    assertThat(events.headers().firstValue("Content-Type")).hasValueSatisfying(
+        t -> assertThat(t).startsWith("text/event-stream"));
+    List<String> lines = events.body().collect(Collectors.toList()); // ends: the stream completes
+    List<String> types = lines.stream().filter(l -> l.startsWith("event:")).map(l -> l.substring(6).trim()).toList();
+    assertThat(types.get(0)).isEqualTo("status");
+    assertThat(types).contains("progress");
+    assertThat(types.get(types.size() - 1)).isEqualTo("status");
+    String last = lines.stream().filter(l -> l.startsWith("data:")).reduce((a, b) -> b).orElseThrow();
+    assertThat(last).contains("\"status\":\"succeeded\"");
+    assertThat(lines.stream().filter(l -> l.startsWith("data:{\"progress\"")).findFirst()).isPresent();
+  }
+
+  @Test
+  void aRunningJobIsCancelledWhereItRunsAndAFinishedOneCannotBe() {
+    String id = json(submit("spin", "{\"ms\":20000}")).at("/id").asText();
+    awaitStatus(id, "running");
+    HttpResponse<String> cancel = http.send(http.request("/v1/jobs/" + id).DELETE().build());
+    assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
+    awaitStatus(id, "cancelled");
+    await().atMost(Duration.ofSeconds(2)).until(() -> node.scheduler().load().running() == 0);
+    assertProblem(http.send(http.request("/v1/jobs/" + id).DELETE().build()), 409, null);
+    assertProblem(http.send(http.request("/v1/jobs/nope").DELETE().build()), 404, null);
+    assertProblem(http.get("/v1/jobs/nope"), 404, null);
+    assertProblem(http.get("/v1/jobs/nope/events"), 404, null);
+  }
+
+  @Test
+  void anIdempotencyKeyGivesTheSameJobForTheSameBodyAnd422ForAnother() {
+    HttpResponse<String> first = submit("primes", "{\"limit\":77}", "Idempotency-Key", "order-42");
+    HttpResponse<String> again = submit("primes", "{\"limit\":77}", "Idempotency-Key", "order-42");
+    assertThat(again.statusCode()).isEqualTo(202);
+    assertThat(json(again).at("/id").asText()).isEqualTo(json(first).at("/id").asText());
+    assertThat(again.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
+    assertProblem(submit("primes", "{\"limit\":78}", "Idempotency-Key", "order-42"), 422, "Idempotency-Key");
+    assertProblem(submit("primes", "{\"limit\":77}", "Idempotency-Key", "x".repeat(256)), 400, "Idempotency-Key");
+  }
+
+  @Test
+  void preferRespondAsyncMakesATaskAJobAndWaitAnswersLikeATaskWhenDoneInTime() {
+    HttpResponse<String> async = http.send(http.request("/v1/tasks/primes").header("Content-Type", "application/json")
+        .header("Prefer", "respond-async").POST(HttpRequest.BodyPublishers.ofString("{\"limit\":100}")).build());
+    assertThat(async.statusCode()).isEqualTo(202);
+    assertThat(async.headers().firstValue("Preference-Applied")).hasValue("respond-async");
+    assertThat(async.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).startsWith("/v1/jobs/"));
+
+    HttpResponse<String> waited = http.send(http.request("/v1/tasks/primes").header("Content-Type", "application/json")
+        .header("Prefer", "respond-async, wait=5").POST(HttpRequest.BodyPublishers.ofString("{\"limit\":100}")).build());
+    assertThat(waited.statusCode()).isEqualTo(200);
+    assertThat(waited.headers().firstValue("Preference-Applied")).hasValue("wait=5");
+    assertThat(json(waited).at("/result/count").asInt()).isEqualTo(25);
+
+    HttpResponse<String> late = http.send(http.request("/v1/tasks/spin").header("Content-Type", "application/json")
+        .header("Prefer", "respond-async; wait=1").POST(HttpRequest.BodyPublishers.ofString("{\"ms\":3000}")).build());
+    assertThat(late.statusCode()).isEqualTo(202);
+    assertThat(late.headers().firstValue("Preference-Applied")).hasValue("respond-async");
+
+    HttpResponse<String> plain = http.postTask("primes", "{\"limit\":100}");
+    assertThat(plain.statusCode()).isEqualTo(200);
+    assertThat(plain.headers().firstValue("Preference-Applied")).isEmpty();
+  }
+
+  @Test
+  void jobsAreListedNewestFirstFilteredAndBounded() {
+    String a = json(submit("primes", "{\"limit\":11}")).at("/id").asText();
+    String b = json(submit("primes", "{\"limit\":12}")).at("/id").asText();
+    awaitStatus(a, "succeeded");
+    awaitStatus(b, "succeeded");
+    JsonNode listed = json(http.get("/v1/jobs?status=succeeded&kind=primes&limit=2")).at("/jobs");
+    assertThat(listed).hasSize(2);
+    assertThat(listed.get(0).at("/id").asText()).isEqualTo(b);
+    assertThat(listed.get(1).at("/id").asText()).isEqualTo(a);
+    assertProblem(http.get("/v1/jobs?status=done"), 400, "status");
+    assertProblem(http.get("/v1/jobs?limit=0"), 400, "limit");
+    assertProblem(http.get("/v1/jobs?limit=1001"), 400, "limit");
+    assertProblem(http.get("/v1/jobs?sort=asc"), 400, "sort");
+  }
+
+  @Test
+  void badSubmissionsGetA4xxNamingWhatIsWrong() {
+    assertProblem(submit("primes", "{\"limit\":-1}"), 400, "limit");
+    assertProblem(submit("primes", "{\"limit\":\"1\"}"), 400, "limit");
+    assertProblem(submit("nope", "{}"), 404, null);
+    assertProblem(http.post("/v1/jobs/primes", "{\"limit\":1}", "text/plain"), 415, null);
+    assertProblem(http.post("/v1/jobs/primes?timeoutMs=3600001", "{\"limit\":1}", "application/json"), 400,
+        "timeoutMs");
+    assertProblem(http.post("/v1/jobs/primes?x=1", "{\"limit\":1}", "application/json"), 400, "x");
+    assertProblem(submit("stats", "{\"values\":[" + "1,".repeat(40_000) + "1]}"), 413, null);
+  }
+
+  @Test
+  void aResultLargerThanAJobMayKeepFailsTheJobWithAClearError() {
+    String id = json(submit("stats", "{\"values\":[1,2,3]}")).at("/id").asText();
+    awaitStatus(id, "succeeded");
+    String big = json(submit("mandelbrot", "{\"width\":64,\"height\":64,\"maxIterations\":50}")).at("/id").asText();
+    JsonNode failed = awaitStatus(big, "failed");
+    assertThat(failed.at("/error/status").asInt()).isEqualTo(500);
+    assertThat(failed.at("/error/detail").asText()).contains("anvil.jobs.max-result-bytes");
+  }
+}

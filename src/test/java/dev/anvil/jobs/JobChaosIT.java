@@ -1,0 +1,138 @@
+package dev.anvil.jobs;
+
+import static dev.anvil.HttpTestClient.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.FreePorts;
+import dev.anvil.HttpTestClient;
+import dev.anvil.NodeProcess;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * No node loss loses a job: 300 jobs over three real node JVMs, one of them killed (kill -9) and
+ * started again while they run; and the same under a rolling restart of a {@code start}. Every
+ * job ends succeeded with the right result, the same on every node, listed once.
+ */
+class JobChaosIT {
+
+  private static final int JOBS = 300;
+  /** Limits whose prime counts are known: each job has a result that can be checked. */
+  private static final Map<Integer, Integer> PRIMES = Map.of(10_000_000, 664_579, 20_000_000, 1_270_607);
+
+  private static int limit(int i) {
+    return i % 2 == 0 ? 10_000_000 : 20_000_000;
+  }
+
+  @Test
+  void threeNodesOneKilledAndStartedAgainEveryJobSucceedsOnce() throws Exception {
+    int[] http = {FreePorts.one(), FreePorts.one(), FreePorts.one()};
+    int seedPort = FreePorts.one();
+    int victimPort = FreePorts.one();
+    String seed = "127.0.0.1:" + seedPort;
+    try (NodeProcess a = node(http[0], seedPort, null);
+        NodeProcess b = node(http[1], 0, seed)) {
+      NodeProcess c = node(http[2], victimPort, seed);
+      try {
+        List<HttpTestClient> clients = List.of(new HttpTestClient(http[0]), new HttpTestClient(http[1]),
+            new HttpTestClient(http[2]));
+        for (NodeProcess n : List.of(a, b, c)) {
+          n.awaitServing(Duration.ofSeconds(60));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> upMembers(clients.get(0)) == 3);
+
+        Map<String, Integer> expected = submitRoundRobin(clients);
+        await().atMost(Duration.ofSeconds(20)).until(() -> count(clients.get(0), "succeeded") >= 20);
+        c.process().destroyForcibly().waitFor(); // kill -9 while jobs run, some of them on it
+        c = node(http[2], victimPort, seed); // and started again, same address, new incarnation
+        c.awaitServing(Duration.ofSeconds(60));
+
+        List<HttpTestClient> all = clients;
+        await().atMost(Duration.ofSeconds(180)).until(() -> count(all.get(0), "succeeded") == JOBS);
+        for (HttpTestClient each : clients) {
+          await().atMost(Duration.ofSeconds(30)).until(() -> count(each, "succeeded") == JOBS);
+          checkEveryJob(each, expected);
+        }
+      } finally {
+        c.close();
+      }
+    }
+  }
+
+  @Test
+  void underARollingRestartOfStartEveryJobSucceedsOnce() throws Exception {
+    int httpPort = FreePorts.one();
+    try (NodeProcess supervisor = NodeProcess.start(Map.of(), "start", "--nodes", "3", "--http-port", "" + httpPort)) {
+      supervisor.awaitLine(l -> l.contains("Anvil is up"), Duration.ofSeconds(120));
+      HttpTestClient http = new HttpTestClient(httpPort);
+      Map<String, Integer> expected = submitRoundRobin(List.of(http));
+      try (NodeProcess roll = NodeProcess.start(Map.of(), "roll", "--http-port", "" + httpPort)) {
+        assertThat(roll.awaitExit()).as(roll.output()).isZero();
+      }
+      await().atMost(Duration.ofSeconds(180)).until(() -> count(http, "succeeded") == JOBS);
+      checkEveryJob(http, expected);
+    }
+  }
+
+  private static NodeProcess node(int httpPort, int clusterPort, String seed) throws Exception {
+    List<String> args = new ArrayList<>(List.of("node", "--http-port", "" + httpPort, "--cluster-port",
+        "" + clusterPort, "--workers", "1"));
+    if (seed != null) {
+      args.addAll(List.of("--seed-nodes", seed));
+    }
+    return NodeProcess.start(Map.of(), args.toArray(String[]::new));
+  }
+
+  private static Map<String, Integer> submitRoundRobin(List<HttpTestClient> clients) {
+    Map<String, Integer> expected = new HashMap<>();
+    for (int i = 0; i < JOBS; i++) {
+      HttpResponse<String> r = clients.get(i % clients.size()).post("/v1/jobs/primes",
+          "{\"limit\":" + limit(i) + "}", "application/json");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+      expected.put(json(r).at("/id").asText(), PRIMES.get(limit(i)));
+    }
+    return expected;
+  }
+
+  /** Every job listed once, succeeded, with the right count; and each readable by id with the same. */
+  private static void checkEveryJob(HttpTestClient http, Map<String, Integer> expected) {
+    JsonNode jobs = json(http.get("/v1/jobs?kind=primes&limit=1000")).at("/jobs");
+    Set<String> seen = new HashSet<>();
+    int rerun = 0;
+    for (JsonNode job : jobs) {
+      String id = job.at("/id").asText();
+      assertThat(seen.add(id)).as("listed once: " + id).isTrue();
+      assertThat(job.at("/status").asText()).isEqualTo("succeeded");
+      assertThat(job.at("/result/count").asInt()).as(id).isEqualTo(expected.get(id));
+      rerun += job.at("/attempts").asInt() > 1 ? 1 : 0;
+    }
+    assertThat(seen).isEqualTo(expected.keySet());
+    System.out.println("JobChaosIT: " + seen.size() + " jobs succeeded on :" + http.port() + ", " + rerun
+        + " of them run again after their node was lost");
+  }
+
+  private static int count(HttpTestClient http, String status) {
+    try {
+      return json(http.get("/v1/jobs?status=" + status + "&limit=1000")).at("/jobs").size();
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
+  private static int upMembers(HttpTestClient http) {
+    int up = 0;
+    for (JsonNode m : json(http.get("/v1/cluster")).at("/members")) {
+      up += m.at("/status").asText().equals("Up") ? 1 : 0;
+    }
+    return up;
+  }
+}
