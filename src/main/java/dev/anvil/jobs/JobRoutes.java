@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pekko.NotUsed;
@@ -90,7 +89,7 @@ public final class JobRoutes extends AllDirectives {
         path(PathMatchers.segment(), id -> concat(
             get(() -> completeWithFuture(view(id))),
             delete(() -> completeWithFuture(cancel(id))),
-            post(() -> extractRequest(r -> completeWithFuture(submitRequest(r, id, Optional.empty())))))),
+            post(() -> extractRequest(r -> completeWithFuture(submitPlain(r, id)))))),
         path(PathMatchers.segment().slash("events"), id -> get(() -> events(id))))));
   }
 
@@ -106,6 +105,12 @@ public final class JobRoutes extends AllDirectives {
         ? Optional.of(Duration.ofSeconds(Math.min(Long.parseLong(wait.group(1)), settings.maxTimeout().toSeconds())))
         : Optional.empty();
     return submitRequest(request, kind, waitFor);
+  }
+
+  /** {@code POST /v1/jobs/{kind}}: no Prefer to apply, so no Preference-Applied. */
+  private CompletionStage<HttpResponse> submitPlain(HttpRequest request, String kind) {
+    return submitRequest(request, kind, Optional.<Duration>empty())
+        .thenApplyAsync(response -> response.removeHeader("Preference-Applied"), DIRECT);
   }
 
   private CompletionStage<HttpResponse> submitRequest(HttpRequest request, String kind, Optional<Duration> wait) {
@@ -434,7 +439,4 @@ public final class JobRoutes extends AllDirectives {
     return s.length() <= 100 ? s : s.substring(0, 100) + "...";
   }
 
-  static boolean isTimeout(Throwable e) {
-    return e instanceof TimeoutException || e.getCause() instanceof TimeoutException;
-  }
 }

@@ -57,6 +57,7 @@ class JobApiTest {
     assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
     String id = json(accepted).at("/id").asText();
     assertThat(accepted.headers().firstValue("Location")).hasValue("/v1/jobs/" + id);
+    assertThat(accepted.headers().firstValue("Preference-Applied")).isEmpty(); // no Prefer was sent
     assertThat(json(accepted).at("/status").asText()).isIn("queued", "running", "succeeded");
     JsonNode done = awaitStatus(id, "succeeded");
     assertThat(done.at("/result/count").asInt()).isEqualTo(168);
