@@ -278,7 +278,8 @@ class HostileInputProperties {
             .as((at, str) -> (Mutation) s -> replaceValue(s, at, quote(str))),
         Arbitraries.integers().between(1, 3000).map(depth -> (Mutation) s -> "{\"values\":" + "[".repeat(depth)
             + "]".repeat(depth) + ",\"limit\":" + "{\"a\":".repeat(depth) + "1" + "}".repeat(depth) + "}"),
-        oddStrings().map(key -> (Mutation) s -> s.replaceFirst("\\{", "{" + quote(key) + ":1,")));
+        oddStrings().map(key -> (Mutation) s -> s.replaceFirst("\\{",
+            java.util.regex.Matcher.quoteReplacement("{" + quote(key) + ":1,"))));
   }
 
   interface Mutation {
