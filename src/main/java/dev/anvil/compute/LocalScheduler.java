@@ -339,6 +339,17 @@ public final class LocalScheduler {
   }
 
   /**
+   * Answers {@code job} with {@code outcome} now, unless it was answered already, and stops it
+   * wherever it is: out of the queue, interrupted where it runs, or (when the router sent it to
+   * another node) cancelled there by the router's sweep, which sees it answered.
+   */
+  public void abort(Job job, TaskOutcome outcome) {
+    if (job.answer(outcome)) {
+      cancel(job, outcome);
+    }
+  }
+
+  /**
    * Answers every job past its deadline: those that wait leave the queue; those that run are
    * cancelled where they run and answered now, whether or not their code notices.
    */

@@ -49,8 +49,6 @@ final class ClientConnection {
   private void cancel(Job job) {
     TaskOutcome.Failed gone = new TaskOutcome.Failed(job.id(), TaskOutcome.Failure.CANCELLED,
         "the client closed the connection", node);
-    if (job.answer(gone)) {
-      scheduler.cancel(job, gone); // leaves the queue, or is stopped where it runs (here or on another node)
-    }
+    scheduler.abort(job, gone);
   }
 }

@@ -48,6 +48,20 @@ public final class JsonResponses {
     return HttpResponse.create().withStatus(status).withEntity(PROBLEM_JSON, write(problem));
   }
 
+  /** 400 for a task's or job's input, naming the field at fault when there is one. */
+  public HttpResponse invalidInput(dev.anvil.compute.spi.InvalidInputException e) {
+    return problem(StatusCodes.BAD_REQUEST, "invalid-input", e.getMessage(), e.field().isEmpty() ? null : e.field());
+  }
+
+  public HttpResponse unknownKind(String kind) {
+    return problem(StatusCodes.NOT_FOUND, "unknown-kind",
+        "there is no kind named '" + TaskRequests.abbreviate(kind) + "'; GET /v1/kinds lists them");
+  }
+
+  public HttpResponse notJson(ContentType type) {
+    return problem(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "not-json", "the body must be application/json, was " + type);
+  }
+
   /** 429 with Retry-After: the client should come back in {@code seconds}. */
   public HttpResponse tooManyRequests(String detail, int seconds) {
     List<HttpHeader> headers = new ArrayList<>();

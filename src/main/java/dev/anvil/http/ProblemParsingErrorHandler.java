@@ -27,6 +27,6 @@ public final class ProblemParsingErrorHandler extends ParsingErrorHandler {
     }
     String slug = status.reason().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
     String detail = info.summary().isEmpty() ? status.defaultMessage() : info.summary();
-    return json.problem(status, slug, TaskEndpoint.abbreviate(detail));
+    return json.problem(status, slug, TaskRequests.abbreviate(detail));
   }
 }

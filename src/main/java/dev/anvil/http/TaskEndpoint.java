@@ -11,17 +11,14 @@ import dev.anvil.config.ComputeSettings;
 import dev.anvil.config.HttpSettings;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
-import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
@@ -129,15 +126,13 @@ public final class TaskEndpoint extends AllDirectives {
       }
       ComputeTask<?, ?> task = catalog.find(kind).orElse(null);
       if (task == null) {
-        return done(json.problem(StatusCodes.NOT_FOUND, "unknown-kind",
-            "there is no kind named '" + abbreviate(kind) + "'; GET /v1/kinds lists them"));
+        return done(json.unknownKind(kind));
       }
       RequestEntity entity = request.entity();
-      if (!isJson(entity.getContentType())) {
-        return done(json.problem(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "not-json",
-            "the body must be application/json, was " + entity.getContentType()));
+      if (!TaskRequests.isJson(entity.getContentType())) {
+        return done(json.notJson(entity.getContentType()));
       }
-      long timeoutMs = timeoutMs(request.getUri());
+      long timeoutMs = TaskRequests.timeoutMs(request.getUri(), compute.defaultTimeout(), compute.maxTimeout(), "");
       long max = http.maxBodyBytes();
       if (entity.getContentLengthOption().orElse(0) > max) {
         return done(tooLarge());
@@ -151,7 +146,7 @@ public final class TaskEndpoint extends AllDirectives {
               : run(task, body.getData().toArray(), timeoutMs, connection), Runnable::run)
           .thenComposeAsync(response -> response, Runnable::run);
     } catch (InvalidInputException e) {
-      return done(invalid(e));
+      return done(json.invalidInput(e));
     } catch (RuntimeException e) {
       log.error("Unexpected failure while serving a task request", e);
       return done(json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "internal",
@@ -175,13 +170,13 @@ public final class TaskEndpoint extends AllDirectives {
     try {
       input = catalog.readInput(task, body);
     } catch (InvalidInputException e) {
-      return done(invalid(e));
+      return done(json.invalidInput(e));
     } catch (RuntimeException | LinkageError | StackOverflowError e) {
       // The kind's own code runs here too (its input record, its validate): its failure is the
       // kind's, a 500 for this request alone, never an error that reaches Pekko and stops the JVM.
       log.warn("Kind {} failed to read its input", task.kind(), e);
       return done(json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "task-failed", "the kind '" + task.kind()
-          + "' failed to read its input on node " + node + ": " + abbreviate(dev.anvil.compute.Worker.describe(e))));
+          + "' failed to read its input on node " + node + ": " + TaskRequests.abbreviate(dev.anvil.compute.Worker.describe(e))));
     }
     CompletableFuture<TaskOutcome> outcome = new CompletableFuture<>();
     Job job = new Job(scheduler.nextId(), task, body, input, timeoutMs, System.nanoTime(), outcome::complete);
@@ -209,7 +204,7 @@ public final class TaskEndpoint extends AllDirectives {
       case UNAVAILABLE, ABANDONED -> json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", f.detail());
       case CANCELLED -> json.problem(StatusCodes.SERVICE_UNAVAILABLE, "cancelled", f.detail());
       case CRASHED -> json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "task-failed",
-          "the task failed on node " + f.node() + ": " + abbreviate(f.detail()));
+          "the task failed on node " + f.node() + ": " + TaskRequests.abbreviate(f.detail()));
     };
   }
 
@@ -245,43 +240,6 @@ public final class TaskEndpoint extends AllDirectives {
     return JsonStringEncoder.getInstance().quoteAsUTF8(s);
   }
 
-  private long timeoutMs(org.apache.pekko.http.javadsl.model.Uri uri) {
-    if (uri.rawQueryString().isEmpty()) {
-      return Math.min(compute.defaultTimeout().toMillis(), compute.maxTimeout().toMillis());
-    }
-    for (String name : uri.query().toMultiMap().keySet()) {
-      if (!name.equals("timeoutMs")) {
-        throw new InvalidInputException(abbreviate(name), "unknown query parameter '" + abbreviate(name)
-            + "'; the only one is timeoutMs");
-      }
-    }
-    return timeoutMs(uri.query().getAll("timeoutMs"));
-  }
-
-  private long timeoutMs(List<String> values) {
-    long max = compute.maxTimeout().toMillis();
-    if (values.isEmpty()) {
-      return Math.min(compute.defaultTimeout().toMillis(), max);
-    }
-    if (values.size() > 1) {
-      throw new InvalidInputException("timeoutMs", "timeoutMs is given " + values.size() + " times; give it once");
-    }
-    String text = values.get(0).trim();
-    if (!text.matches("-?[0-9]{1,1000}")) {
-      throw new InvalidInputException("timeoutMs", "timeoutMs must be a whole number of milliseconds, was '"
-          + abbreviate(text) + "'");
-    }
-    long value;
-    try {
-      value = Long.parseLong(text);
-    } catch (NumberFormatException e) { // digits beyond a long: out of range either way
-      value = text.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
-    InvalidInputException.require(value >= 1 && value <= max, "timeoutMs",
-        "timeoutMs must be between 1 and " + max + ", was " + abbreviate(text));
-    return value;
-  }
-
   /** A body sent without a length (chunked) can still turn out too large, or too slow. */
   private HttpResponse unreadable(Throwable error) {
     for (Throwable e = error; e != null; e = e.getCause()) {
@@ -298,21 +256,7 @@ public final class TaskEndpoint extends AllDirectives {
         "the body is larger than the limit of " + http.maxBodyBytes() + " bytes");
   }
 
-  private HttpResponse invalid(InvalidInputException e) {
-    return json.problem(StatusCodes.BAD_REQUEST, "invalid-input", e.getMessage(), e.field().isEmpty() ? null : e.field());
-  }
-
-  private static boolean isJson(ContentType type) {
-    MediaType media = type.mediaType();
-    return media.mainType().equals("application")
-        && (media.subType().equals("json") || media.subType().endsWith("+json"));
-  }
-
   private static CompletionStage<HttpResponse> done(HttpResponse response) {
     return CompletableFuture.completedFuture(response);
-  }
-
-  static String abbreviate(String s) {
-    return s.length() <= 100 ? s : s.substring(0, 100) + "...";
   }
 }

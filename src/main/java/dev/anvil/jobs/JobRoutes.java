@@ -7,6 +7,7 @@ import dev.anvil.compute.TaskCatalog;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
 import dev.anvil.http.JsonResponses;
+import dev.anvil.http.TaskRequests;
 import dev.anvil.jobs.JobRecord.Status;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -26,11 +27,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -116,22 +114,19 @@ public final class JobRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> submitRequest(HttpRequest request, String kind, Optional<Duration> wait) {
     ComputeTask<?, ?> task = catalog.find(kind).orElse(null);
     if (task == null) {
-      return done(json.problem(StatusCodes.NOT_FOUND, "unknown-kind",
-          "there is no kind named '" + abbreviate(kind) + "'; GET /v1/kinds lists them"));
+      return done(json.unknownKind(kind));
     }
-    MediaType media = request.entity().getContentType().mediaType();
-    if (!media.mainType().equals("application")
-        || !(media.subType().equals("json") || media.subType().endsWith("+json"))) {
-      return done(json.problem(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "not-json",
-          "the body must be application/json, was " + request.entity().getContentType()));
+    if (!TaskRequests.isJson(request.entity().getContentType())) {
+      return done(json.notJson(request.entity().getContentType()));
     }
     long timeoutMs;
     String key;
     try {
-      timeoutMs = timeoutMs(request);
+      timeoutMs = TaskRequests.timeoutMs(request.getUri(), settings.defaultTimeout(), settings.maxTimeout(),
+          " for a job");
       key = idempotencyKey(request);
     } catch (InvalidInputException e) {
-      return done(invalid(e));
+      return done(json.invalidInput(e));
     }
     long max = settings.maxInputBytes();
     if (request.entity().getContentLengthOption().orElse(0) > max) {
@@ -148,7 +143,7 @@ public final class JobRoutes extends AllDirectives {
     try {
       catalog.readInput(task, body); // every bad input is refused now, not when the job runs
     } catch (InvalidInputException e) {
-      return done(invalid(e));
+      return done(json.invalidInput(e));
     }
     String hash = hash(task.kind(), body);
     return AskPattern.<JobStore.Command, JobStore.SubmitResult>ask(store,
@@ -208,35 +203,6 @@ public final class JobRoutes extends AllDirectives {
     return json.json(StatusCodes.ACCEPTED, view(record))
         .addHeader(Location.create("/v1/jobs/" + record.id()))
         .addHeader(RawHeader.create("Preference-Applied", "respond-async"));
-  }
-
-  private long timeoutMs(HttpRequest request) {
-    Map<String, List<String>> query = request.getUri().query().toMultiMap();
-    for (String name : query.keySet()) {
-      if (!name.equals("timeoutMs")) {
-        throw new InvalidInputException(abbreviate(name), "unknown query parameter '" + abbreviate(name)
-            + "'; the only one is timeoutMs");
-      }
-    }
-    List<String> values = query.getOrDefault("timeoutMs", List.of());
-    long max = settings.maxTimeout().toMillis();
-    if (values.isEmpty()) {
-      return Math.min(settings.defaultTimeout().toMillis(), max);
-    }
-    InvalidInputException.require(values.size() == 1, "timeoutMs", "timeoutMs is given " + values.size()
-        + " times; give it once");
-    String text = values.get(0).trim();
-    InvalidInputException.require(text.matches("-?[0-9]{1,1000}"), "timeoutMs",
-        "timeoutMs must be a whole number of milliseconds, was '" + abbreviate(text) + "'");
-    long value;
-    try {
-      value = Long.parseLong(text);
-    } catch (NumberFormatException e) {
-      value = text.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
-    InvalidInputException.require(value >= 1 && value <= max, "timeoutMs",
-        "timeoutMs must be between 1 and " + max + " for a job, was " + abbreviate(text));
-    return value;
   }
 
   private static String idempotencyKey(HttpRequest request) {
@@ -303,28 +269,28 @@ public final class JobRoutes extends AllDirectives {
     try {
       for (Map.Entry<String, List<String>> e : query.entrySet()) {
         String name = e.getKey();
-        InvalidInputException.require(e.getValue().size() == 1, abbreviate(name), abbreviate(name)
+        InvalidInputException.require(e.getValue().size() == 1, TaskRequests.abbreviate(name), TaskRequests.abbreviate(name)
             + " is given " + e.getValue().size() + " times; give it once");
         String value = e.getValue().get(0);
         switch (name) {
           case "status" -> {
             status = Status.parse(value);
             InvalidInputException.require(status != null, "status",
-                "status must be one of queued, running, succeeded, failed, cancelled; was '" + abbreviate(value) + "'");
+                "status must be one of queued, running, succeeded, failed, cancelled; was '" + TaskRequests.abbreviate(value) + "'");
           }
           case "kind" -> kind = value;
           case "limit" -> {
             InvalidInputException.require(value.matches("[0-9]{1,4}") && Integer.parseInt(value) >= 1
                 && Integer.parseInt(value) <= MAX_LIST, "limit", "limit must be between 1 and " + MAX_LIST
-                + ", was '" + abbreviate(value) + "'");
+                + ", was '" + TaskRequests.abbreviate(value) + "'");
             limit = Integer.parseInt(value);
           }
-          default -> throw new InvalidInputException(abbreviate(name), "unknown query parameter '" + abbreviate(name)
+          default -> throw new InvalidInputException(TaskRequests.abbreviate(name), "unknown query parameter '" + TaskRequests.abbreviate(name)
               + "'; known: status, kind, limit");
         }
       }
     } catch (InvalidInputException e) {
-      return done(invalid(e));
+      return done(json.invalidInput(e));
     }
     Status s = status;
     String k = kind;
@@ -418,7 +384,7 @@ public final class JobRoutes extends AllDirectives {
   }
 
   private HttpResponse notFound(String id) {
-    return json.problem(StatusCodes.NOT_FOUND, "unknown-job", "there is no job '" + abbreviate(id)
+    return json.problem(StatusCodes.NOT_FOUND, "unknown-job", "there is no job '" + TaskRequests.abbreviate(id)
         + "' (never submitted, or finished more than " + settings.store().resultTtl().toSeconds() + " s ago)");
   }
 
@@ -427,16 +393,7 @@ public final class JobRoutes extends AllDirectives {
         + settings.maxInputBytes() + " bytes (anvil.jobs.max-input-bytes): it is kept on a majority of the nodes");
   }
 
-  private HttpResponse invalid(InvalidInputException e) {
-    return json.problem(StatusCodes.BAD_REQUEST, "invalid-input", e.getMessage(), e.field().isEmpty() ? null : e.field());
-  }
-
   private static CompletionStage<HttpResponse> done(HttpResponse response) {
     return CompletableFuture.completedFuture(response);
   }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 100 ? s : s.substring(0, 100) + "...";
-  }
-
 }

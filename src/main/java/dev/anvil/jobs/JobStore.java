@@ -371,9 +371,7 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
     if (job != null) {
       TaskOutcome.Failed cancelled = new TaskOutcome.Failed(job.id(), TaskOutcome.Failure.CANCELLED,
           "the job was cancelled", node);
-      if (job.answer(cancelled)) {
-        scheduler.cancel(job, cancelled); // stopped where it runs, here or on another node
-      }
+      scheduler.abort(job, cancelled); // stopped where it runs, here or on another node
     } else {
       queue.remove(id);
       update(record.finished(Status.CANCELLED, node, System.currentTimeMillis(), 0, 0, null, null));
