@@ -526,19 +526,35 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
       synced = true;
       listed.iterator().next().tell(new SyncRequest(getContext().getSelf())); // a node that starts learns the jobs
     }
+    for (ActorRef<Command> peer : listed) {
+      if (!peers.contains(peer)) {
+        // jobs this node owns were replicated only to the peers it knew then: a peer it learns of
+        // now gets them here (the others' jobs it gets from its own sync request)
+        send(peer, record -> record.owner().equals(self));
+      }
+    }
     peers.clear();
     peers.addAll(listed);
     return this;
   }
 
   private Behavior<Command> onSyncRequest(SyncRequest request) {
+    send(request.replyTo(), record -> true);
+    return this;
+  }
+
+  /** The records that match, to {@code to}, in chunks that each fit an ordinary cluster message. */
+  private void send(ActorRef<Command> to, java.util.function.Predicate<JobRecord> which) {
     List<JobRecord> chunk = new ArrayList<>();
     long bytes = 0;
     for (JobRecord record : records.values()) {
+      if (!which.test(record)) {
+        continue;
+      }
       long size = 512 + (record.input() == null ? 0 : record.input().length)
           + (record.result() == null ? 0 : record.result().length);
       if (!chunk.isEmpty() && bytes + size > SYNC_CHUNK_BYTES) {
-        request.replyTo().tell(new SyncChunk(chunk));
+        to.tell(new SyncChunk(chunk));
         chunk = new ArrayList<>();
         bytes = 0;
       }
@@ -546,9 +562,8 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
       bytes += size;
     }
     if (!chunk.isEmpty()) {
-      request.replyTo().tell(new SyncChunk(chunk));
+      to.tell(new SyncChunk(chunk));
     }
-    return this;
   }
 
   private Behavior<Command> onSyncChunk(SyncChunk chunk) {
