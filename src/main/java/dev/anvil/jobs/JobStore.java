@@ -529,8 +529,13 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
     for (ActorRef<Command> peer : listed) {
       if (!peers.contains(peer)) {
         // jobs this node owns were replicated only to the peers it knew then: a peer it learns of
-        // now gets them here (the others' jobs it gets from its own sync request)
-        send(peer, record -> record.owner().equals(self));
+        // now gets them here (the others' jobs it gets from its own sync request); those still
+        // waiting for their majority go as new jobs, so its acknowledgement counts (the listing of
+        // the job stores can lag behind membership: a job submitted just after nodes joined)
+        send(peer, record -> record.owner().equals(self) && !pending.containsKey(record.id()));
+        for (Pending p : pending.values()) {
+          outbox(peer).replicate.add(p.record);
+        }
       }
     }
     peers.clear();

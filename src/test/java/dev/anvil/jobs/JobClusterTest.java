@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
 import dev.anvil.node.RunningNode;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,10 +45,15 @@ class JobClusterTest {
     return clients;
   }
 
+  private static String accepted(HttpResponse<String> response) {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+    return json(response).at("/id").asText();
+  }
+
   @Test
   void aJobSubmittedToOneNodeIsReadableWithItsResultFromEveryNode() {
     List<HttpTestClient> http = threeNodes();
-    String id = json(http.get(0).post("/v1/jobs/primes", "{\"limit\":100000}", "application/json")).at("/id").asText();
+    String id = accepted(http.get(0).post("/v1/jobs/primes", "{\"limit\":100000}", "application/json"));
     for (HttpTestClient each : http) {
       await().atMost(Duration.ofSeconds(20)).until(() -> json(each.get("/v1/jobs/" + id)).at("/status").asText()
           .equals("succeeded"));
@@ -60,7 +66,7 @@ class JobClusterTest {
     List<HttpTestClient> http = threeNodes();
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 10; i++) { // more than the owner runs at once: most wait in its job queue
-      ids.add(json(http.get(0).post("/v1/jobs/spin", "{\"ms\":1500}", "application/json")).at("/id").asText());
+      ids.add(accepted(http.get(0).post("/v1/jobs/spin", "{\"ms\":1500}", "application/json")));
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> json(http.get(1).get("/v1/jobs/" + ids.get(0))).at("/status")
         .asText().equals("running"));

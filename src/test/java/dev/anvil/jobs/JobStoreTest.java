@@ -115,4 +115,43 @@ class JobStoreTest {
     assertThat(byB.newerThan(byC)).isFalse();
     assertThat(byB.attempts()).isEqualTo(2);
   }
+
+  /**
+   * Membership runs ahead of the receptionist's listing of job stores: a job submitted in that
+   * gap, before its store has heard of the others, is accepted once they are listed (not refused
+   * as unrecorded), and the late peer keeps a copy.
+   */
+  @Test
+  void aJobSubmittedBeforeThePeersStoreIsListedIsAcceptedOnceItIs() {
+    ActorTestKit first = ActorTestKit.create(TestNodes.config(Map.of()));
+    ActorTestKit second = ActorTestKit.create(TestNodes.config(Map.of()));
+    try {
+      Cluster a = Cluster.get(first.system());
+      a.manager().tell(Join.create(a.selfMember().address()));
+      Cluster.get(second.system()).manager().tell(Join.create(a.selfMember().address()));
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> a.state().members().size() == 2
+          && a.state().members().forall(m -> m.status() == MemberStatus.up()));
+      ActorRef<JobStore.Command> firstStore = first.spawn(JobStore.create("test:1", idleScheduler(), catalog,
+          new JobStore.Settings(Duration.ofHours(1), 100, 1 << 20, 64 << 20, 2)));
+      TestProbe<JobStore.SubmitResult> submitted = first.createTestProbe();
+      firstStore.tell(new JobStore.Submit(catalog.find("primes").orElseThrow(),
+          "{\"limit\":10}".getBytes(StandardCharsets.UTF_8), 30_000, null, "late-peer", submitted.getRef()));
+      submitted.expectNoMessage(Duration.ofMillis(300)); // two members Up, one copy: it waits for the second
+      ActorRef<JobStore.Command> secondStore = second.spawn(JobStore.create("test:2", idleScheduler(), catalog,
+          new JobStore.Settings(Duration.ofHours(1), 100, 1 << 20, 64 << 20, 2)));
+      JobStore.SubmitResult result = submitted.receiveMessage(Duration.ofSeconds(15));
+      assertThat(result).isInstanceOf(JobStore.Accepted.class);
+      TestProbe<Optional<JobRecord>> copy = second.createTestProbe();
+      secondStore.tell(new JobStore.Get(((JobStore.Accepted) result).record().id(), copy.getRef()));
+      assertThat(copy.receiveMessage()).isPresent();
+    } finally {
+      second.shutdownTestKit();
+      first.shutdownTestKit();
+    }
+  }
+
+  /** A scheduler without workers: jobs given to it wait, which is all a test of replication needs. */
+  private static LocalScheduler idleScheduler() {
+    return new LocalScheduler(new LocalScheduler.Limits(16, 2, Duration.ofMillis(5), Duration.ZERO, 0));
+  }
 }
