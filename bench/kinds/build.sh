@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-javac -cp ../../target/anvil.jar -d "$out" src/com/example/Sieve.java
+javac -cp ../../target/anvil.jar -d "$out" src/com/example/*.java
 cp -r src/META-INF "$out/"
 jar cf sieve.jar -C "$out" .

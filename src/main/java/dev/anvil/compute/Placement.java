@@ -9,8 +9,10 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * What a router knows of the other nodes' pools, and which of them gets the next task: the one
- * with the most idle workers, else the one with the most room in its workers' next-task slots.
+ * What a router knows of the other nodes' pools, and which of them gets the next task: of the
+ * pools it follows, the one with the most idle workers, else the one with the most room in its
+ * workers' next-task slots. Every pool of the cluster is listed here; only those followed
+ * (see {@link TaskRouter}) have a load, and only they get tasks.
  * Counts the tasks sent but not yet seen by a pool, so a burst is not all sent to one pool.
  * Not thread-safe: owned by one {@link TaskRouter}.
  */
@@ -19,9 +21,15 @@ final class Placement {
   /** What the router knows of one pool. */
   static final class Pool {
     final Address address;
+    /** Null while this router does not follow the pool's load (then nothing is sent to it). */
     PoolLoad load;
     long sent;
     boolean reachable = true;
+    /** This router follows the pool's load: it sent WatchLoad (and no UnwatchLoad since). */
+    boolean watched;
+    /** Followed to see whether it has room for tasks waiting here: dropped at once if it has none. */
+    boolean probe;
+    long lastSentNanos;
 
     Pool(Address address) {
       this.address = address;
@@ -63,8 +71,8 @@ final class Placement {
   /** Records a pool's report; false if the pool is not known (any more). */
   boolean update(PoolLoad load) {
     Pool pool = pools.get(load.pool());
-    if (pool == null) {
-      return false;
+    if (pool == null || !pool.watched) {
+      return false; // a report that crossed the UnwatchLoad
     }
     pool.load = load;
     return true;
@@ -76,11 +84,36 @@ final class Placement {
     return known != null && known.load != null ? known.load.largeInbox() : pool;
   }
 
-  void sent(ActorRef<WorkerPool.Command> pool) {
+  void sent(ActorRef<WorkerPool.Command> pool, long nowNanos) {
     Pool known = pools.get(pool);
     if (known != null) {
       known.sent++;
+      known.lastSentNanos = nowNanos;
     }
+  }
+
+  Pool get(ActorRef<WorkerPool.Command> pool) {
+    return pools.get(pool);
+  }
+
+  /** Followed pools on reachable nodes. */
+  int following() {
+    int n = 0;
+    for (Pool pool : pools.values()) {
+      n += pool.watched && pool.reachable ? 1 : 0;
+    }
+    return n;
+  }
+
+  /** Reachable pools this router does not follow. */
+  List<ActorRef<WorkerPool.Command>> unfollowed() {
+    List<ActorRef<WorkerPool.Command>> found = new ArrayList<>();
+    pools.forEach((ref, pool) -> {
+      if (!pool.watched && pool.reachable) {
+        found.add(ref);
+      }
+    });
+    return found;
   }
 
   /** Marks the pools of the node at {@code address}; returns those that became unreachable. */

@@ -44,6 +44,12 @@ public interface PoolProtocol {
   /** Router to pool: send {@link PoolLoad} now and now and then (once a second). */
   record WatchLoad(ActorRef<TaskRouter.Command> subscriber) implements WorkerPool.Command, RemoteCommand {}
 
+  /** Router to pool: stop sending {@link PoolLoad}; this router follows other pools now. */
+  record UnwatchLoad(ActorRef<TaskRouter.Command> subscriber) implements WorkerPool.Command, RemoteCommand {}
+
+  /** Anyone to pool: its {@link PoolLoad} once, for a view of the whole cluster; it follows nothing. */
+  record QueryLoad(ActorRef<PoolLoad> replyTo) implements WorkerPool.Command, RemoteCommand {}
+
   /**
    * Router to pool: whether it has tasks it would send here. While it has, the pool tells it
    * every change of the room it may fill; else only the periodic {@link PoolLoad}, so pools

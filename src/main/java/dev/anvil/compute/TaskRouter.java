@@ -6,6 +6,7 @@ import dev.anvil.compute.PoolProtocol.PoolLoad;
 import dev.anvil.compute.PoolProtocol.PoolReplied;
 import dev.anvil.compute.PoolProtocol.Submit;
 import dev.anvil.compute.PoolProtocol.TaskRequest;
+import dev.anvil.compute.PoolProtocol.UnwatchLoad;
 import dev.anvil.compute.PoolProtocol.WatchLoad;
 import dev.anvil.compute.TaskOutcome.Failure;
 import java.time.Duration;
@@ -17,6 +18,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -39,6 +41,17 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * to a node that becomes unreachable, is downed or stops are sent again while their deadline
  * allows (tasks are pure, so running one twice is safe; the first answer wins). One per node,
  * spawned by the guardian.
+ *
+ * <p>It follows the load of only a few other pools, {@code sample} of them picked at random
+ * (power of d choices), so what routing costs a node does not grow with the cluster: each pool
+ * has about {@code sample} followers on average, and tells each its room once a second and at
+ * every change while that router has tasks for it. While tasks wait here and every followed
+ * pool is full, it probes pools it does not follow, two at a time, at most every 50 ms (backing
+ * off to every 2 s while probes find no room); a probe without room is dropped at once, one
+ * with room is kept while tasks go to it, and let go 2 s after the last (down to
+ * {@code sample}). So a node that takes all of a large cluster's requests still reaches every
+ * free worker, and a cluster that is full everywhere costs no more than a few probes a second
+ * per node.
  */
 public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
@@ -47,11 +60,21 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   /** The pools this router knows, with their last load; this node's own first. */
   public record GetView(ActorRef<View> replyTo) implements Command, NoSerializationVerificationNeeded {}
 
-  public record View(List<PoolView> pools) implements NoSerializationVerificationNeeded {}
+  /**
+   * @param pools this node's pool and those this router follows, with their last load
+   * @param unfollowed the other pools of the cluster: ask them ({@link PoolProtocol.QueryLoad}) for a whole view
+   */
+  public record View(List<PoolView> pools, List<ActorRef<WorkerPool.Command>> unfollowed)
+      implements NoSerializationVerificationNeeded {}
 
-  /** @param load null until the pool reported */
   public record PoolView(String node, boolean local, boolean reachable, boolean accepting, int workers, int running,
-      int queued, long completed, int stuck) {}
+      int queued, long completed, int stuck) {
+
+    public static PoolView of(PoolLoad load, boolean reachable) {
+      return new PoolView(load.node(), false, reachable, load.accepting(), load.workers(), load.running(),
+          load.queued(), load.completed(), load.stuck());
+    }
+  }
 
   private sealed interface Internal extends Command, NoSerializationVerificationNeeded {}
 
@@ -59,6 +82,8 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private enum Nudged implements Internal { INSTANCE }
 
   private enum Sweep implements Internal { INSTANCE }
+
+  private enum Trim implements Internal { INSTANCE }
 
   private record PoolsListed(Receptionist.Listing listing) implements Internal {}
 
@@ -80,15 +105,30 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private final ActorRef<Command> largeInbox;
   /** Whether the other pools know that this router has tasks for them (see {@link Interest}). */
   private boolean interested;
+  /** Pools followed all the time. */
+  private final int sample;
+  private final LoadProtocolStats stats;
+  private long nextProbeNanos;
+  private long probeBackoffNanos = PROBE_MIN.toNanos();
 
-  public static Behavior<Command> create(String node, LocalScheduler scheduler, ActorRef<WorkerPool.Command> localPool) {
+  private static final Duration PROBE_MIN = Duration.ofMillis(50);
+  private static final Duration PROBE_MAX = Duration.ofSeconds(2);
+  private static final int PROBES_AT_ONCE = 2;
+  /** A pool followed beyond the sample is let go this long after this router last sent it a task. */
+  private static final Duration LINGER = Duration.ofSeconds(2);
+
+  /** @param sample other nodes' pools followed all the time ({@code anvil.compute.routing-sample}) */
+  public static Behavior<Command> create(String node, LocalScheduler scheduler, ActorRef<WorkerPool.Command> localPool,
+      int sample) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TaskRouter(ctx, timers, node, scheduler,
-        localPool)));
+        localPool, sample)));
   }
 
   private TaskRouter(ActorContext<Command> context, TimerScheduler<Command> timers, String node,
-      LocalScheduler scheduler, ActorRef<WorkerPool.Command> localPool) {
+      LocalScheduler scheduler, ActorRef<WorkerPool.Command> localPool, int sample) {
     super(context);
+    this.sample = Math.max(1, sample);
+    this.stats = LoadProtocolStats.get(context.getSystem());
     this.timers = timers;
     this.node = node;
     this.scheduler = scheduler;
@@ -105,6 +145,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
         ClusterEvent.ReachabilityEvent.class));
     cluster.subscriptions().tell(Subscribe.create(
         context.messageAdapter(ClusterEvent.MemberEvent.class, MemberGone::new), ClusterEvent.MemberEvent.class));
+    timers.startTimerWithFixedDelay(Trim.INSTANCE, Duration.ofSeconds(1));
   }
 
   @Override
@@ -114,6 +155,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
         .onMessage(PoolLoad.class, this::onPoolLoad)
         .onMessage(PoolReplied.class, this::onPoolReplied)
         .onMessageEquals(Sweep.INSTANCE, this::onSweep)
+        .onMessageEquals(Trim.INSTANCE, this::onTrim)
         .onMessage(PoolsListed.class, this::onPoolsListed)
         .onMessage(Reachability.class, this::onReachability)
         .onMessage(MemberGone.class, this::onMemberGone)
@@ -144,15 +186,120 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     if (!interested && scheduler.spillPending()) {
       interest(true);
     }
+    probeIfStarved();
+  }
+
+  /** Tasks wait for another node and no followed pool has room: follow a few more, at random. */
+  private void probeIfStarved() {
+    if (scheduler.spillPending() && placement.totalRoom() == 0) {
+      probe();
+    }
+  }
+
+  /**
+   * Follows a few pools more, at random, unless probes went out lately (backing off while they
+   * find no room); true if it sent some.
+   */
+  private boolean probe() {
+    long now = System.nanoTime();
+    if (now - nextProbeNanos < 0) {
+      return false;
+    }
+    List<ActorRef<WorkerPool.Command>> candidates = placement.unfollowed();
+    if (candidates.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < PROBES_AT_ONCE && !candidates.isEmpty(); i++) {
+      follow(candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size())), true);
+    }
+    nextProbeNanos = now + probeBackoffNanos;
+    probeBackoffNanos = Math.min(PROBE_MAX.toNanos(), probeBackoffNanos * 2); // reset when a probe finds room
+    return true;
+  }
+
+  private void follow(ActorRef<WorkerPool.Command> pool, boolean probe) {
+    Placement.Pool known = placement.get(pool);
+    known.watched = true;
+    known.probe = probe;
+    known.sent = 0;
+    known.load = null;
+    stats.following(1);
+    stats.sent();
+    pool.tell(new WatchLoad(getContext().getSelf()));
+    if (interested) {
+      stats.sent();
+      pool.tell(new Interest(getContext().getSelf(), true));
+    }
+  }
+
+  private void unfollow(ActorRef<WorkerPool.Command> pool) {
+    Placement.Pool known = placement.get(pool);
+    if (known == null || !known.watched) {
+      return;
+    }
+    known.watched = false;
+    known.probe = false;
+    known.load = null;
+    known.sent = 0;
+    stats.following(-1);
+    stats.sent();
+    pool.tell(new UnwatchLoad(getContext().getSelf()));
+  }
+
+  /** Follows random pools until {@code sample} are followed (all of them in a small cluster). */
+  private void topUp() {
+    List<ActorRef<WorkerPool.Command>> candidates = placement.unfollowed();
+    for (int missing = sample - placement.following(); missing > 0 && !candidates.isEmpty(); missing--) {
+      follow(candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size())), false);
+    }
+  }
+
+  /**
+   * Lets go of followed pools beyond the sample plus those this router has tasks on: the least
+   * roomy first, and with {@code idleFor}, only those that got no task from it for that long. So
+   * what a router follows grows with the tasks it sends away, and no further.
+   */
+  private void shed(Duration idleFor) {
+    Set<ActorRef<WorkerPool.Command>> busy = new HashSet<>();
+    inFlight.values().forEach(sent -> busy.add(sent.pool()));
+    int extra = placement.following() - (sample + busy.size());
+    if (extra <= 0) {
+      return;
+    }
+    long now = System.nanoTime();
+    List<Map.Entry<ActorRef<WorkerPool.Command>, Placement.Pool>> idle = new ArrayList<>();
+    for (Map.Entry<ActorRef<WorkerPool.Command>, Placement.Pool> e : placement.pools().entrySet()) {
+      Placement.Pool pool = e.getValue();
+      if (pool.watched && pool.reachable && !pool.probe && !busy.contains(e.getKey())
+          && now - pool.lastSentNanos > idleFor.toNanos()) {
+        idle.add(e);
+      }
+    }
+    idle.sort(Comparator.<Map.Entry<ActorRef<WorkerPool.Command>, Placement.Pool>>comparingInt(e -> e.getValue().room())
+        .thenComparingLong(e -> e.getValue().lastSentNanos));
+    for (int i = 0; i < idle.size() && extra > 0; i++, extra--) {
+      unfollow(idle.get(i).getKey());
+    }
+  }
+
+
+  /** Lets go of pools followed beyond need that got no task for a while; keeps the sample full. */
+  private Behavior<Command> onTrim() {
+    shed(LINGER);
+    topUp();
+    return this;
   }
 
   /** Tells every other pool whether this router has tasks for them; lost interest is told by the sweep. */
   private void interest(boolean wants) {
     interested = wants;
     scheduler.routerInterested(wants);
-    for (ActorRef<WorkerPool.Command> pool : placement.pools().keySet()) {
-      pool.tell(new Interest(getContext().getSelf(), wants));
-    }
+    placement.pools().forEach((pool, known) -> {
+      if (known.watched) {
+        stats.sent();
+        pool.tell(new Interest(getContext().getSelf(), wants));
+      }
+    });
     startSweep();
   }
 
@@ -167,14 +314,27 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     inFlight.put(job.id(), new Sent(job, target, now));
     ActorRef<WorkerPool.Command> inbox = job.input().length > PoolProtocol.LARGE_PAYLOAD_BYTES
         ? placement.largeInbox(target) : target;
-    placement.sent(target);
+    placement.sent(target, now);
     inbox.tell(new Submit(new TaskRequest(job.id(), job.kind(), job.input(), job.remainingMs(now), node),
         getContext().getSelf(), largeInbox));
     startSweep();
   }
 
   private Behavior<Command> onPoolLoad(PoolLoad load) {
+    stats.received();
+    stats.load();
     if (placement.update(load)) {
+      Placement.Pool known = placement.get(load.pool());
+      if (known.probe) {
+        known.probe = false;
+        if (load.room() == 0 || !load.accepting()) {
+          unfollow(load.pool()); // no better than those followed
+          return this;
+        }
+        probeBackoffNanos = PROBE_MIN.toNanos();
+        known.lastSentNanos = System.nanoTime();
+        shed(Duration.ZERO); // a swap, unless this router's tasks are on their way to the others
+      }
       dispatch();
     }
     return this;
@@ -212,6 +372,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     if (interested && !scheduler.spillPending()) {
       interest(false);
     }
+    probeIfStarved();
     long now = System.nanoTime();
     for (Iterator<Sent> it = inFlight.values().iterator(); it.hasNext(); ) {
       Sent sent = it.next();
@@ -239,10 +400,6 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
       if (!placement.contains(pool)) {
         placement.add(pool, pool.path().address());
         getContext().watch(pool);
-        pool.tell(new WatchLoad(getContext().getSelf()));
-        if (interested) {
-          pool.tell(new Interest(getContext().getSelf(), true));
-        }
       }
     }
     for (ActorRef<WorkerPool.Command> pool : new ArrayList<>(placement.pools().keySet())) {
@@ -250,12 +407,18 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
         removePool(pool, "it left the cluster's listing");
       }
     }
+    topUp();
     return this;
   }
 
   private void removePool(ActorRef<WorkerPool.Command> pool, String why) {
+    Placement.Pool known = placement.get(pool);
+    if (known != null && known.watched) {
+      stats.following(-1);
+    }
     if (placement.remove(pool)) {
       getContext().unwatch(pool);
+      topUp();
       resend(pool, why);
     }
   }
@@ -271,6 +434,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     for (ActorRef<WorkerPool.Command> lost : placement.reachability(address, reachable)) {
       resend(lost, "its node " + address + " is unreachable");
     }
+    topUp(); // another in place of an unreachable one; one too many is let go by the trim
     dispatch();
     return this;
   }
@@ -313,12 +477,10 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
         local.completed(), local.stuck()));
     placement.pools().forEach((ref, pool) -> {
       if (pool.load != null) {
-        PoolLoad l = pool.load;
-        views.add(new PoolView(nodeOf(ref), false, pool.reachable, l.accepting(), l.workers(), l.running(),
-            l.queued(), l.completed(), l.stuck()));
+        views.add(PoolView.of(pool.load, pool.reachable));
       }
     });
-    message.replyTo().tell(new View(views));
+    message.replyTo().tell(new View(views, placement.unfollowed()));
     return this;
   }
 

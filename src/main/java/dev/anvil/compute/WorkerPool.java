@@ -4,8 +4,10 @@ import dev.anvil.compute.PoolProtocol.Cancel;
 import dev.anvil.compute.PoolProtocol.Interest;
 import dev.anvil.compute.PoolProtocol.PoolLoad;
 import dev.anvil.compute.PoolProtocol.PoolReplied;
+import dev.anvil.compute.PoolProtocol.QueryLoad;
 import dev.anvil.compute.PoolProtocol.Submit;
 import dev.anvil.compute.PoolProtocol.TaskRequest;
+import dev.anvil.compute.PoolProtocol.UnwatchLoad;
 import dev.anvil.compute.PoolProtocol.WatchLoad;
 import dev.anvil.compute.TaskOutcome.Failure;
 import dev.anvil.compute.spi.ComputeTask;
@@ -45,7 +47,8 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   /** Other nodes' routers hear the full load this often, whatever changed. */
   private static final Duration REMOTE_REFRESH = Duration.ofSeconds(1);
 
-  public sealed interface Command permits Submit, Cancel, WatchLoad, Interest, Drain, Internal {}
+  public sealed interface Command permits Submit, Cancel, WatchLoad, UnwatchLoad, QueryLoad, Interest, Drain,
+      Internal {}
 
   /**
    * Take no more tasks from other nodes; reply once this node's workers have nothing left to
@@ -87,6 +90,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private final Settings settings;
   private final NodeHealth health;
   private final ActorRef<Command> largeInbox;
+  private final LoadProtocolStats stats;
   private final Map<ActorRef<Worker.Command>, WorkerSlot> slots = new HashMap<>();
   /** Workers replaced because their task ignores cancellation: stopped once it returns, if ever. */
   private final Map<ActorRef<Worker.Command>, WorkerSlot> stuck = new HashMap<>();
@@ -115,6 +119,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     this.health = health;
     ActorRef<Command> self = context.getSelf();
     this.largeInbox = context.spawn(PoolProtocol.largeInbox(self), "large");
+    this.stats = LoadProtocolStats.get(context.getSystem());
     scheduler.connectPool(() -> self.tell(LoadChanged.INSTANCE));
     for (int i = 0; i < workers; i++) {
       spawnWorker();
@@ -141,6 +146,11 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(WatchLoad.class, this::onWatchLoad)
+        .onMessage(UnwatchLoad.class, this::onUnwatchLoad)
+        .onMessage(QueryLoad.class, q -> {
+          q.replyTo().tell(poolLoad(scheduler.load(), null));
+          return this;
+        })
         .onMessage(Interest.class, this::onInterest)
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(Sweep.INSTANCE, this::onSweep)
@@ -214,22 +224,41 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   }
 
   private Behavior<Command> onWatchLoad(WatchLoad message) {
+    stats.received();
     ActorRef<TaskRouter.Command> router = message.subscriber();
     if (submitsSeen.putIfAbsent(router, 0L) == null) {
       getContext().watch(router);
     }
-    router.tell(poolLoad(scheduler.load(), router));
+    tell(router, poolLoad(scheduler.load(), router));
     return this;
   }
 
+  private Behavior<Command> onUnwatchLoad(UnwatchLoad message) {
+    stats.received();
+    ActorRef<TaskRouter.Command> router = message.subscriber();
+    if (submitsSeen.remove(router) != null) {
+      getContext().unwatch(router);
+    }
+    roomSent.remove(router);
+    scheduler.roomWatched(!roomSent.isEmpty());
+    return this;
+  }
+
+  private void tell(ActorRef<TaskRouter.Command> router, PoolLoad load) {
+    stats.sent();
+    stats.load();
+    router.tell(load);
+  }
+
   private Behavior<Command> onInterest(Interest interest) {
+    stats.received();
     ActorRef<TaskRouter.Command> router = interest.router();
     if (!submitsSeen.containsKey(router)) {
       return this; // not watching (any more): it has stopped
     }
     if (interest.wantsRoom()) {
       LocalScheduler.Load load = scheduler.load();
-      router.tell(poolLoad(load, router));
+      tell(router, poolLoad(load, router));
       roomSent.put(router, load.room());
     } else {
       roomSent.remove(router);
@@ -247,7 +276,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     LocalScheduler.Load load = scheduler.load();
     for (Map.Entry<ActorRef<TaskRouter.Command>, Integer> sent : roomSent.entrySet()) {
       if (sent.getValue() != load.room()) {
-        sent.getKey().tell(poolLoad(load, sent.getKey()));
+        tell(sent.getKey(), poolLoad(load, sent.getKey()));
         sent.setValue(load.room());
       }
     }
@@ -258,7 +287,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private Behavior<Command> onRefreshRemote() {
     LocalScheduler.Load load = scheduler.load();
     for (ActorRef<TaskRouter.Command> router : submitsSeen.keySet()) {
-      router.tell(poolLoad(load, router));
+      tell(router, poolLoad(load, router));
       roomSent.computeIfPresent(router, (r, room) -> load.room());
     }
     return this;
@@ -297,7 +326,8 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   private PoolLoad poolLoad(LocalScheduler.Load load, ActorRef<TaskRouter.Command> router) {
     return new PoolLoad(getContext().getSelf(), largeInbox, node, load.workers(), load.running(), load.queued(),
-        load.completed(), load.accepting(), load.room(), load.stuck(), submitsSeen.getOrDefault(router, 0L));
+        load.completed(), load.accepting(), load.room(), load.stuck(),
+        router == null ? 0 : submitsSeen.getOrDefault(router, 0L));
   }
 
   private Behavior<Command> onTerminated(Terminated terminated) {

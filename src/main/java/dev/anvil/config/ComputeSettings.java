@@ -7,7 +7,7 @@ import java.time.Duration;
 public record ComputeSettings(
     int workers, int queuePerWorker, int prefetchPerWorker, Duration spillAfter, Duration admissionWait,
     Duration defaultTimeout, Duration maxTimeout, Duration drainTimeout, int threadNiceness, Duration stuckGrace,
-    int maxStuckWorkers) {
+    int maxStuckWorkers, int routingSample) {
 
   /** One thread per worker (a PinnedDispatcher), so a task never waits for a thread another task holds. */
   public static final String DISPATCHER = "anvil.compute.pinned-dispatcher";
@@ -25,7 +25,8 @@ public record ComputeSettings(
         c.getDuration("drain-timeout"),
         c.getInt("thread-niceness"),
         c.getDuration("stuck-grace"),
-        c.getInt("max-stuck-workers"));
+        c.getInt("max-stuck-workers"),
+        c.getInt("routing-sample"));
   }
 
   /** {@code workers = 0} means one per core this JVM may use. */

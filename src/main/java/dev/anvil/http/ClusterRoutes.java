@@ -14,6 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import dev.anvil.compute.PoolProtocol;
+import dev.anvil.compute.WorkerPool;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -26,6 +30,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /** {@code GET /v1/cluster}: every member, its status and roles, and the load its pool last reported. */
 public final class ClusterRoutes extends AllDirectives {
+
+  private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(1);
 
   /** @param supervisor the slots of the `start` this node belongs to, when it runs under one */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -57,16 +63,34 @@ public final class ClusterRoutes extends AllDirectives {
     return path(PathMatchers.segment("v1").slash("cluster"), () -> get(() -> completeWithFuture(
         AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
                 system.scheduler())
-            .handleAsync((view, error) -> view != null ? json.ok(describe(view))
+            .toCompletableFuture()
+            .thenComposeAsync(this::withUnfollowed, Runnable::run)
+            .handleAsync((loads, error) -> loads != null ? json.ok(describe(loads))
                 : json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the task router did not answer"),
                 Runnable::run))));
   }
 
-  private ClusterResponse describe(TaskRouter.View view) {
-    Map<String, TaskRouter.PoolView> loads = new HashMap<>();
+  /**
+   * The loads the router follows, and those of the other pools asked now (the router follows only
+   * a few, so that routing costs the same in any size of cluster; this view is asked for rarely).
+   * A pool that does not answer within a second shows without a load.
+   */
+  private CompletableFuture<Map<String, TaskRouter.PoolView>> withUnfollowed(TaskRouter.View view) {
+    Map<String, TaskRouter.PoolView> loads = new ConcurrentHashMap<>();
     for (TaskRouter.PoolView pool : view.pools()) {
       loads.put(pool.node(), pool);
     }
+    CompletableFuture<?>[] asked = view.unfollowed().stream()
+        .map(pool -> AskPattern.<WorkerPool.Command, PoolProtocol.PoolLoad>ask(pool, PoolProtocol.QueryLoad::new,
+                QUERY_TIMEOUT, system.scheduler())
+            .toCompletableFuture()
+            .handleAsync((load, error) -> load == null ? null : loads.put(load.node(),
+                TaskRouter.PoolView.of(load, true)), Runnable::run))
+        .toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(asked).thenApplyAsync(done -> loads, Runnable::run);
+  }
+
+  private ClusterResponse describe(Map<String, TaskRouter.PoolView> loads) {
     Cluster cluster = Cluster.get(system);
     Set<Member> unreachable = cluster.state().getUnreachable();
     List<MemberInfo> members = new ArrayList<>();

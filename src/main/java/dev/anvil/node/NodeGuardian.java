@@ -80,7 +80,8 @@ public final class NodeGuardian {
               system.settings().config().getBytes("pekko.remote.artery.advanced.maximum-large-frame-size"),
               settings.compute().stuckGrace(), settings.compute().maxStuckWorkers()), health),
           "pool");
-      ActorRef<TaskRouter.Command> router = ctx.spawn(TaskRouter.create(nodeId, scheduler, pool), "router");
+      ActorRef<TaskRouter.Command> router = ctx.spawn(TaskRouter.create(nodeId, scheduler, pool,
+          settings.compute().routingSample()), "router");
 
       join(cluster, self, settings);
       // The supervisor waits for this line before it takes the next node down in a rolling restart.
