@@ -25,10 +25,11 @@ import org.apache.pekko.serialization.SerializationExtension;
 /**
  * What the load protocol costs each node as the cluster grows, and how well tasks are placed:
  * clusters of N one-worker nodes (ActorSystems in this JVM, each a full Anvil node), under a
- * steady load of 20 ms naps (the {@code nap} kind: a worker held, no CPU, so 24 nodes fit on
+ * steady load of 50 ms naps (the {@code nap} kind: a worker held, no CPU, so 24 nodes fit on
  * two cores). Tasks enter each node's scheduler directly, as its HTTP layer would hand them.
  *
- * <p>Phase "spread": every node receives 70 % of its worker's capacity, Poisson arrivals.
+ * <p>Phase "idle": no tasks. Phase "spread": every node receives 70 % of its worker's capacity,
+ * Poisson arrivals.
  * Phase "one-entry": all of 50 % of the cluster's capacity enters the first node.
  *
  * <p>Prints one JSON line per cluster size and phase: load-protocol messages (and bytes, from
@@ -40,7 +41,7 @@ import org.apache.pekko.serialization.SerializationExtension;
  * (SAMPLE: anvil.compute.routing-sample; 1000 follows every pool, as Anvil did before it sampled)
  */
 public class LoadScaling {
-  static final int NAP_MS = 20;
+  static final int NAP_MS = 50;
   static final byte[] INPUT = ("{\"ms\":" + NAP_MS + "}").getBytes(StandardCharsets.UTF_8);
 
   public static void main(String[] args) throws Exception {
@@ -77,6 +78,7 @@ public class LoadScaling {
       }
       ComputeTask<?, ?> nap = TaskCatalog.load(new com.fasterxml.jackson.databind.ObjectMapper(),
           LoadScaling.class.getClassLoader()).find("nap").orElseThrow();
+      print(n, sample, "idle", load(nodes, nap, 0, null, seconds), nodes, seconds);
       double perNode = 0.7 * 1000.0 / NAP_MS;
       load(nodes, nap, perNode, null, Math.min(2, seconds)); // warm-up
       print(n, sample, "spread", load(nodes, nap, perNode, null, seconds), nodes, seconds);
@@ -111,7 +113,7 @@ public class LoadScaling {
   }
 
   record Result(long[] sent, long[] received, long[] loads, long[] completed, long tasks, long rejected,
-      long missedFreeWorker, List<Long> queueMs) {}
+      long missedFreeWorker, List<Long> queueMs, long probes) {}
 
   /** Poisson arrivals at {@code rate} a second into every node (or only {@code into}) for {@code seconds}. */
   static Result load(List<RunningNode> nodes, ComputeTask<?, ?> nap, double rate, RunningNode into, double seconds)
@@ -120,8 +122,10 @@ public class LoadScaling {
     long[] sent0 = new long[n];
     long[] received0 = new long[n];
     long[] loads0 = new long[n];
+    long[] probes0 = new long[n];
     for (int i = 0; i < n; i++) {
       LoadProtocolStats s = LoadProtocolStats.get(nodes.get(i).system());
+      probes0[i] = s.probes();
       sent0[i] = s.messagesSent();
       received0[i] = s.messagesReceived();
       loads0[i] = s.loadReports();
@@ -178,14 +182,17 @@ public class LoadScaling {
     long[] received = new long[n];
     long[] loads = new long[n];
     long[] done = new long[n];
+    long probes = 0;
     for (int i = 0; i < n; i++) {
       LoadProtocolStats s = LoadProtocolStats.get(nodes.get(i).system());
+      probes += s.probes() - probes0[i];
       sent[i] = s.messagesSent() - sent0[i];
       received[i] = s.messagesReceived() - received0[i];
       loads[i] = s.loadReports() - loads0[i];
       done[i] = completed.get(i);
     }
-    return new Result(sent, received, loads, done, counts[0], counts[1], missed.size(), new ArrayList<>(queueMs));
+    return new Result(sent, received, loads, done, counts[0], counts[1], missed.size(), new ArrayList<>(queueMs),
+        probes);
   }
 
   static double exp(ThreadLocalRandom random, double rate) {
@@ -228,9 +235,10 @@ public class LoadScaling {
     System.out.printf(Locale.ROOT, "{\"nodes\":%d,\"sample\":%d,\"phase\":\"%s\",\"msgs_per_node_s\":%.1f,"
             + "\"max_msgs_per_node_s\":%.1f,\"bytes_per_node_s\":%.0f,\"tasks\":%d,\"completed\":%d,\"rejected\":%d,"
             + "\"waited_while_free_share\":%.4f,\"queue_p99_ms\":%d,\"busiest_over_mean\":%.2f,\"nodes_that_ran\":%d,"
-            + "\"pools_listed_per_node\":%.1f,\"pools_followed_per_node\":%.1f}%n",
+            + "\"pools_listed_per_node\":%.1f,\"pools_followed_per_node\":%.1f,\"probes_per_node_s\":%.1f}%n",
         n, sample, phase, msgs / (double) n / seconds, maxMsgs / seconds, bytes / (double) n / seconds, r.tasks(),
         sum, r.rejected(), r.tasks() == 0 ? 0 : r.missedFreeWorker() / (double) r.tasks(), p99,
-        sum == 0 ? 0 : maxDone / (sum / (double) n), ran, listed / (double) n, followed / (double) n);
+        sum == 0 ? 0 : maxDone / (sum / (double) n), ran, listed / (double) n, followed / (double) n,
+        r.probes() / (double) n / seconds);
   }
 }

@@ -290,6 +290,24 @@ for r in $(seq 1 "$RUNS"); do
 done
 kill -TERM "$J" 2>/dev/null || true; wait "$J" 2>/dev/null || true
 
+say "scaling: load-protocol messages per node per second by cluster size (one-worker nodes in one JVM)"
+if [ "$SMOKE" = 1 ]; then SCALE_S=1; SCALE_N="4 24"; else SCALE_S=8; SCALE_N="2 4 8 16 24"; fi
+# shellcheck disable=SC2086
+ANVIL_LOG_LEVEL=WARN java -cp "$CP" LoadScaling "$SCALE_S" 3 $SCALE_N 2> "$WORK/scaling.log" | grep '^{' \
+  > "$WORK/scaling.jsonl"
+python3 - "$WORK/scaling.jsonl" >> "$MEASURE" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    phase = r["phase"].replace("-", "_")
+    if phase == "idle":
+        print(json.dumps({"run": 1, "name": f"scaling_idle_msgs_per_node_s_{r['nodes']}", "value": r["msgs_per_node_s"]}))
+        continue
+    for key in ["msgs_per_node_s", "waited_while_free_share", "queue_p99_ms", "pools_followed_per_node"]:
+        print(json.dumps({"run": 1, "name": f"scaling_{phase}_{key}_{r['nodes']}", "value": r[key]}))
+PY
+cp "$WORK/scaling.jsonl" "bench/results/scaling$([ "$SMOKE" = 1 ] && echo -smoke).jsonl"
+
 if [ "$SMOKE" = 0 ]; then
   java -cp "$WORK/classes" LatencyChart "$WORK/chart.csv" docs/health-latency.png \
     "GET /health latency at 100 req/s on Anvil: idle, then while ~10 ms tasks saturate all $CORES cores"

@@ -82,6 +82,15 @@ for name in ["anvil_overload_goodput", "anvil_overload_429", "anvil_cpu_us_per_e
              "anvil_rejected_share", "balance_a", "balance_b", "rss_rest_mib", "rss_load_mib",
              "jobs_accepted_per_s", "jobs_non2xx", "jobs_202_p50_ms", "jobs_202_p99_ms"]:
     figures[name] = figure(name)
+SCALE_N = [2, 4, 8, 16, 24]
+for n in SCALE_N:
+    figures[f"scaling_idle_msgs_per_node_s_{n}"] = figure(f"scaling_idle_msgs_per_node_s_{n}")
+    for phase in ["spread", "one_entry"]:
+        for key in ["msgs_per_node_s", "waited_while_free_share", "queue_p99_ms", "pools_followed_per_node"]:
+            name = f"scaling_{phase}_{key}_{n}"
+            figures[name] = figure(name)
+ratios["scaling_msgs_24_over_4"] = per_run(lambda r: ratio(r["scaling_spread_msgs_per_node_s_24"],
+                                                           r["scaling_spread_msgs_per_node_s_4"]))
 figures["rss_load_mib"] = max(per_run(lambda r: r["rss_load_mib"]) or [float("nan")])
 figures.update({k: median(v) for k, v in ratios.items()})
 
@@ -103,6 +112,7 @@ targets = {
     "balance_max_over_min": ("<=", 1.10),
     "jobs_accepted_per_s": (">=", 1000),
     "jobs_202_p99_ms": ("<=", 20),
+    "scaling_msgs_24_over_4": ("<=", 2.0),
 }
 
 
@@ -197,4 +207,8 @@ print(f"balance: {fmt(figures['balance_a'])} / {fmt(figures['balance_b'])} tasks
 print(f"jobs (3 nodes): {fmt(figures['jobs_accepted_per_s'])} accepted/s, 202 p50 / p99"
       f" {fmt(figures['jobs_202_p50_ms'])} / {fmt(figures['jobs_202_p99_ms'])} ms"
       f" ({fmt(figures['jobs_non2xx'])} non-2xx)")
+print("scaling (load-protocol messages per node per second, steady load spread over all nodes): "
+      + ", ".join(f"{n} nodes {fmt(figures[f'scaling_spread_msgs_per_node_s_{n}'])}" for n in SCALE_N)
+      + f"; one entry node, 24 nodes: {fmt(figures['scaling_one_entry_waited_while_free_share_24'])} of tasks"
+      f" waited > 20 ms while a worker was idle")
 print(f"\nwritten: {out_file}")

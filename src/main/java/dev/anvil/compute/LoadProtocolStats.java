@@ -22,6 +22,7 @@ public final class LoadProtocolStats implements Extension {
   private final LongAdder sent = new LongAdder();
   private final LongAdder received = new LongAdder();
   private final LongAdder loads = new LongAdder();
+  private final LongAdder probes = new LongAdder();
   private final LongAdder followed = new LongAdder();
 
   public static LoadProtocolStats get(ActorSystem<?> system) {
@@ -34,6 +35,10 @@ public final class LoadProtocolStats implements Extension {
 
   void received() {
     received.increment();
+  }
+
+  void probe() {
+    probes.increment();
   }
 
   /** A PoolLoad sent or received (counted in {@link #sent} or {@link #received} too). */
@@ -56,6 +61,11 @@ public final class LoadProtocolStats implements Extension {
   /** Of the messages sent and received, the PoolLoad reports (the rest: WatchLoad, UnwatchLoad, Interest). */
   public long loadReports() {
     return loads.sum();
+  }
+
+  /** Pools this node's router asked for their load once, looking for room (each also counted as sent). */
+  public long probes() {
+    return probes.sum();
   }
 
   /** Other nodes' pools whose load this node's router follows now. */

@@ -27,8 +27,9 @@ final class Placement {
     boolean reachable = true;
     /** This router follows the pool's load: it sent WatchLoad (and no UnwatchLoad since). */
     boolean watched;
-    /** Followed to see whether it has room for tasks waiting here: dropped at once if it has none. */
+    /** Asked for its load once (not followed), to see whether it has room for tasks waiting here. */
     boolean probe;
+    long probedNanos;
     long lastSentNanos;
 
     Pool(Address address) {
@@ -109,7 +110,7 @@ final class Placement {
   List<ActorRef<WorkerPool.Command>> unfollowed() {
     List<ActorRef<WorkerPool.Command>> found = new ArrayList<>();
     pools.forEach((ref, pool) -> {
-      if (!pool.watched && pool.reachable) {
+      if (!pool.watched && !pool.probe && pool.reachable) {
         found.add(ref);
       }
     });

@@ -4,6 +4,7 @@ import dev.anvil.compute.PoolProtocol.Cancel;
 import dev.anvil.compute.PoolProtocol.Interest;
 import dev.anvil.compute.PoolProtocol.PoolLoad;
 import dev.anvil.compute.PoolProtocol.PoolReplied;
+import dev.anvil.compute.PoolProtocol.QueryLoad;
 import dev.anvil.compute.PoolProtocol.Submit;
 import dev.anvil.compute.PoolProtocol.TaskRequest;
 import dev.anvil.compute.PoolProtocol.UnwatchLoad;
@@ -46,10 +47,11 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * (power of d choices), so what routing costs a node does not grow with the cluster: each pool
  * has about {@code sample} followers on average, and tells each its room once a second and at
  * every change while that router has tasks for it. While tasks wait here and every followed
- * pool is full, it probes pools it does not follow, two at a time, at most every 50 ms (backing
- * off to every 2 s while probes find no room); a probe without room is dropped at once, one
- * with room is kept while tasks go to it, and let go 2 s after the last (down to
- * {@code sample}). So a node that takes all of a large cluster's requests still reaches every
+ * pool is full, it probes pools it does not follow (asks their load once), two at a time, at
+ * most every 50 ms (backing off to every 2 s while probes find no room); a pool with room is
+ * followed in place of the fullest followed one that has none of this router's tasks, or beside
+ * it while its tasks are on their way to all of them, and let go 2 s after its last task (down
+ * to {@code sample}). So a node that takes all of a large cluster's requests still reaches every
  * free worker, and a cluster that is full everywhere costs no more than a few probes a second
  * per node.
  */
@@ -210,19 +212,25 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
       return false;
     }
     for (int i = 0; i < PROBES_AT_ONCE && !candidates.isEmpty(); i++) {
-      follow(candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size())), true);
+      ActorRef<WorkerPool.Command> pool = candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size()));
+      placement.get(pool).probe = true;
+      placement.get(pool).probedNanos = now;
+      stats.sent();
+      stats.probe();
+      pool.tell(new QueryLoad(getContext().getSelf().narrow()));
     }
     nextProbeNanos = now + probeBackoffNanos;
     probeBackoffNanos = Math.min(PROBE_MAX.toNanos(), probeBackoffNanos * 2); // reset when a probe finds room
     return true;
   }
 
-  private void follow(ActorRef<WorkerPool.Command> pool, boolean probe) {
+  /** @param load what the pool said when probed, or null */
+  private void follow(ActorRef<WorkerPool.Command> pool, PoolLoad load) {
     Placement.Pool known = placement.get(pool);
     known.watched = true;
-    known.probe = probe;
+    known.probe = false;
     known.sent = 0;
-    known.load = null;
+    known.load = load;
     stats.following(1);
     stats.sent();
     pool.tell(new WatchLoad(getContext().getSelf()));
@@ -250,7 +258,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private void topUp() {
     List<ActorRef<WorkerPool.Command>> candidates = placement.unfollowed();
     for (int missing = sample - placement.following(); missing > 0 && !candidates.isEmpty(); missing--) {
-      follow(candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size())), false);
+      follow(candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size())), null);
     }
   }
 
@@ -285,6 +293,12 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
   /** Lets go of pools followed beyond need that got no task for a while; keeps the sample full. */
   private Behavior<Command> onTrim() {
+    long now = System.nanoTime();
+    for (Placement.Pool pool : placement.pools().values()) {
+      if (pool.probe && now - pool.probedNanos > LINGER.toNanos()) {
+        pool.probe = false; // its answer was lost (its node is gone or going): it may be probed again
+      }
+    }
     shed(LINGER);
     topUp();
     return this;
@@ -323,18 +337,19 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private Behavior<Command> onPoolLoad(PoolLoad load) {
     stats.received();
     stats.load();
-    if (placement.update(load)) {
-      Placement.Pool known = placement.get(load.pool());
-      if (known.probe) {
-        known.probe = false;
-        if (load.room() == 0 || !load.accepting()) {
-          unfollow(load.pool()); // no better than those followed
-          return this;
-        }
+    Placement.Pool known = placement.get(load.pool());
+    if (known != null && known.probe && !known.watched) { // the answer to a probe
+      known.probe = false;
+      if (load.room() > 0 && load.accepting() && known.reachable) {
         probeBackoffNanos = PROBE_MIN.toNanos();
-        known.lastSentNanos = System.nanoTime();
+        follow(load.pool(), load);
+        known.lastSentNanos = System.nanoTime(); // kept a while, even if the tasks went elsewhere meanwhile
         shed(Duration.ZERO); // a swap, unless this router's tasks are on their way to the others
+        dispatch();
       }
+      return this;
+    }
+    if (placement.update(load)) {
       dispatch();
     }
     return this;

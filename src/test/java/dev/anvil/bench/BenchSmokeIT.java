@@ -41,7 +41,7 @@ class BenchSmokeIT {
       assertPositive(json, figure);
     }
     JsonNode targets = json.at("/targets");
-    assertThat(targets.size()).isEqualTo(17);
+    assertThat(targets.size()).isEqualTo(18);
     targets.fieldNames().forEachRemaining(target -> assertPositive(json, target));
   }
 
