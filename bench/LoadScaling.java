@@ -113,7 +113,7 @@ public class LoadScaling {
   }
 
   record Result(long[] sent, long[] received, long[] loads, long[] completed, long tasks, long rejected,
-      long missedFreeWorker, List<Long> queueMs, long probes) {}
+      long missedFreeWorker, List<Long> queueMs, long probes, Map<String, Long> kinds) {}
 
   /** Poisson arrivals at {@code rate} a second into every node (or only {@code into}) for {@code seconds}. */
   static Result load(List<RunningNode> nodes, ComputeTask<?, ?> nap, double rate, RunningNode into, double seconds)
@@ -123,8 +123,10 @@ public class LoadScaling {
     long[] received0 = new long[n];
     long[] loads0 = new long[n];
     long[] probes0 = new long[n];
+    Map<String, Long> kinds0 = new java.util.TreeMap<>();
     for (int i = 0; i < n; i++) {
       LoadProtocolStats s = LoadProtocolStats.get(nodes.get(i).system());
+      s.byKind().forEach((k, v) -> kinds0.merge(k, v, Long::sum));
       probes0[i] = s.probes();
       sent0[i] = s.messagesSent();
       received0[i] = s.messagesReceived();
@@ -183,16 +185,19 @@ public class LoadScaling {
     long[] loads = new long[n];
     long[] done = new long[n];
     long probes = 0;
+    Map<String, Long> kinds = new java.util.TreeMap<>();
     for (int i = 0; i < n; i++) {
       LoadProtocolStats s = LoadProtocolStats.get(nodes.get(i).system());
+      s.byKind().forEach((k, v) -> kinds.merge(k, v, Long::sum));
       probes += s.probes() - probes0[i];
       sent[i] = s.messagesSent() - sent0[i];
       received[i] = s.messagesReceived() - received0[i];
       loads[i] = s.loadReports() - loads0[i];
       done[i] = completed.get(i);
     }
+    kinds0.forEach((k, v) -> kinds.merge(k, -v, Long::sum));
     return new Result(sent, received, loads, done, counts[0], counts[1], missed.size(), new ArrayList<>(queueMs),
-        probes);
+        probes, kinds);
   }
 
   static double exp(ThreadLocalRandom random, double rate) {
@@ -235,10 +240,14 @@ public class LoadScaling {
     System.out.printf(Locale.ROOT, "{\"nodes\":%d,\"sample\":%d,\"phase\":\"%s\",\"msgs_per_node_s\":%.1f,"
             + "\"max_msgs_per_node_s\":%.1f,\"bytes_per_node_s\":%.0f,\"tasks\":%d,\"completed\":%d,\"rejected\":%d,"
             + "\"waited_while_free_share\":%.4f,\"queue_p99_ms\":%d,\"busiest_over_mean\":%.2f,\"nodes_that_ran\":%d,"
-            + "\"pools_listed_per_node\":%.1f,\"pools_followed_per_node\":%.1f,\"probes_per_node_s\":%.1f}%n",
+            + "\"pools_listed_per_node\":%.1f,\"pools_followed_per_node\":%.1f,\"probes_per_node_s\":%.1f,"
+            + "\"sent_per_node_s\":{%s}}%n",
         n, sample, phase, msgs / (double) n / seconds, maxMsgs / seconds, bytes / (double) n / seconds, r.tasks(),
         sum, r.rejected(), r.tasks() == 0 ? 0 : r.missedFreeWorker() / (double) r.tasks(), p99,
         sum == 0 ? 0 : maxDone / (sum / (double) n), ran, listed / (double) n, followed / (double) n,
-        r.probes() / (double) n / seconds);
+        r.probes() / (double) n / seconds, r.kinds().entrySet().stream()
+            .filter(e -> e.getKey().startsWith("sent "))
+            .map(e -> String.format(Locale.ROOT, "\"%s\":%.1f", e.getKey().substring(5), e.getValue() / (double) n / seconds))
+            .collect(java.util.stream.Collectors.joining(",")));
   }
 }

@@ -1,5 +1,8 @@
 package dev.anvil.compute;
 
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -24,17 +27,28 @@ public final class LoadProtocolStats implements Extension {
   private final LongAdder loads = new LongAdder();
   private final LongAdder probes = new LongAdder();
   private final LongAdder followed = new LongAdder();
+  private final Map<String, LongAdder> byKind = new ConcurrentHashMap<>();
 
   public static LoadProtocolStats get(ActorSystem<?> system) {
     return ID.apply(system);
   }
 
-  void sent() {
+  /** @param kind what the message is and why it was sent, e.g. {@code "PoolLoad:change"} */
+  void sent(String kind) {
     sent.increment();
+    byKind.computeIfAbsent("sent " + kind, k -> new LongAdder()).increment();
   }
 
-  void received() {
+  void received(String kind) {
     received.increment();
+    byKind.computeIfAbsent("received " + kind, k -> new LongAdder()).increment();
+  }
+
+  /** Messages sent and received so far, by kind and reason. */
+  public Map<String, Long> byKind() {
+    Map<String, Long> counts = new TreeMap<>();
+    byKind.forEach((k, v) -> counts.put(k, v.sum()));
+    return counts;
   }
 
   void probe() {

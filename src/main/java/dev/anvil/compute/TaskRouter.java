@@ -215,7 +215,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
       ActorRef<WorkerPool.Command> pool = candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size()));
       placement.get(pool).probe = true;
       placement.get(pool).probedNanos = now;
-      stats.sent();
+      stats.sent("QueryLoad");
       stats.probe();
       pool.tell(new QueryLoad(getContext().getSelf().narrow()));
     }
@@ -232,10 +232,10 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     known.sent = 0;
     known.load = load;
     stats.following(1);
-    stats.sent();
+    stats.sent("WatchLoad");
     pool.tell(new WatchLoad(getContext().getSelf()));
     if (interested) {
-      stats.sent();
+      stats.sent("Interest");
       pool.tell(new Interest(getContext().getSelf(), true));
     }
   }
@@ -250,7 +250,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     known.load = null;
     known.sent = 0;
     stats.following(-1);
-    stats.sent();
+    stats.sent("UnwatchLoad");
     pool.tell(new UnwatchLoad(getContext().getSelf()));
   }
 
@@ -310,7 +310,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     scheduler.routerInterested(wants);
     placement.pools().forEach((pool, known) -> {
       if (known.watched) {
-        stats.sent();
+        stats.sent("Interest");
         pool.tell(new Interest(getContext().getSelf(), wants));
       }
     });
@@ -335,7 +335,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   }
 
   private Behavior<Command> onPoolLoad(PoolLoad load) {
-    stats.received();
+    stats.received("PoolLoad");
     stats.load();
     Placement.Pool known = placement.get(load.pool());
     if (known != null && known.probe && !known.watched) { // the answer to a probe

@@ -148,6 +148,9 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
         .onMessage(WatchLoad.class, this::onWatchLoad)
         .onMessage(UnwatchLoad.class, this::onUnwatchLoad)
         .onMessage(QueryLoad.class, q -> {
+          stats.received("QueryLoad");
+          stats.sent("PoolLoad:query");
+          stats.load();
           q.replyTo().tell(poolLoad(scheduler.load(), null));
           return this;
         })
@@ -224,17 +227,17 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   }
 
   private Behavior<Command> onWatchLoad(WatchLoad message) {
-    stats.received();
+    stats.received("WatchLoad");
     ActorRef<TaskRouter.Command> router = message.subscriber();
     if (submitsSeen.putIfAbsent(router, 0L) == null) {
       getContext().watch(router);
     }
-    tell(router, poolLoad(scheduler.load(), router));
+    tell(router, poolLoad(scheduler.load(), router), "watch");
     return this;
   }
 
   private Behavior<Command> onUnwatchLoad(UnwatchLoad message) {
-    stats.received();
+    stats.received("UnwatchLoad");
     ActorRef<TaskRouter.Command> router = message.subscriber();
     if (submitsSeen.remove(router) != null) {
       getContext().unwatch(router);
@@ -244,21 +247,21 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     return this;
   }
 
-  private void tell(ActorRef<TaskRouter.Command> router, PoolLoad load) {
-    stats.sent();
+  private void tell(ActorRef<TaskRouter.Command> router, PoolLoad load, String why) {
+    stats.sent("PoolLoad:" + why);
     stats.load();
     router.tell(load);
   }
 
   private Behavior<Command> onInterest(Interest interest) {
-    stats.received();
+    stats.received("Interest");
     ActorRef<TaskRouter.Command> router = interest.router();
     if (!submitsSeen.containsKey(router)) {
       return this; // not watching (any more): it has stopped
     }
     if (interest.wantsRoom()) {
       LocalScheduler.Load load = scheduler.load();
-      tell(router, poolLoad(load, router));
+      tell(router, poolLoad(load, router), "interest");
       roomSent.put(router, load.room());
     } else {
       roomSent.remove(router);
@@ -276,7 +279,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     LocalScheduler.Load load = scheduler.load();
     for (Map.Entry<ActorRef<TaskRouter.Command>, Integer> sent : roomSent.entrySet()) {
       if (sent.getValue() != load.room()) {
-        tell(sent.getKey(), poolLoad(load, sent.getKey()));
+        tell(sent.getKey(), poolLoad(load, sent.getKey()), "change");
         sent.setValue(load.room());
       }
     }
@@ -287,7 +290,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private Behavior<Command> onRefreshRemote() {
     LocalScheduler.Load load = scheduler.load();
     for (ActorRef<TaskRouter.Command> router : submitsSeen.keySet()) {
-      tell(router, poolLoad(load, router));
+      tell(router, poolLoad(load, router), "periodic");
       roomSent.computeIfPresent(router, (r, room) -> load.room());
     }
     return this;
