@@ -114,6 +114,8 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private long probeBackoffNanos = PROBE_MIN.toNanos();
 
   private static final Duration PROBE_MIN = Duration.ofMillis(50);
+  /** How long tasks wait for the answers to probes before the followed pools are asked to tell of room. */
+  private static final Duration PROBE_ANSWER_WAIT = Duration.ofMillis(20);
   private static final Duration PROBE_MAX = Duration.ofSeconds(2);
   private static final int PROBES_AT_ONCE = 2;
   /** A pool followed beyond the sample is let go this long after this router last sent it a task. */
@@ -185,17 +187,37 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
       send(job, target);
     }
     scheduler.remoteCapacity(placement.totalRoom(), placement.anyCanWork());
-    if (!interested && scheduler.spillPending()) {
-      interest(true);
-    }
-    probeIfStarved();
+    seekRoom();
   }
 
-  /** Tasks wait for another node and no followed pool has room: follow a few more, at random. */
-  private void probeIfStarved() {
-    if (scheduler.spillPending() && placement.totalRoom() == 0) {
-      probe();
+  /**
+   * Tasks wait here for another node and no followed pool has room: probes first (two messages
+   * each, and in a cluster at less than full load they usually find room at once); the followed
+   * pools are told of this router's interest (and then tell it every change of their room) only
+   * when probes are not due or found nothing.
+   */
+  private void seekRoom() {
+    if (!scheduler.spillPending()) {
+      return;
     }
+    if (placement.totalRoom() == 0 && (probe() || probing())) {
+      startSweep(); // looks again if the answers are late
+      return;
+    }
+    if (!interested) {
+      interest(true);
+    }
+  }
+
+  /** Whether a probe went out lately and its answer may still come. */
+  private boolean probing() {
+    long now = System.nanoTime();
+    for (Placement.Pool pool : placement.pools().values()) {
+      if (pool.probe && now - pool.probedNanos < PROBE_ANSWER_WAIT.toNanos()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -345,8 +367,8 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
         follow(load.pool(), load);
         known.lastSentNanos = System.nanoTime(); // kept a while, even if the tasks went elsewhere meanwhile
         shed(Duration.ZERO); // a swap, unless this router's tasks are on their way to the others
-        dispatch();
       }
+      dispatch(); // with the room found, or without: then the followed pools are told of interest
       return this;
     }
     if (placement.update(load)) {
@@ -387,7 +409,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     if (interested && !scheduler.spillPending()) {
       interest(false);
     }
-    probeIfStarved();
+    seekRoom();
     long now = System.nanoTime();
     for (Iterator<Sent> it = inFlight.values().iterator(); it.hasNext(); ) {
       Sent sent = it.next();
@@ -402,7 +424,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
             + " ms passed; the task was cancelled", nodeOf(sent.pool())));
       }
     }
-    if (inFlight.isEmpty() && !interested) {
+    if (inFlight.isEmpty() && !interested && !scheduler.spillPending()) {
       timers.cancel(Sweep.INSTANCE);
     }
     return this;
