@@ -72,8 +72,8 @@ final class Placement {
   /** Records a pool's report; false if the pool is not known (any more). */
   boolean update(PoolLoad load) {
     Pool pool = pools.get(load.pool());
-    if (pool == null || !pool.watched) {
-      return false; // a report that crossed the UnwatchLoad
+    if (pool == null || !pool.watched || load.submitsSeen() < 0) {
+      return false; // a report that crossed the UnwatchLoad, or a late answer to a probe
     }
     pool.load = load;
     return true;
@@ -104,6 +104,17 @@ final class Placement {
       n += pool.watched && pool.reachable ? 1 : 0;
     }
     return n;
+  }
+
+  /** Reachable pools whose load this router does not know now (not followed, or not reported yet). */
+  List<ActorRef<WorkerPool.Command>> withoutLoad() {
+    List<ActorRef<WorkerPool.Command>> found = new ArrayList<>();
+    pools.forEach((ref, pool) -> {
+      if (pool.load == null && pool.reachable) {
+        found.add(ref);
+      }
+    });
+    return found;
   }
 
   /** Reachable pools this router does not follow. */

@@ -47,7 +47,10 @@ public interface PoolProtocol {
   /** Router to pool: stop sending {@link PoolLoad}; this router follows other pools now. */
   record UnwatchLoad(ActorRef<TaskRouter.Command> subscriber) implements WorkerPool.Command, RemoteCommand {}
 
-  /** Anyone to pool: its {@link PoolLoad} once, for a view of the whole cluster; it follows nothing. */
+  /**
+   * Anyone to pool: its {@link PoolLoad} once (with {@code submitsSeen} -1), for a probe or a view
+   * of the whole cluster; the asker follows nothing.
+   */
   record QueryLoad(ActorRef<PoolLoad> replyTo) implements WorkerPool.Command, RemoteCommand {}
 
   /**

@@ -48,7 +48,8 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * has about {@code sample} followers on average, and tells each its room once a second and at
  * every change while that router has tasks for it. While tasks wait here and every followed
  * pool is full, it probes pools it does not follow (asks their load once), two at a time, at
- * most every 50 ms (backing off to every 2 s while probes find no room); a pool with room is
+ * most every 50 ms (backing off to every 2 s while probes find no room), before it tells the
+ * followed pools of its {@link Interest}; a pool with room is
  * followed in place of the fullest followed one that has none of this router's tasks, or beside
  * it while its tasks are on their way to all of them, and let go 2 s after its last task (down
  * to {@code sample}). So a node that takes all of a large cluster's requests still reaches every
@@ -64,7 +65,8 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
   /**
    * @param pools this node's pool and those this router follows, with their last load
-   * @param unfollowed the other pools of the cluster: ask them ({@link PoolProtocol.QueryLoad}) for a whole view
+   * @param unfollowed the other pools of the cluster, whose load this router does not know now: ask
+   *     them ({@link PoolProtocol.QueryLoad}) for a whole view
    */
   public record View(List<PoolView> pools, List<ActorRef<WorkerPool.Command>> unfollowed)
       implements NoSerializationVerificationNeeded {}
@@ -286,10 +288,11 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
   /**
    * Lets go of followed pools beyond the sample plus those this router has tasks on: the least
-   * roomy first, and with {@code idleFor}, only those that got no task from it for that long. So
+   * roomy first (of those that reported), and with {@code idleFor}, only those that got no task
+   * from it for that long; never {@code keep}, the pool just followed. So
    * what a router follows grows with the tasks it sends away, and no further.
    */
-  private void shed(Duration idleFor) {
+  private void shed(Duration idleFor, ActorRef<WorkerPool.Command> keep) {
     Set<ActorRef<WorkerPool.Command>> busy = new HashSet<>();
     inFlight.values().forEach(sent -> busy.add(sent.pool()));
     int extra = placement.following() - (sample + busy.size());
@@ -300,8 +303,8 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     List<Map.Entry<ActorRef<WorkerPool.Command>, Placement.Pool>> idle = new ArrayList<>();
     for (Map.Entry<ActorRef<WorkerPool.Command>, Placement.Pool> e : placement.pools().entrySet()) {
       Placement.Pool pool = e.getValue();
-      if (pool.watched && pool.reachable && !pool.probe && !busy.contains(e.getKey())
-          && now - pool.lastSentNanos > idleFor.toNanos()) {
+      if (pool.watched && pool.reachable && pool.load != null && !e.getKey().equals(keep)
+          && !busy.contains(e.getKey()) && now - pool.lastSentNanos > idleFor.toNanos()) {
         idle.add(e);
       }
     }
@@ -321,7 +324,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
         pool.probe = false; // its answer was lost (its node is gone or going): it may be probed again
       }
     }
-    shed(LINGER);
+    shed(LINGER, null);
     topUp();
     return this;
   }
@@ -360,13 +363,13 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     stats.received("PoolLoad");
     stats.load();
     Placement.Pool known = placement.get(load.pool());
-    if (known != null && known.probe && !known.watched) { // the answer to a probe
+    if (load.submitsSeen() < 0 && known != null && known.probe && !known.watched) { // the answer to a probe
       known.probe = false;
       if (load.room() > 0 && load.accepting() && known.reachable) {
         probeBackoffNanos = PROBE_MIN.toNanos();
         follow(load.pool(), load);
         known.lastSentNanos = System.nanoTime(); // kept a while, even if the tasks went elsewhere meanwhile
-        shed(Duration.ZERO); // a swap, unless this router's tasks are on their way to the others
+        shed(Duration.ZERO, load.pool()); // a swap, unless this router's tasks are on their way to the others
       }
       dispatch(); // with the room found, or without: then the followed pools are told of interest
       return this;
@@ -517,7 +520,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
         views.add(PoolView.of(pool.load, pool.reachable));
       }
     });
-    message.replyTo().tell(new View(views, placement.unfollowed()));
+    message.replyTo().tell(new View(views, placement.withoutLoad()));
     return this;
   }
 

@@ -97,6 +97,8 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private final Map<RemoteKey, Job> remoteJobs = new HashMap<>();
   /** Other nodes' routers that watch this pool: how many of their tasks arrived here. */
   private final Map<ActorRef<TaskRouter.Command>, Long> submitsSeen = new HashMap<>();
+  /** Submits of routers that did not watch this pool when they arrived (one map entry per router at most). */
+  private final Map<ActorRef<TaskRouter.Command>, Long> submitsBeforeWatch = new HashMap<>();
   /** Per router that has tasks for this pool: the room it was last told of. */
   private final Map<ActorRef<TaskRouter.Command>, Integer> roomSent = new HashMap<>();
   private int spawned;
@@ -151,7 +153,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
           stats.received("QueryLoad");
           stats.sent("PoolLoad:query");
           stats.load();
-          q.replyTo().tell(poolLoad(scheduler.load(), null));
+          q.replyTo().tell(poolLoad(scheduler.load(), null)); // submitsSeen -1: an answer to a probe
           return this;
         })
         .onMessage(Interest.class, this::onInterest)
@@ -167,7 +169,10 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   private Behavior<Command> onSubmit(Submit submit) {
     ActorRef<TaskRouter.Command> router = submit.replyTo();
-    submitsSeen.computeIfPresent(router, (r, seen) -> seen + 1);
+    if (submitsSeen.computeIfPresent(router, (r, seen) -> seen + 1) == null) {
+      // a large task travels on another channel and may come before its router's WatchLoad
+      submitsBeforeWatch.merge(router, 1L, Long::sum);
+    }
     roomSent.computeIfPresent(router, (r, room) -> Math.max(0, room - 1)); // it took one
     TaskRequest request = submit.request();
     Optional<ComputeTask<?, ?>> task = catalog.find(request.kind());
@@ -229,9 +234,10 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private Behavior<Command> onWatchLoad(WatchLoad message) {
     stats.received("WatchLoad");
     ActorRef<TaskRouter.Command> router = message.subscriber();
-    if (submitsSeen.putIfAbsent(router, 0L) == null) {
+    if (submitsSeen.putIfAbsent(router, submitsBeforeWatch.getOrDefault(router, 0L)) == null) {
       getContext().watch(router);
     }
+    submitsBeforeWatch.remove(router);
     tell(router, poolLoad(scheduler.load(), router), "watch");
     return this;
   }
@@ -243,6 +249,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
       getContext().unwatch(router);
     }
     roomSent.remove(router);
+    submitsBeforeWatch.remove(router);
     scheduler.roomWatched(!roomSent.isEmpty());
     return this;
   }
@@ -330,7 +337,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private PoolLoad poolLoad(LocalScheduler.Load load, ActorRef<TaskRouter.Command> router) {
     return new PoolLoad(getContext().getSelf(), largeInbox, node, load.workers(), load.running(), load.queued(),
         load.completed(), load.accepting(), load.room(), load.stuck(),
-        router == null ? 0 : submitsSeen.getOrDefault(router, 0L));
+        router == null ? -1 : submitsSeen.getOrDefault(router, 0L));
   }
 
   private Behavior<Command> onTerminated(Terminated terminated) {
