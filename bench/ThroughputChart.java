@@ -35,11 +35,7 @@ public class ThroughputChart {
         new Color(0xBBBBBB)};
     int pw = 330, ph = 330, top = 70, bottom = 80, left = 60, w = left + pw * 3 + 20, h = top + ph + bottom;
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = img.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-    g.setColor(Color.WHITE);
-    g.fillRect(0, 0, w, h);
-    g.setColor(Color.BLACK);
+    Graphics2D g = canvas(img);
     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
     g.drawString("Tasks/s by task size, " + "one run of bench/run.sh (median of its rounds)", left, 28);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
@@ -86,6 +82,16 @@ public class ThroughputChart {
       g.drawString(bars[b][1], x + 20, top + ph + 42);
     }
     ImageIO.write(img, "png", new File(args[1]));
+  }
+
+  /** A white, antialiased canvas over the whole image, drawing in black. */
+  static Graphics2D canvas(BufferedImage img) {
+    Graphics2D g = img.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, img.getWidth(), img.getHeight());
+    g.setColor(Color.BLACK);
+    return g;
   }
 
   static double niceCeil(double v) {

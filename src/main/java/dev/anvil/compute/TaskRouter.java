@@ -412,7 +412,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     if (interested && !scheduler.spillPending()) {
       interest(false);
     }
-    seekRoom();
+    dispatch(); // tasks that became worth sending since the last event, to the room known, else seek some
     long now = System.nanoTime();
     for (Iterator<Sent> it = inFlight.values().iterator(); it.hasNext(); ) {
       Sent sent = it.next();
