@@ -15,9 +15,9 @@ import javax.imageio.ImageIO;
 
 /**
  * Draws load-protocol messages per node per second against cluster size, one line per
- * LoadScaling output (phase "spread"), e.g. following every pool (before) and a sample (after).
+ * LoadScaling output and phase, e.g. following every pool (before) and a sample (after).
  *
- * <p>Usage: java bench/ScalingChart.java PNG LABEL=FILE.jsonl...
+ * <p>Usage: java -cp CLASSES ScalingChart PNG LABEL=PHASE@FILE.jsonl... (with ThroughputChart)
  */
 public class ScalingChart {
   public static void main(String[] args) throws Exception {
@@ -29,9 +29,10 @@ public class ScalingChart {
     int maxN = 1;
     for (int i = 1; i < args.length; i++) {
       String[] kv = args[i].split("=", 2);
+      String[] phaseFile = kv[1].split("@", 2);
       TreeMap<Integer, Double> line = new TreeMap<>();
-      for (String row : Files.readAllLines(Path.of(kv[1]))) {
-        if (!row.contains("\"phase\":\"spread\"")) {
+      for (String row : Files.readAllLines(Path.of(phaseFile[1]))) {
+        if (!row.contains("\"phase\":\"" + phaseFile[0] + "\"")) {
           continue;
         }
         Matcher n = nodes.matcher(row);
@@ -48,13 +49,14 @@ public class ScalingChart {
       lines.add(line);
     }
     max = ThroughputChart.niceCeil(max);
-    int left = 70, top = 60, pw = 620, ph = 340, w = left + pw + 40, h = top + ph + 90;
+    int left = 70, top = 60, pw = 620, ph = 340, w = left + pw + 40, h = top + ph + 100;
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = ThroughputChart.canvas(img);
     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
     g.drawString("Load-protocol messages sent + received per node per second, by cluster size", left - 40, 26);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-    g.drawString("(bench/LoadScaling.java: one-worker nodes, 70 % steady load on every node)", left - 40, 44);
+    g.drawString("(bench/LoadScaling.java: one-worker nodes; idle, and 70 % steady load of 50 ms tasks on every node)",
+        left - 40, 44);
     for (int t = 0; t <= 4; t++) {
       int y = top + ph - (int) (ph * t / 4.0);
       g.setColor(new Color(0xDDDDDD));
@@ -67,7 +69,7 @@ public class ScalingChart {
       g.drawString(Integer.toString(n), x - 6, top + ph + 18);
     }
     g.drawString("nodes", left + pw / 2 - 15, top + ph + 36);
-    Color[] colors = {new Color(0x888888), new Color(0xD9534F), new Color(0x5B8DEF), new Color(0x5CB85C)};
+    Color[] colors = {new Color(0xAAAAAA), new Color(0xD9534F), new Color(0x444444), new Color(0x5B8DEF)};
     g.setStroke(new BasicStroke(2.5f));
     for (int i = 0; i < lines.size(); i++) {
       g.setColor(colors[i % colors.length]);
@@ -83,9 +85,11 @@ public class ScalingChart {
         px = x;
         py = y;
       }
-      g.fillRect(left + i * 260, top + ph + 55, 14, 14);
+      int lx = left - 40 + (i % 2) * 340;
+      int ly = top + ph + 48 + (i / 2) * 20;
+      g.fillRect(lx, ly, 14, 14);
       g.setColor(Color.BLACK);
-      g.drawString(labels.get(i), left + i * 260 + 20, top + ph + 67);
+      g.drawString(labels.get(i), lx + 20, ly + 12);
     }
     ImageIO.write(img, "png", new File(args[0]));
   }
