@@ -9,9 +9,10 @@ import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 
 /**
- * What the load protocol ({@link PoolProtocol}'s WatchLoad, UnwatchLoad, Interest and PoolLoad,
- * between this node and the others) has cost this node: messages it sent and received. Task
- * messages are not counted. One per node (ActorSystem), read by the scaling benchmark.
+ * What the load protocol ({@link PoolProtocol}'s WatchLoad, UnwatchLoad, Interest, QueryLoad and
+ * PoolLoad, between this node and the others) has cost this node: the messages it sent and
+ * received, by kind. Task messages are not counted. One per node (ActorSystem), read by the
+ * scaling benchmark.
  */
 public final class LoadProtocolStats implements Extension {
 
@@ -22,68 +23,63 @@ public final class LoadProtocolStats implements Extension {
     }
   };
 
-  private final LongAdder sent = new LongAdder();
-  private final LongAdder received = new LongAdder();
-  private final LongAdder loads = new LongAdder();
-  private final LongAdder probes = new LongAdder();
+  private final Map<String, LongAdder> sent = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
   private final LongAdder followed = new LongAdder();
-  private final Map<String, LongAdder> byKind = new ConcurrentHashMap<>();
 
   public static LoadProtocolStats get(ActorSystem<?> system) {
     return ID.apply(system);
   }
 
-  /** @param kind what the message is and why it was sent, e.g. {@code "PoolLoad:change"} */
+  /** @param kind what the message is, and for a PoolLoad why it was sent, e.g. {@code "PoolLoad:change"} */
   void sent(String kind) {
-    sent.increment();
-    byKind.computeIfAbsent("sent " + kind, k -> new LongAdder()).increment();
+    sent.computeIfAbsent(kind, k -> new LongAdder()).increment();
   }
 
   void received(String kind) {
-    received.increment();
-    byKind.computeIfAbsent("received " + kind, k -> new LongAdder()).increment();
-  }
-
-  /** Messages sent and received so far, by kind and reason. */
-  public Map<String, Long> byKind() {
-    Map<String, Long> counts = new TreeMap<>();
-    byKind.forEach((k, v) -> counts.put(k, v.sum()));
-    return counts;
-  }
-
-  void probe() {
-    probes.increment();
-  }
-
-  /** A PoolLoad sent or received (counted in {@link #sent} or {@link #received} too). */
-  void load() {
-    loads.increment();
+    received.computeIfAbsent(kind, k -> new LongAdder()).increment();
   }
 
   void following(int delta) {
     followed.add(delta);
   }
 
+  /** Messages sent and received so far, by direction and kind ({@code "sent PoolLoad:change"}). */
+  public Map<String, Long> byKind() {
+    Map<String, Long> counts = new TreeMap<>();
+    sent.forEach((k, v) -> counts.put("sent " + k, v.sum()));
+    received.forEach((k, v) -> counts.put("received " + k, v.sum()));
+    return counts;
+  }
+
   public long messagesSent() {
-    return sent.sum();
+    return sum(sent, "");
   }
 
   public long messagesReceived() {
-    return received.sum();
+    return sum(received, "");
   }
 
-  /** Of the messages sent and received, the PoolLoad reports (the rest: WatchLoad, UnwatchLoad, Interest). */
+  /** Of the messages sent and received, the PoolLoad reports (the rest: WatchLoad, UnwatchLoad, Interest, QueryLoad). */
   public long loadReports() {
-    return loads.sum();
+    return sum(sent, "PoolLoad") + sum(received, "PoolLoad");
   }
 
-  /** Pools this node's router asked for their load once, looking for room (each also counted as sent). */
+  /** Pools this node's router asked for their load once, looking for room. */
   public long probes() {
-    return probes.sum();
+    return sum(sent, "QueryLoad");
   }
 
   /** Other nodes' pools whose load this node's router follows now. */
   public long poolsFollowed() {
     return followed.sum();
+  }
+
+  private static long sum(Map<String, LongAdder> counts, String kindPrefix) {
+    long total = 0;
+    for (Map.Entry<String, LongAdder> e : counts.entrySet()) {
+      total += e.getKey().startsWith(kindPrefix) ? e.getValue().sum() : 0;
+    }
+    return total;
   }
 }

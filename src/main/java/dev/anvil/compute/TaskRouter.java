@@ -65,10 +65,10 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
   /**
    * @param pools this node's pool and those this router follows, with their last load
-   * @param unfollowed the other pools of the cluster, whose load this router does not know now: ask
-   *     them ({@link PoolProtocol.QueryLoad}) for a whole view
+   * @param withoutLoad the other pools of the cluster, whose load this router does not know now:
+   *     ask them ({@link PoolProtocol.QueryLoad}) for a whole view
    */
-  public record View(List<PoolView> pools, List<ActorRef<WorkerPool.Command>> unfollowed)
+  public record View(List<PoolView> pools, List<ActorRef<WorkerPool.Command>> withoutLoad)
       implements NoSerializationVerificationNeeded {}
 
   public record PoolView(String node, boolean local, boolean reachable, boolean accepting, int workers, int running,
@@ -237,10 +237,10 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     }
     for (int i = 0; i < PROBES_AT_ONCE && !candidates.isEmpty(); i++) {
       ActorRef<WorkerPool.Command> pool = candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size()));
-      placement.get(pool).probe = true;
-      placement.get(pool).probedNanos = now;
+      Placement.Pool known = placement.get(pool);
+      known.probe = true;
+      known.probedNanos = now;
       stats.sent("QueryLoad");
-      stats.probe();
       pool.tell(new QueryLoad(getContext().getSelf().narrow()));
     }
     nextProbeNanos = now + probeBackoffNanos;
@@ -315,7 +315,6 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     }
   }
 
-
   /** Lets go of pools followed beyond need that got no task for a while; keeps the sample full. */
   private Behavior<Command> onTrim() {
     long now = System.nanoTime();
@@ -361,7 +360,6 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
   private Behavior<Command> onPoolLoad(PoolLoad load) {
     stats.received("PoolLoad");
-    stats.load();
     Placement.Pool known = placement.get(load.pool());
     if (load.submitsSeen() < 0 && known != null && known.probe && !known.watched) { // the answer to a probe
       known.probe = false;

@@ -151,9 +151,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
         .onMessage(UnwatchLoad.class, this::onUnwatchLoad)
         .onMessage(QueryLoad.class, q -> {
           stats.received("QueryLoad");
-          stats.sent("PoolLoad:query");
-          stats.load();
-          q.replyTo().tell(poolLoad(scheduler.load(), null)); // submitsSeen -1: an answer to a probe
+          tell(q.replyTo(), poolLoad(scheduler.load(), null), "PoolLoad:query"); // submitsSeen -1: an answer
           return this;
         })
         .onMessage(Interest.class, this::onInterest)
@@ -238,7 +236,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
       getContext().watch(router);
     }
     submitsBeforeWatch.remove(router);
-    tell(router, poolLoad(scheduler.load(), router), "watch");
+    tell(router, poolLoad(scheduler.load(), router), "PoolLoad:watch");
     return this;
   }
 
@@ -254,9 +252,9 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     return this;
   }
 
-  private void tell(ActorRef<TaskRouter.Command> router, PoolLoad load, String why) {
-    stats.sent("PoolLoad:" + why);
-    stats.load();
+  /** @param kind for the stats: {@code "PoolLoad:"} and why it is sent */
+  private void tell(ActorRef<? super PoolLoad> router, PoolLoad load, String kind) {
+    stats.sent(kind);
     router.tell(load);
   }
 
@@ -268,7 +266,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     }
     if (interest.wantsRoom()) {
       LocalScheduler.Load load = scheduler.load();
-      tell(router, poolLoad(load, router), "interest");
+      tell(router, poolLoad(load, router), "PoolLoad:interest");
       roomSent.put(router, load.room());
     } else {
       roomSent.remove(router);
@@ -286,7 +284,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     LocalScheduler.Load load = scheduler.load();
     for (Map.Entry<ActorRef<TaskRouter.Command>, Integer> sent : roomSent.entrySet()) {
       if (sent.getValue() != load.room()) {
-        tell(sent.getKey(), poolLoad(load, sent.getKey()), "change");
+        tell(sent.getKey(), poolLoad(load, sent.getKey()), "PoolLoad:change");
         sent.setValue(load.room());
       }
     }
@@ -297,7 +295,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private Behavior<Command> onRefreshRemote() {
     LocalScheduler.Load load = scheduler.load();
     for (ActorRef<TaskRouter.Command> router : submitsSeen.keySet()) {
-      tell(router, poolLoad(load, router), "periodic");
+      tell(router, poolLoad(load, router), "PoolLoad:periodic");
       roomSent.computeIfPresent(router, (r, room) -> load.room());
     }
     return this;

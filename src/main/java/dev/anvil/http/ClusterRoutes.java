@@ -9,7 +9,6 @@ import dev.anvil.compute.NodeIds;
 import dev.anvil.compute.TaskRouter;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -64,7 +63,7 @@ public final class ClusterRoutes extends AllDirectives {
         AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
                 system.scheduler())
             .toCompletableFuture()
-            .thenComposeAsync(this::withUnfollowed, Runnable::run)
+            .thenComposeAsync(this::withTheOthers, Runnable::run)
             .handleAsync((loads, error) -> loads != null ? json.ok(describe(loads))
                 : json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the task router did not answer"),
                 Runnable::run))));
@@ -75,12 +74,12 @@ public final class ClusterRoutes extends AllDirectives {
    * a few, so that routing costs the same in any size of cluster; this view is asked for rarely).
    * A pool that does not answer within a second shows without a load.
    */
-  private CompletableFuture<Map<String, TaskRouter.PoolView>> withUnfollowed(TaskRouter.View view) {
+  private CompletableFuture<Map<String, TaskRouter.PoolView>> withTheOthers(TaskRouter.View view) {
     Map<String, TaskRouter.PoolView> loads = new ConcurrentHashMap<>();
     for (TaskRouter.PoolView pool : view.pools()) {
       loads.put(pool.node(), pool);
     }
-    CompletableFuture<?>[] asked = view.unfollowed().stream()
+    CompletableFuture<?>[] asked = view.withoutLoad().stream()
         .map(pool -> AskPattern.<WorkerPool.Command, PoolProtocol.PoolLoad>ask(pool, PoolProtocol.QueryLoad::new,
                 QUERY_TIMEOUT, system.scheduler())
             .toCompletableFuture()
