@@ -1,5 +1,6 @@
 package dev.anvil.client;
 
+import static dev.anvil.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -79,6 +80,29 @@ class ClientCommandsTest {
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out()).matches("[0-9a-f]+\\R");
     assertThat(http.get("/v1/jobs/" + run.out().strip()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void watchShowsProgressToTheEndAndPrintsTheResult() throws Exception {
+    String id = json(http.post("/v1/jobs/spin", "{\"ms\":1500}", "application/json")).at("/id").asText();
+    Run run = anvil("jobs", "watch", id, "--url", url);
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(parse(run.out()).at("/ms").asInt()).isEqualTo(1500);
+    assertThat(run.err()).contains("job " + id).contains("100%").contains("succeeded");
+  }
+
+  @Test
+  void aCancelledJobIsWatchedToItsEndAndExits1() {
+    String id = anvil("submit", "--async", "spin", "{\"ms\":60000}", "--url", url).out().strip();
+    Run cancel = anvil("jobs", "cancel", id, "--url", url);
+    assertThat(cancel.exit()).as(cancel.err()).isZero();
+    Run watch = anvil("jobs", "watch", id, "--quiet", "--url", url);
+    assertThat(watch.exit()).isEqualTo(1);
+    assertThat(watch.out()).isEmpty();
+    assertThat(watch.err()).isEqualTo("anvil jobs watch: job " + id + " was cancelled" + System.lineSeparator());
+    Run again = anvil("jobs", "cancel", id, "--url", url);
+    assertThat(again.exit()).isEqualTo(1);
+    assertThat(again.err()).startsWith("anvil jobs cancel: job " + id + " is cancelled already");
   }
 
   @Test
