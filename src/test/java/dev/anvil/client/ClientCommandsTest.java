@@ -128,6 +128,18 @@ class ClientCommandsTest {
     assertThat(run.exit()).isEqualTo(3);
     assertThat(run.err()).isEqualTo("anvil submit: cannot reach Anvil at " + nowhere + ": connection refused"
         + System.lineSeparator());
+    assertThat(anvil("status", "--url", nowhere).exit()).isEqualTo(3);
+  }
+
+  @Test
+  void statusListsTheNodeMarkedAsSelf() throws Exception {
+    Run table = anvil("status", "--url", url);
+    assertThat(table.exit()).as(table.err()).isZero();
+    assertThat(table.out().lines()).first().asString().contains("NODE").contains("BUSY/WORKERS");
+    assertThat(table.out().lines()).anySatisfy(line -> assertThat(line).startsWith("*")
+        .contains(node.nodeId()).contains("Up").contains("/2"));
+    Run raw = anvil("status", "--json", "--url", url);
+    assertThat(parse(raw.out()).at("/self").asText()).isEqualTo(node.nodeId());
   }
 
   /** A node that requires API tokens. */
@@ -155,8 +167,8 @@ class ClientCommandsTest {
       assertThat(run.exit()).isEqualTo(1);
       assertThat(run.err()).startsWith("anvil submit: this endpoint needs an 'Authorization: Bearer <token>' header")
           .contains("--token");
-      assertThat(anvil("submit", "primes", "--token", "wrong", "--url", securedUrl).err())
-          .isEqualTo("anvil submit: the bearer token is not valid" + System.lineSeparator());
+      assertThat(anvil("status", "--token", "wrong", "--url", securedUrl).err())
+          .isEqualTo("anvil status: the bearer token is not valid" + System.lineSeparator());
     }
 
     @Test
