@@ -1,6 +1,7 @@
 package dev.anvil;
 
 import dev.anvil.client.JobsCommand;
+import dev.anvil.client.LoadCommand;
 import dev.anvil.client.StatusCommand;
 import dev.anvil.client.SubmitCommand;
 import dev.anvil.launcher.Commands;
@@ -14,18 +15,19 @@ import picocli.CommandLine.Mixin;
 
 /**
  * The command line: {@code start} (the default) runs a node JVM per core; {@code node} runs one node
- * here; {@code roll} and {@code stop} control a running {@code start}; {@code submit}, {@code jobs} and {@code status} are clients of the HTTP API.
+ * here; {@code roll} and {@code stop} control a running {@code start}; {@code submit}, {@code jobs},
+ * {@code status} and {@code load} are clients of the HTTP API.
  */
 @Command(
     name = "anvil",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = {"Anvil: an actor-based distributed compute server. Without a command, runs 'start'.",
-        "start, node, roll and stop run Anvil; submit, jobs and status are clients of its HTTP API"
+        "start, node, roll and stop run Anvil; submit, jobs, status and load are clients of its HTTP API"
             + " (each takes --url and --token)."},
     commandListHeading = "%nCommands:%n",
     subcommands = {StartCommand.class, NodeCommand.class, Commands.Roll.class, Commands.Stop.class,
-        SubmitCommand.class, JobsCommand.class, StatusCommand.class})
+        SubmitCommand.class, JobsCommand.class, StatusCommand.class, LoadCommand.class})
 public final class Main implements Callable<Integer> {
 
   @Mixin StartOptions options = new StartOptions();

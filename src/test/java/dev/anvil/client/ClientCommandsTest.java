@@ -14,6 +14,8 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -140,6 +142,17 @@ class ClientCommandsTest {
         .contains(node.nodeId()).contains("Up").contains("/2"));
     Run raw = anvil("status", "--json", "--url", url);
     assertThat(parse(raw.out()).at("/self").asText()).isEqualTo(node.nodeId());
+  }
+
+  @Test
+  void loadPrintsASummaryWithTasksPerSecondAndAnswersByStatus() {
+    Run run = anvil("load", "primes", "{\"limit\":1000}", "--concurrency", "2", "--duration", "2s", "--url", url);
+    assertThat(run.exit()).as(run.err()).isZero();
+    Matcher tasks = Pattern.compile("tasks/s\\s+([0-9.]+)").matcher(run.out());
+    assertThat(tasks.find()).as(run.out()).isTrue();
+    assertThat(Double.parseDouble(tasks.group(1))).isPositive();
+    assertThat(run.out()).containsPattern("answers\\s+200: \\d+").contains("p50").contains("p99").contains("max");
+    assertThat(run.err()).contains("load primes").contains("100%");
   }
 
   /** A node that requires API tokens. */

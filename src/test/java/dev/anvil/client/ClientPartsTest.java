@@ -5,13 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine.TypeConversionException;
 
-/** The client's pieces that need no server: event-stream parsing, URLs, tables. */
+/** The client's pieces that need no server: event-stream parsing, durations, URLs, tables. */
 class ClientPartsTest {
 
   @Test
@@ -28,6 +29,18 @@ class ClientPartsTest {
         new ServerSentEvents.Event("message", ""),
         new ServerSentEvents.Event("progress", "{\"progress\":0.5}"),
         new ServerSentEvents.Event("message", "line one\nline two"));
+  }
+
+  @Test
+  void durationsTakeAUnitAndStayWithinADay() {
+    DurationConverter d = new DurationConverter();
+    assertThat(d.convert("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(d.convert("10s")).isEqualTo(Duration.ofSeconds(10));
+    assertThat(d.convert("1.5m")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(d.convert("2h")).isEqualTo(Duration.ofHours(2));
+    assertThatThrownBy(() -> d.convert("10")).isInstanceOf(TypeConversionException.class);
+    assertThatThrownBy(() -> d.convert("0s")).isInstanceOf(TypeConversionException.class);
+    assertThatThrownBy(() -> d.convert("25h")).isInstanceOf(TypeConversionException.class);
   }
 
   @Test
