@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# What metrics cost: two `start`s of Anvil side by side, one with metrics on (the default) and one
+# with ANVIL_METRICS_ENABLED=false, measured in turn (the other idles meanwhile), round after
+# round, on near-empty tasks (where a per-task cost shows most) and plain /health requests.
+# Reports each figure as on ÷ off per round and their median.
+#
+#   bench/metrics-cost.sh             5 rounds of 5 s per figure and side; about 3 minutes
+#   bench/metrics-cost.sh --rounds N --seconds S --no-build
+#
+# Writes bench/results/metrics-cost.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=5 S=5 BUILD=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS="$2"; shift ;;
+    --seconds) S="$2"; shift ;;
+    --no-build) BUILD=0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
+if [ "$BUILD" = 1 ] || [ ! -f target/anvil.jar ]; then
+  mvn -B -q package -DskipTests
+fi
+bench/kinds/build.sh
+CP="target/anvil.jar:bench/kinds/sieve.jar"
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { # FILE PATTERN SECONDS
+  local end=$((SECONDS + $3))
+  until grep -q "$2" "$1" 2>/dev/null; do
+    [ $SECONDS -ge $end ] && { echo "timed out waiting for '$2' in $1" >&2; tail -20 "$1" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+tasks() { BODY='{"limit":10}' wrk -t1 -c16 -d"$2"s -s bench/post.lua "$1/v1/tasks/sieve" | awk '/Requests\/sec/ {print $2}'; }
+health() { wrk -t1 -c16 -d"$2"s "$1/health" | awk '/Requests\/sec/ {print $2}'; }
+
+declare -A URL
+for side in on off; do
+  port=$(free_port)
+  URL[$side]="http://127.0.0.1:$port"
+  enabled=true; [ "$side" = off ] && enabled=false
+  ANVIL_METRICS_ENABLED=$enabled java -cp "$CP" dev.anvil.Main start --http-port "$port" > "$WORK/$side.log" 2>&1 &
+  PIDS+=("$!")
+  wait_for "$WORK/$side.log" "Anvil is up" 120
+done
+curl -fsS "${URL[on]}/metrics" | grep -q '^anvil_workers' || { echo "metrics are not on where they should be" >&2; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' "${URL[off]}/metrics")" = 404 ] || { echo "metrics are not off" >&2; exit 1; }
+
+say "warm-up (the JIT of every node JVM)"
+for side in on off; do tasks "${URL[$side]}" 15 >/dev/null; health "${URL[$side]}" 5 >/dev/null; done
+
+: > "$WORK/rounds.jsonl"
+for r in $(seq 1 "$ROUNDS"); do
+  say "round $r of $ROUNDS"
+  # which side goes first alternates, so neither always follows the other's load
+  order="on off"; [ $((r % 2)) = 0 ] && order="off on"
+  declare -A T H
+  for side in $order; do
+    T[$side]=$(tasks "${URL[$side]}" "$S")
+    H[$side]=$(health "${URL[$side]}" "$S")
+  done
+  printf '{"round":%s,"tasks_on":%s,"tasks_off":%s,"health_on":%s,"health_off":%s}\n' \
+    "$r" "${T[on]}" "${T[off]}" "${H[on]}" "${H[off]}" | tee -a "$WORK/rounds.jsonl"
+done
+
+mkdir -p bench/results
+python3 - "$WORK/rounds.jsonl" <<'PY'
+import json, statistics, sys, datetime
+rounds = [json.loads(l) for l in open(sys.argv[1])]
+med = lambda k: statistics.median(r[k] for r in rounds)
+ratio = lambda a, b: statistics.median(r[a] / r[b] for r in rounds)
+out = {
+    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    "rounds": rounds,
+    "tasks_per_s_on": med("tasks_on"), "tasks_per_s_off": med("tasks_off"),
+    "health_per_s_on": med("health_on"), "health_per_s_off": med("health_off"),
+    "tasks_on_over_off": ratio("tasks_on", "tasks_off"),
+    "health_on_over_off": ratio("health_on", "health_off"),
+}
+json.dump(out, open("bench/results/metrics-cost.json", "w"), indent=1)
+print(f"near-empty tasks/s: on {out['tasks_per_s_on']:.0f}, off {out['tasks_per_s_off']:.0f}, "
+      f"on/off {out['tasks_on_over_off']:.3f} (median of per-round ratios)")
+print(f"/health req/s:      on {out['health_per_s_on']:.0f}, off {out['health_per_s_off']:.0f}, "
+      f"on/off {out['health_on_over_off']:.3f}")
+PY
