@@ -11,6 +11,7 @@ import dev.anvil.config.AnvilSettings;
 import dev.anvil.http.ApiRoutes;
 import dev.anvil.http.BearerAuth;
 import dev.anvil.http.ClusterRoutes;
+import dev.anvil.http.DashboardRoutes;
 import dev.anvil.http.HealthRoutes;
 import dev.anvil.http.HttpServer;
 import dev.anvil.http.JsonResponses;
@@ -110,7 +111,7 @@ public final class NodeGuardian {
       TaskEndpoint tasks = new TaskEndpoint(catalog, scheduler, system, json, auth, settings.http(),
           settings.compute(), nodeId, jobs::preferAsync);
       ApiRoutes api = new ApiRoutes(json, auth,
-          new HealthRoutes(system, router, json, nodeId, health).routes(),
+          new HealthRoutes(system, router, json, nodeId, health).routes().orElse(new DashboardRoutes().routes()),
           new KindRoutes(catalog, json).routes(),
           tasks.routes(),
           jobs.routes(),
