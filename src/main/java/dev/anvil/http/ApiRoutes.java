@@ -31,7 +31,7 @@ public final class ApiRoutes extends AllDirectives {
   private final Route api;
 
   /**
-   * @param open routes anyone may call ({@code /health}, {@code /ready}, the dashboard)
+   * @param open routes anyone may call ({@code /health}, {@code /ready})
    * @param api the {@code /v1} routes, which need a bearer token when tokens are configured
    */
   public ApiRoutes(JsonResponses json, BearerAuth auth, Route open, Route... api) {
