@@ -291,7 +291,9 @@ function chartWidth() {
 }
 
 function drawChart() {
-  const nodes = history.nodes.size <= MAX_NODE_SERIES ? [...history.nodes.keys()] : [];
+  // one line per node when there are a few (one node alone would only repeat the total)
+  const count = history.nodes.size;
+  const nodes = count > 1 && count <= MAX_NODE_SERIES ? [...history.nodes.keys()] : [];
   const data = [history.times, history.total, ...nodes.map((n) => history.nodes.get(n))];
   const key = nodes.join(",");
   if (chart && key === chartNodes) {
@@ -375,8 +377,7 @@ async function onSubmit(event) {
 
 async function runTask() {
   const panel = $("task");
-  panel.dataset.status = "running";
-  setText("task-status", "running");
+  setTaskStatus("running", "running");
   setText("task-meta", "");
   setText("task-result", "");
   show($("task-image"), false);
@@ -385,16 +386,20 @@ async function runTask() {
   try {
     const answer = await (await api("POST", submitPath("task"), $("input").value)).json();
     const took = Math.round(performance.now() - started);
-    panel.dataset.status = "succeeded";
-    setText("task-status", "succeeded");
+    setTaskStatus("succeeded", "succeeded");
     setText("task-meta", `computed by ${answer.node}, received by ${answer.receivedBy}; `
       + `queued ${answer.queueMs} ms, computed ${answer.computeMs} ms, ${took} ms in all`);
     showResult(answer.result, $("task-result"), $("task-image"));
   } catch (e) {
-    panel.dataset.status = "failed";
-    setText("task-status", e.status ? `failed (${e.status})` : "failed");
+    setTaskStatus("failed", e.status ? `failed (${e.status})` : "failed");
     setText("task-result", e.message);
   }
+}
+
+function setTaskStatus(status, text) {
+  $("task").dataset.status = status;
+  $("task-status").dataset.status = status;
+  setText("task-status", text);
 }
 
 /** Pretty JSON of a result; a base64 PNG (mandelbrot) is drawn instead of printed. */
