@@ -1,0 +1,224 @@
+package dev.anvil.http;
+
+import static dev.anvil.HttpTestClient.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.HttpTestClient;
+import dev.anvil.TestNodes;
+import dev.anvil.node.RunningNode;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real headless Chromium, against two clustered nodes in this JVM and the
+ * real event stream. {@code -Ddashboard.screenshot=docs/dashboard.png} writes a screenshot of
+ * the page under load.
+ */
+class DashboardBrowserTest {
+
+  private static final String CHROMIUM = "/usr/bin/chromium";
+  private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+
+  private static RunningNode a;
+  private static RunningNode b;
+  private static HttpTestClient http;
+  private static ChromeDriver browser;
+
+  @BeforeAll
+  static void start() {
+    assertThat(new File(CHROMEDRIVER)).as("the browser test needs Debian's chromium and chromium-driver").exists();
+    a = TestNodes.start(Map.of("anvil.compute.workers", 2));
+    b = TestNodes.start(Map.of("anvil.compute.workers", 2, "anvil.cluster.seed-nodes", a.nodeId()));
+    http = new HttpTestClient(a.httpPort());
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      int up = 0;
+      for (JsonNode m : json(http.get("/v1/cluster")).at("/members")) {
+        up += m.at("/status").asText().equals("Up") ? 1 : 0;
+      }
+      return up == 2;
+    });
+    browser = chromium();
+  }
+
+  /** The system's Chromium and its driver, named explicitly, so Selenium Manager downloads nothing. */
+  private static ChromeDriver chromium() {
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM);
+    options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1360,1240");
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, Level.ALL);
+    options.setCapability("goog:loggingPrefs", logs);
+    ChromeDriverService service = new ChromeDriverService.Builder()
+        .usingDriverExecutable(new File(CHROMEDRIVER))
+        .build();
+    return new ChromeDriver(service, options);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (b != null) {
+      b.close();
+    }
+    if (a != null) {
+      a.close();
+    }
+  }
+
+  @BeforeEach
+  void openDashboard() {
+    browser.get("http://127.0.0.1:" + a.httpPort() + "/");
+    until(Duration.ofSeconds(10), () -> "live".equals(text(By.id("connection"))));
+  }
+
+  @AfterEach
+  void noConsoleErrors() {
+    List<LogEntry> severe = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+        .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+        .toList();
+    assertThat(severe).as("console errors").isEmpty();
+  }
+
+  @Test
+  void thePageShowsEveryNode() {
+    until(Duration.ofSeconds(10), () -> browser.findElements(By.cssSelector("#nodes tbody tr")).size() == 2);
+    for (RunningNode node : List.of(a, b)) {
+      assertThat(cell(node, "status")).isEqualTo("Up");
+      assertThat(cell(node, "reachable")).isEqualTo("yes");
+      assertThat(cell(node, "busy")).endsWith("/ 2");
+    }
+    assertThat(text(By.id("self"))).isEqualTo(a.nodeId());
+    assertThat(text(By.id("total-members"))).isEqualTo("2 / 2");
+    assertThat(browser.findElements(By.cssSelector("#chart canvas"))).isNotEmpty();
+  }
+
+  @Test
+  void itsNumbersMoveUnderLoad() throws Exception {
+    until(Duration.ofSeconds(10), () -> !cell(a, "completed").equals("–") && !cell(b, "completed").equals("–"));
+    double before = number(cell(a, "completed")) + number(cell(b, "completed"));
+    AtomicBoolean stop = new AtomicBoolean();
+    ExecutorService load = load(stop);
+    try {
+      until(Duration.ofSeconds(20), () -> number(cell(a, "completed")) + number(cell(b, "completed")) >= before + 100
+          && rate(a) + rate(b) > 0 && !text(By.id("total-rate")).equals("–") && number(text(By.id("total-rate"))) > 0);
+      until(Duration.ofSeconds(10), () -> !cell(a, "p50").equals("–") || !cell(b, "p50").equals("–"));
+      screenshot();
+    } finally {
+      stop.set(true);
+      load.shutdown();
+      assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void aJobSubmittedThroughTheFormRunsToOneHundredPercent() {
+    until(Duration.ofSeconds(10), () -> !browser.findElements(By.cssSelector("#kind option[value='spin']")).isEmpty());
+    new Select(browser.findElement(By.id("kind"))).selectByValue("spin");
+    WebElement input = browser.findElement(By.id("input"));
+    assertThat(input.getDomProperty("value")).contains("\"ms\"");
+    input.clear();
+    input.sendKeys("{\"ms\":1500}");
+    browser.findElement(By.id("submit-job")).click();
+    until(Duration.ofSeconds(5), () -> List.of("queued", "running").contains(
+        browser.findElement(By.id("job")).getDomAttribute("data-status")));
+    until(Duration.ofSeconds(20), () -> "succeeded".equals(browser.findElement(By.id("job")).getDomAttribute("data-status")));
+    assertThat(text(By.id("job-progress"))).isEqualTo("100 %");
+    assertThat(text(By.id("job-status"))).isEqualTo("succeeded");
+    assertThat(text(By.id("job-result"))).contains("\"ms\": 1500", "iterations");
+    assertThat(browser.findElement(By.id("job-error")).isDisplayed()).isFalse();
+  }
+
+  @Test
+  void aProblemIsShownByItsDetail() {
+    until(Duration.ofSeconds(10), () -> !browser.findElements(By.cssSelector("#kind option[value='primes']")).isEmpty());
+    new Select(browser.findElement(By.id("kind"))).selectByValue("primes");
+    WebElement input = browser.findElement(By.id("input"));
+    input.clear();
+    input.sendKeys("{\"limit\":-1}");
+    browser.findElement(By.id("run-task")).click();
+    until(Duration.ofSeconds(10), () -> "failed".equals(browser.findElement(By.id("task")).getDomAttribute("data-status")));
+    assertThat(text(By.id("task-result"))).isEqualTo("limit must be between 0 and 200000000, was -1");
+    // the browser logs every 4xx answer as a console error; this one is the test's own doing
+    browser.manage().logs().get(LogType.BROWSER);
+  }
+
+  /** Four threads send small tasks to node A until stopped, at most 2,000 each. */
+  private static ExecutorService load(AtomicBoolean stop) {
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    for (int t = 0; t < 4; t++) {
+      pool.execute(() -> {
+        for (int i = 0; i < 2000 && !stop.get(); i++) {
+          http.postTask("spin", "{\"ms\":20}");
+        }
+      });
+    }
+    return pool;
+  }
+
+  private static void screenshot() throws IOException {
+    String target = System.getProperty("dashboard.screenshot");
+    if (target == null || target.isBlank()) {
+      return;
+    }
+    browser.executeScript("window.scrollTo(0, 0)");
+    Path file = Path.of(target);
+    if (file.getParent() != null) {
+      Files.createDirectories(file.getParent());
+    }
+    Files.write(file, browser.getScreenshotAs(OutputType.BYTES));
+  }
+
+  private static void until(Duration timeout, java.util.function.BooleanSupplier condition) {
+    new WebDriverWait(browser, timeout, Duration.ofMillis(100))
+        .ignoring(StaleElementReferenceException.class)
+        .until(driver -> condition.getAsBoolean());
+  }
+
+  private static String text(By by) {
+    return browser.findElement(by).getText().trim();
+  }
+
+  private static String cell(RunningNode node, String field) {
+    return text(By.cssSelector("#nodes tr[data-node='" + node.nodeId() + "'] td[data-field='" + field + "']"));
+  }
+
+  private static double rate(RunningNode node) {
+    String rate = cell(node, "rate");
+    return rate.equals("–") ? 0 : number(rate);
+  }
+
+  private static double number(String text) {
+    return text.equals("–") ? 0 : Double.parseDouble(text.replace(",", ""));
+  }
+}
