@@ -1,6 +1,9 @@
 package dev.anvil.compute;
 
 import dev.anvil.CborSerializable;
+import dev.anvil.metrics.AnvilMetrics;
+import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -52,6 +55,20 @@ public interface PoolProtocol {
    * of the whole cluster; the asker follows nothing.
    */
   record QueryLoad(ActorRef<PoolLoad> replyTo) implements WorkerPool.Command, RemoteCommand {}
+
+  /** Anyone to pool: this node's load and task statistics, for a view of the cluster such as the dashboard's. */
+  record QueryStats(ActorRef<PoolStats> replyTo) implements WorkerPool.Command, RemoteCommand {}
+
+  /**
+   * Pool to whoever asked: its load (as in {@link PoolLoad}) and {@link AnvilMetrics#stats()}.
+   *
+   * @param computeP50Ms of the tasks run on this node in the last minute; null when none ran
+   * @param tasks tasks this node answered to its clients, by outcome
+   * @param failures the latest tasks this node answered with a failure, newest first
+   */
+  record PoolStats(String node, int workers, int running, int queued, long completed, int stuck,
+      Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks, List<AnvilMetrics.RecentFailure> failures)
+      implements RemoteCommand {}
 
   /**
    * Router to pool: whether it has tasks it would send here. While it has, the pool tells it

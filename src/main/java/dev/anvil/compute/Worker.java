@@ -3,6 +3,7 @@ package dev.anvil.compute;
 import dev.anvil.compute.TaskOutcome.Failure;
 import dev.anvil.compute.spi.InvalidInputException;
 import dev.anvil.compute.spi.TaskCancelledException;
+import dev.anvil.metrics.AnvilMetrics;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -29,6 +30,10 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private final TaskCatalog catalog;
   private final String node;
   private final NodeHealth health;
+  private final AnvilMetrics metrics;
+  /** Of the job last run: how long it waited here and computed; -1 when it never began (cancelled before). */
+  private long queueNanos;
+  private long computeNanos;
 
   /** @param niceness added to the nice value of this worker's thread; 0 leaves it alone */
   static Behavior<Command> create(WorkerSlot slot, LocalScheduler scheduler, TaskCatalog catalog, String node,
@@ -47,6 +52,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     this.scheduler = scheduler;
     this.catalog = catalog;
     this.node = node;
+    this.metrics = AnvilMetrics.get(context.getSystem());
   }
 
   @Override
@@ -56,7 +62,11 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
 
   private Behavior<Command> onRun(Run run) {
     Job job = run.job();
+    computeNanos = -1;
     job.answer(execute(job));
+    if (computeNanos >= 0) { // after the answer: its client does not wait for this
+      metrics.ran(job.kind(), queueNanos, computeNanos);
+    }
     Job next = scheduler.next(slot, job);
     if (next != null) {
       getContext().getSelf().tell(new Run(next));
@@ -72,6 +82,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
       return cancelled(job, start);
     }
     execution.begin();
+    queueNanos = Math.max(0, start - job.receivedNanos());
     try {
       byte[] result = catalog.run(job.task(), job.parsedInput(), job.input(), execution);
       return new TaskOutcome.Completed(job.id(), job.kind(), result, node, queueMs,
@@ -96,6 +107,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
       return crashed(job, describe(e));
     } finally {
       execution.end();
+      computeNanos = System.nanoTime() - start;
     }
   }
 

@@ -4,7 +4,10 @@ import dev.anvil.compute.PoolProtocol.Cancel;
 import dev.anvil.compute.PoolProtocol.Interest;
 import dev.anvil.compute.PoolProtocol.PoolLoad;
 import dev.anvil.compute.PoolProtocol.PoolReplied;
+import dev.anvil.compute.PoolProtocol.PoolStats;
 import dev.anvil.compute.PoolProtocol.QueryLoad;
+import dev.anvil.compute.PoolProtocol.QueryStats;
+import dev.anvil.metrics.AnvilMetrics;
 import dev.anvil.compute.PoolProtocol.Submit;
 import dev.anvil.compute.PoolProtocol.TaskRequest;
 import dev.anvil.compute.PoolProtocol.UnwatchLoad;
@@ -47,7 +50,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   /** Other nodes' routers hear the full load this often, whatever changed. */
   private static final Duration REMOTE_REFRESH = Duration.ofSeconds(1);
 
-  public sealed interface Command permits Submit, Cancel, WatchLoad, UnwatchLoad, QueryLoad, Interest, Drain,
+  public sealed interface Command permits Submit, Cancel, WatchLoad, UnwatchLoad, QueryLoad, QueryStats, Interest, Drain,
       Internal {}
 
   /**
@@ -154,6 +157,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
           tell(q.replyTo(), poolLoad(scheduler.load(), null), "PoolLoad:query"); // submitsSeen -1: an answer
           return this;
         })
+        .onMessage(QueryStats.class, this::onQueryStats)
         .onMessage(Interest.class, this::onInterest)
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(Sweep.INSTANCE, this::onSweep)
@@ -163,6 +167,14 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, this::onPostStop)
         .build();
+  }
+
+  private Behavior<Command> onQueryStats(QueryStats query) {
+    LocalScheduler.Load load = scheduler.load();
+    AnvilMetrics.Stats s = AnvilMetrics.get(getContext().getSystem()).stats();
+    query.replyTo().tell(new PoolStats(node, load.workers(), load.running(), load.queued(), load.completed(),
+        load.stuck(), s.computeP50Ms(), s.computeP99Ms(), s.tasks(), s.failures()));
+    return this;
   }
 
   private Behavior<Command> onSubmit(Submit submit) {

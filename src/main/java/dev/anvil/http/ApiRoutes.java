@@ -28,22 +28,25 @@ public final class ApiRoutes extends AllDirectives {
   private final JsonResponses json;
   private final BearerAuth auth;
   private final Route open;
+  private final Route metrics;
   private final Route api;
 
   /**
    * @param open routes anyone may call ({@code /health}, {@code /ready})
+   * @param metrics {@code /metrics}, which needs a token like {@code /v1} (Prometheus sends one)
    * @param api the {@code /v1} routes, which need a bearer token when tokens are configured
    */
-  public ApiRoutes(JsonResponses json, BearerAuth auth, Route open, Route... api) {
+  public ApiRoutes(JsonResponses json, BearerAuth auth, Route open, Route metrics, Route... api) {
     this.json = json;
     this.auth = auth;
     this.open = open;
+    this.metrics = metrics;
     this.api = concat(api[0], java.util.Arrays.copyOfRange(api, 1, api.length));
   }
 
   public Route routes() {
     return handleExceptions(exceptions(), () -> handleRejections(rejections(),
-        () -> concat(open, pathPrefixTest("v1", () -> authenticated(api)))));
+        () -> concat(open, pathPrefixTest("v1", () -> authenticated(api)), pathPrefixTest("metrics", () -> authenticated(metrics)))));
   }
 
   private Route authenticated(Route inner) {

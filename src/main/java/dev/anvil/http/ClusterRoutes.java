@@ -7,6 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.anvil.compute.NodeIds;
 import dev.anvil.compute.TaskRouter;
+import dev.anvil.metrics.AnvilMetrics;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
+import org.apache.pekko.stream.javadsl.Source;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,10 +35,39 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** {@code GET /v1/cluster}: every member, its status and roles, and the load its pool last reported. */
+/**
+ * {@code GET /v1/cluster}: every member, its status and roles, and the load its pool last reported;
+ * {@code GET /v1/cluster/events}: the same with each node's task statistics, as server-sent events
+ * once a second (what the dashboard shows).
+ */
 public final class ClusterRoutes extends AllDirectives {
 
   private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(1);
+  private static final Duration SNAPSHOT_INTERVAL = Duration.ofSeconds(1);
+  /** Each open stream asks every node once a second: a bound, so clients cannot make that cost grow without end. */
+  private static final int MAX_STREAMS = 32;
+  private static final int MAX_FAILURES = 20;
+
+  /**
+   * One snapshot of the cluster for the dashboard.
+   *
+   * @param failures the latest failed tasks of the whole cluster, newest first
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Snapshot(long time, String self, List<MemberSnapshot> members,
+      List<AnvilMetrics.RecentFailure> failures, JsonNode supervisor) {}
+
+  /** @param load and @param stats absent when the node did not answer in time */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record MemberSnapshot(String node, String status, Set<String> roles, boolean reachable, Load load,
+      NodeStats stats) {}
+
+  /**
+   * @param computeP50Ms of the tasks run on the node in the last minute; null when none ran
+   * @param tasks tasks the node answered to its clients, by outcome
+   */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record NodeStats(Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks) {}
 
   /** @param supervisor the slots of the `start` this node belongs to, when it runs under one */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -47,6 +84,7 @@ public final class ClusterRoutes extends AllDirectives {
   private final JsonResponses json;
   private final String node;
   private final Path supervisorStatus;
+  private final AtomicInteger streams = new AtomicInteger();
 
   /** @param supervisorStatus the status file of the supervisor that started this node, or null */
   public ClusterRoutes(ActorSystem<?> system, ActorRef<TaskRouter.Command> router, JsonResponses json, String node,
@@ -59,14 +97,69 @@ public final class ClusterRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return path(PathMatchers.segment("v1").slash("cluster"), () -> get(() -> completeWithFuture(
+    return concat(path(PathMatchers.segment("v1").slash("cluster").slash("events"), () -> get(this::events)),
+        path(PathMatchers.segment("v1").slash("cluster"), () -> get(() -> completeWithFuture(
         AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
                 system.scheduler())
             .toCompletableFuture()
             .thenComposeAsync(this::withTheOthers, Runnable::run)
             .handleAsync((loads, error) -> loads != null ? json.ok(describe(loads))
                 : json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the task router did not answer"),
-                Runnable::run))));
+                Runnable::run)))));
+  }
+
+  private Route events() {
+    if (streams.incrementAndGet() > MAX_STREAMS) {
+      streams.decrementAndGet();
+      return complete(json.problem(StatusCodes.SERVICE_UNAVAILABLE, "too-many-streams", "this node serves "
+          + MAX_STREAMS + " event streams already; close one or ask another node"));
+    }
+    Source<ServerSentEvent, NotUsed> events = Source.tick(Duration.ZERO, SNAPSHOT_INTERVAL, NotUsed.getInstance())
+        .mapAsync(1, tick -> snapshot())
+        .map(snapshot -> ServerSentEvent.create(json.mapper().writeValueAsString(snapshot), "snapshot"))
+        .watchTermination((notUsed, done) -> {
+          done.whenComplete((d, error) -> streams.decrementAndGet());
+          return NotUsed.getInstance();
+        })
+        .mapMaterializedValue(cancellable -> NotUsed.getInstance());
+    return completeOK(events, EventStreamMarshalling.toEventStream());
+  }
+
+  /** Every pool of the cluster asked for its load and statistics; a node that does not answer in time shows without. */
+  private CompletionStage<Snapshot> snapshot() {
+    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+            replyTo -> Receptionist.find(WorkerPool.KEY, replyTo), QUERY_TIMEOUT, system.scheduler())
+        .thenComposeAsync(listing -> {
+          Map<String, PoolProtocol.PoolStats> stats = new ConcurrentHashMap<>();
+          CompletableFuture<?>[] asked = listing.getServiceInstances(WorkerPool.KEY).stream()
+              .map(pool -> AskPattern.<WorkerPool.Command, PoolProtocol.PoolStats>ask(pool,
+                      PoolProtocol.QueryStats::new, QUERY_TIMEOUT, system.scheduler())
+                  .toCompletableFuture()
+                  .handleAsync((s, error) -> s == null ? null : stats.put(s.node(), s), Runnable::run))
+              .toArray(CompletableFuture[]::new);
+          return CompletableFuture.allOf(asked).thenApplyAsync(done -> snapshotOf(stats), Runnable::run);
+        }, Runnable::run);
+  }
+
+  private Snapshot snapshotOf(Map<String, PoolProtocol.PoolStats> stats) {
+    Cluster cluster = Cluster.get(system);
+    Set<Member> unreachable = cluster.state().getUnreachable();
+    List<MemberSnapshot> members = new ArrayList<>();
+    List<AnvilMetrics.RecentFailure> failures = new ArrayList<>();
+    for (Member member : cluster.state().getMembers()) {
+      String id = NodeIds.of(member.address());
+      PoolProtocol.PoolStats s = stats.get(id);
+      members.add(new MemberSnapshot(id, member.status().toString(), new TreeSet<>(member.getRoles()),
+          !unreachable.contains(member),
+          s == null ? null : new Load(s.workers(), s.running(), s.queued(), s.completed(), s.stuck()),
+          s == null ? null : new NodeStats(s.computeP50Ms(), s.computeP99Ms(), s.tasks())));
+      if (s != null) {
+        failures.addAll(s.failures());
+      }
+    }
+    failures.sort(java.util.Comparator.comparingLong(AnvilMetrics.RecentFailure::time).reversed());
+    return new Snapshot(System.currentTimeMillis(), node, members,
+        failures.subList(0, Math.min(MAX_FAILURES, failures.size())), supervisor());
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.anvil.http;
 
 import dev.anvil.config.HttpSettings;
+import dev.anvil.metrics.AnvilMetrics;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -34,13 +35,16 @@ public final class HttpServer {
   private static final org.slf4j.Logger ACCESS = org.slf4j.LoggerFactory.getLogger("anvil.access");
 
   private final AtomicBoolean closing = new AtomicBoolean();
+  private final AnvilMetrics metrics;
 
-  private HttpServer() {}
+  private HttpServer(AnvilMetrics metrics) {
+    this.metrics = metrics;
+  }
 
   /** Serves {@code tasks} for task requests and {@code route} for everything else. */
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, HttpSettings http, Route route,
       TaskEndpoint tasks) {
-    return new HttpServer().start(system, http, route, tasks);
+    return new HttpServer(AnvilMetrics.get(system)).start(system, http, route, tasks);
   }
 
   private CompletionStage<ServerBinding> start(ActorSystem<?> system, HttpSettings http, Route route,
@@ -59,6 +63,7 @@ public final class HttpServer {
     // the response, and every continuation here is an *Async one on the completing thread.
     Function<HttpRequest, CompletionStage<HttpResponse>> routes =
         new AllDirectives() {}.mapResponse(this::closingAware, () -> route).handler(system);
+    boolean observed = http.accessLog() || metrics.enabled();
     // Made once per connection: a client that closes its connection cancels the task it waits for.
     Flow<HttpRequest, HttpResponse, ?> handler = Flow.fromMaterializer((materializer, attributes) -> {
       ClientConnection connection = tasks.connection();
@@ -68,13 +73,13 @@ public final class HttpServer {
             return notUsed;
           })
           .mapAsync(1, request -> {
-            long start = http.accessLog() ? System.nanoTime() : 0;
+            long start = observed ? System.nanoTime() : 0;
             String kind = TaskEndpoint.kindOf(request);
             CompletionStage<HttpResponse> response = kind != null
                 ? tasks.handle(request, kind, connection).thenApplyAsync(this::closingAware, Runnable::run)
                 : routes.apply(request);
             // on the thread that completes the response: a Scala future's plain thenApply hops threads
-            return http.accessLog() ? response.thenApplyAsync(r -> logAccess(request, r, start), Runnable::run)
+            return observed ? response.thenApplyAsync(r -> observe(request, r, start, http.accessLog()), Runnable::run)
                 : response;
           });
     });
@@ -84,12 +89,44 @@ public final class HttpServer {
     });
   }
 
-  private static HttpResponse logAccess(HttpRequest request, HttpResponse response, long startNanos) {
-    if (ACCESS.isInfoEnabled()) {
-      ACCESS.info("{} {} {} {} {}ms", request.method().value(), request.getUri().path(), response.status().intValue(),
-          response.entity().getContentLengthOption().orElse(-1), (System.nanoTime() - startNanos) / 1_000_000);
+  private HttpResponse observe(HttpRequest request, HttpResponse response, long startNanos, boolean log) {
+    long nanos = System.nanoTime() - startNanos;
+    String path = request.getUri().path();
+    metrics.request(request.method().value(), routeOf(request.method().value(), path), response.status().intValue(), nanos);
+    if (log && ACCESS.isInfoEnabled()) {
+      ACCESS.info("{} {} {} {} {}ms", request.method().value(), path, response.status().intValue(),
+          response.entity().getContentLengthOption().orElse(-1), nanos / 1_000_000);
     }
     return response;
+  }
+
+  /** The route a path belongs to, as a template: a label must not take every value a client may send. */
+  static String routeOf(String method, String path) {
+    switch (path) {
+      case "/", "/health", "/ready", "/metrics", "/openapi.json", "/v1/kinds", "/v1/cluster", "/v1/cluster/events",
+          "/v1/jobs" -> {
+        return path;
+      }
+      default -> {
+        // below
+      }
+    }
+    if (path.startsWith("/v1/tasks/") && path.indexOf('/', 10) < 0 && path.length() > 10) {
+      return "/v1/tasks/{kind}";
+    }
+    if (path.startsWith("/v1/jobs/") && path.length() > 9) {
+      int slash = path.indexOf('/', 9);
+      if (slash < 0) {
+        return method.equals("POST") ? "/v1/jobs/{kind}" : "/v1/jobs/{id}";
+      }
+      if (path.substring(slash).equals("/events")) {
+        return "/v1/jobs/{id}/events";
+      }
+    }
+    if (path.startsWith("/dashboard/") && path.indexOf('/', 11) < 0) {
+      return "/dashboard/{file}";
+    }
+    return "other";
   }
 
   private HttpResponse closingAware(HttpResponse response) {

@@ -9,6 +9,7 @@ import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
 import dev.anvil.config.ComputeSettings;
 import dev.anvil.config.HttpSettings;
+import dev.anvil.metrics.AnvilMetrics;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -58,6 +59,7 @@ public final class TaskEndpoint extends AllDirectives {
   private final HttpResponse queueFull;
   private final HttpResponse unavailable;
   private final AsyncTasks async;
+  private final AnvilMetrics metrics;
 
   /** {@code Prefer: respond-async}: the request becomes a job (see JobRoutes). */
   @FunctionalInterface
@@ -69,6 +71,7 @@ public final class TaskEndpoint extends AllDirectives {
       JsonResponses json, BearerAuth auth, HttpSettings http, ComputeSettings compute, String node,
       AsyncTasks async) {
     this.async = async;
+    this.metrics = AnvilMetrics.get(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(system.classicSystem()));
     this.catalog = catalog;
     this.scheduler = scheduler;
     this.system = system;
@@ -184,12 +187,21 @@ public final class TaskEndpoint extends AllDirectives {
       return done(unavailable); // the client has gone already; nobody reads this
     }
     return switch (scheduler.submit(job)) {
-      case STARTED, QUEUED -> connection == null ? outcome.thenApply(this::toResponse) : outcome.thenApply(o -> {
-        connection.answered(job);
+      case STARTED, QUEUED -> outcome.thenApply(o -> {
+        if (connection != null) {
+          connection.answered(job);
+        }
+        metrics.answered(job.kind(), o);
         return toResponse(o);
       });
-      case REJECTED -> done(queueFull);
-      case UNAVAILABLE -> done(unavailable);
+      case REJECTED -> {
+        metrics.answered(job.kind(), AnvilMetrics.Outcome.REJECTED, null);
+        yield done(queueFull);
+      }
+      case UNAVAILABLE -> {
+        metrics.answered(job.kind(), AnvilMetrics.Outcome.REJECTED, null);
+        yield done(unavailable);
+      }
     };
   }
 

@@ -1,5 +1,7 @@
 package dev.anvil.jobs;
 
+import dev.anvil.metrics.AnvilMetrics;
+
 import dev.anvil.compute.Job;
 import dev.anvil.compute.LocalScheduler;
 import dev.anvil.compute.TaskCatalog;
@@ -142,6 +144,10 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
   private final Settings settings;
   private final Cluster cluster;
   private final Map<String, JobRecord> records = new HashMap<>();
+  /** How many of {@code records} have each status, by ordinal: read by the metrics' gauges. */
+  private final java.util.concurrent.atomic.AtomicIntegerArray byStatus =
+      new java.util.concurrent.atomic.AtomicIntegerArray(Status.values().length);
+  private final AnvilMetrics metrics;
   private final Map<String, String> byKey = new HashMap<>();
   private final Map<String, Pending> pending = new HashMap<>();
   private final Set<ActorRef<Command>> peers = new HashSet<>();
@@ -169,6 +175,8 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
     this.scheduler = scheduler;
     this.catalog = catalog;
     this.settings = settings;
+    this.metrics = AnvilMetrics.get(context.getSystem());
+    metrics.bindJobs(Status.class, status -> byStatus.get(status.ordinal()));
     this.cluster = Cluster.get(context.getSystem());
     this.self = ownerId(cluster.selfMember());
     context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
@@ -420,6 +428,10 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
       return this;
     }
     long now = System.currentTimeMillis();
+    if (!(finished.outcome() instanceof TaskOutcome.Failed f && f.failure() != TaskOutcome.Failure.CRASHED
+        && f.failure() != TaskOutcome.Failure.TIMED_OUT && f.failure() != TaskOutcome.Failure.CANCELLED)) {
+      metrics.answered(record.kind(), finished.outcome()); // the others are tried again
+    }
     if (finished.outcome() instanceof TaskOutcome.Completed c) {
       if (c.result().length > settings.maxResultBytes()) {
         update(record.finished(Status.FAILED, c.node(), now, c.queueMs(), c.computeMs(), null, new Problem(
@@ -500,6 +512,10 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
 
   private void put(JobRecord record) {
     JobRecord previous = records.put(record.id(), record);
+    if (previous != null) {
+      byStatus.decrementAndGet(previous.status().ordinal());
+    }
+    byStatus.incrementAndGet(record.status().ordinal());
     keptBytes += bytes(record) - (previous == null ? 0 : bytes(previous));
     if (record.idempotencyKey() != null) {
       byKey.put(record.idempotencyKey(), record.id());
@@ -647,6 +663,7 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
       JobRecord record = it.next();
       if (record.isFinal() && record.finishedAt() < cutoff) {
         it.remove();
+        byStatus.decrementAndGet(record.status().ordinal());
         keptBytes -= bytes(record);
         if (record.idempotencyKey() != null) {
           byKey.remove(record.idempotencyKey(), record.id());

@@ -9,6 +9,8 @@ import dev.anvil.compute.TaskRouter;
 import dev.anvil.compute.WorkerPool;
 import dev.anvil.config.AnvilSettings;
 import dev.anvil.http.ApiRoutes;
+import dev.anvil.metrics.AnvilMetrics;
+import dev.anvil.metrics.MetricsRoutes;
 import dev.anvil.http.BearerAuth;
 import dev.anvil.http.ClusterRoutes;
 import dev.anvil.http.DashboardRoutes;
@@ -68,6 +70,8 @@ public final class NodeGuardian {
       LocalScheduler scheduler = new LocalScheduler(new LocalScheduler.Limits(settings.compute().queueCapacity(),
           1 + settings.compute().prefetchPerWorker(), settings.compute().spillAfter(),
           settings.compute().admissionWait(), settings.http().maxConnections()));
+      AnvilMetrics metrics = AnvilMetrics.get(system);
+      metrics.bindScheduler(scheduler);
       NodeHealth health = new NodeHealth();
       NodeChecks.State checks = NodeChecks.state(Adapter.toClassic(system));
       checks.health(health);
@@ -112,6 +116,7 @@ public final class NodeGuardian {
           settings.compute(), nodeId, jobs::preferAsync);
       ApiRoutes api = new ApiRoutes(json, auth,
           new HealthRoutes(system, router, json, nodeId, health).routes().orElse(new DashboardRoutes().routes()),
+          new MetricsRoutes(metrics, json).routes(),
           new KindRoutes(catalog, json).routes(),
           tasks.routes(),
           jobs.routes(),

@@ -1,0 +1,328 @@
+package dev.anvil.metrics;
+
+import dev.anvil.compute.LocalScheduler;
+import dev.anvil.compute.NodeIds;
+import dev.anvil.compute.TaskOutcome;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * This node's meters: a Micrometer Prometheus registry served at {@code /metrics} (and on the
+ * management port), with the JVM and process binders. One per node (ActorSystem).
+ *
+ * <p>Two points of view, each where it is known: a task's outcome is counted by the node that
+ * answered its client ({@code anvil_tasks_total}, the failures the dashboard lists), its queue
+ * and compute times by the node that ran it ({@code anvil_task_queue_seconds},
+ * {@code anvil_task_compute_seconds}). Summed over the cluster, each task counts once.
+ */
+public final class AnvilMetrics implements Extension {
+
+  /** How a task ended for its client: the {@code outcome} label. */
+  public enum Outcome {
+    SUCCEEDED(200), FAILED(500), REJECTED(429), TIMED_OUT(504), CANCELLED(503);
+
+    private final int status;
+
+    Outcome(int status) {
+      this.status = status;
+    }
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The HTTP status a client of the task endpoint got for it. */
+    public int status() {
+      return status;
+    }
+
+    public static Outcome of(TaskOutcome outcome) {
+      if (outcome instanceof TaskOutcome.Completed) {
+        return SUCCEEDED;
+      }
+      return switch (((TaskOutcome.Failed) outcome).failure()) {
+        case REJECTED, UNAVAILABLE -> REJECTED;
+        case TIMED_OUT -> TIMED_OUT;
+        case CANCELLED -> CANCELLED;
+        case CRASHED, ABANDONED -> FAILED;
+      };
+    }
+  }
+
+  /** One failed task as the dashboard lists it. */
+  public record RecentFailure(long time, String node, String kind, String outcome, int status, String detail) {}
+
+  /** What this node tells a dashboard: see {@link #stats()}. */
+  public record Stats(Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks,
+      List<RecentFailure> failures) {}
+
+  private static final int RECENT_FAILURES = 20;
+  private static final Duration[] BUCKETS = {
+      Duration.ofNanos(100_000), Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1),
+      Duration.ofNanos(2_500_000), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+      Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+      Duration.ofSeconds(1), Duration.ofMillis(2_500), Duration.ofSeconds(5), Duration.ofSeconds(10),
+      Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofMinutes(10),
+      Duration.ofHours(1)};
+
+  private static final ExtensionId<AnvilMetrics> ID = new ExtensionId<>() {
+    @Override
+    public AnvilMetrics createExtension(ActorSystem<?> system) {
+      return new AnvilMetrics(system);
+    }
+  };
+
+  private final boolean enabled;
+  private final String node;
+  private final PrometheusMeterRegistry registry;
+  /** Not exported: the compute times of the last minute, for the dashboard's p50 and p99. */
+  private final Timer recentCompute;
+  private final Map<String, KindMeters> kinds = new ConcurrentHashMap<>();
+  private final Map<String, Timer> requests = new ConcurrentHashMap<>();
+  private final ArrayDeque<RecentFailure> failures = new ArrayDeque<>();
+
+  public static AnvilMetrics get(ActorSystem<?> system) {
+    return ID.apply(system);
+  }
+
+  private AnvilMetrics(ActorSystem<?> system) {
+    com.typesafe.config.Config config = system.settings().config();
+    this.enabled = !config.hasPath("anvil.metrics.enabled") || config.getBoolean("anvil.metrics.enabled");
+    this.node = NodeIds.of(system.address());
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().commonTags("node", node);
+    this.recentCompute = Timer.builder("recent.compute")
+        .publishPercentiles(0.5, 0.99)
+        .percentilePrecision(2)
+        .distributionStatisticExpiry(Duration.ofMinutes(1))
+        .distributionStatisticBufferLength(3)
+        .register(new SimpleMeterRegistry());
+    if (enabled) {
+      new ClassLoaderMetrics().bindTo(registry);
+      new JvmMemoryMetrics().bindTo(registry);
+      JvmGcMetrics gc = new JvmGcMetrics();
+      gc.bindTo(registry);
+      new JvmThreadMetrics().bindTo(registry);
+      new ProcessorMetrics().bindTo(registry);
+      new UptimeMetrics().bindTo(registry);
+      new FileDescriptorMetrics().bindTo(registry);
+      if (config.getString("pekko.actor.provider").equals("cluster")) {
+        bindClusterMembers(system);
+      }
+      system.getWhenTerminated().thenRun(() -> {
+        gc.close();
+        registry.close();
+      });
+    }
+  }
+
+  public boolean enabled() {
+    return enabled;
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** {@code anvil_workers{state}} (busy, idle, stuck) and {@code anvil_queue_depth}, read from the scheduler. */
+  public void bindScheduler(LocalScheduler scheduler) {
+    if (!enabled) {
+      return;
+    }
+    gauge("anvil.workers", Tags.of("state", "busy"), scheduler, s -> s.load().running(),
+        "Worker threads running a task");
+    gauge("anvil.workers", Tags.of("state", "idle"), scheduler, s -> {
+      LocalScheduler.Load load = s.load();
+      return Math.max(0, load.workers() - load.running());
+    }, "Worker threads waiting for a task");
+    gauge("anvil.workers", Tags.of("state", "stuck"), scheduler, s -> s.load().stuck(),
+        "Worker threads replaced because their task ignored cancellation, still running it");
+    gauge("anvil.queue.depth", Tags.empty(), scheduler, s -> s.load().queued(),
+        "Tasks on this node waiting for a worker");
+  }
+
+  /**
+   * {@code anvil_jobs{status}}: the jobs this node's store holds by status. Every node keeps every
+   * job, so the cluster's count is any one node's, not the sum.
+   */
+  public <S extends Enum<S>> void bindJobs(Class<S> statuses, ToDoubleFunction<S> count) {
+    if (!enabled) {
+      return;
+    }
+    for (S status : statuses.getEnumConstants()) {
+      Gauge.builder("anvil.jobs", status, count)
+          .tags("status", status.name().toLowerCase(Locale.ROOT))
+          .description("Jobs held by this node's store, by status")
+          .register(registry);
+    }
+  }
+
+  private void bindClusterMembers(ActorSystem<?> system) {
+    Cluster cluster = Cluster.get(system);
+    for (String status : List.of("joining", "weakly_up", "up", "leaving", "exiting", "down")) {
+      gauge("anvil.cluster.members", Tags.of("status", status), cluster,
+          c -> countMembers(c, status), "Members of the cluster as this node sees them, by status");
+    }
+    gauge("anvil.cluster.members", Tags.of("status", "unreachable"), cluster,
+        c -> c.state().getUnreachable().size(), "Members this node cannot reach now");
+  }
+
+  private static double countMembers(Cluster cluster, String status) {
+    int n = 0;
+    for (Member member : cluster.state().getMembers()) {
+      if (member.status().toString().toLowerCase(Locale.ROOT).replace("weaklyup", "weakly_up").equals(status)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private <T> void gauge(String name, Tags tags, T target, ToDoubleFunction<T> value, String description) {
+    Gauge.builder(name, target, value).tags(tags).description(description).register(registry);
+  }
+
+  /** A task received by this node was answered to its client (or refused before it ran). */
+  public void answered(String kind, Outcome outcome, String detail) {
+    if (!enabled) {
+      return;
+    }
+    meters(kind).outcomes.get(outcome).increment();
+    if (outcome != Outcome.SUCCEEDED && outcome != Outcome.REJECTED) {
+      RecentFailure failure = new RecentFailure(System.currentTimeMillis(), node, kind, outcome.label(),
+          outcome.status(), detail);
+      synchronized (failures) {
+        if (failures.size() == RECENT_FAILURES) {
+          failures.removeLast();
+        }
+        failures.addFirst(failure);
+      }
+    }
+  }
+
+  public void answered(String kind, TaskOutcome outcome) {
+    if (enabled) {
+      answered(kind, Outcome.of(outcome), outcome instanceof TaskOutcome.Failed f ? f.detail() : null);
+    }
+  }
+
+  /** A task finished running on this node: how long it waited for a worker here, and computed. */
+  public void ran(String kind, long queueNanos, long computeNanos) {
+    if (!enabled) {
+      return;
+    }
+    KindMeters meters = meters(kind);
+    meters.queue.record(queueNanos, TimeUnit.NANOSECONDS);
+    meters.compute.record(computeNanos, TimeUnit.NANOSECONDS);
+    recentCompute.record(computeNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** One HTTP request served, by route template (never the raw path: its values are unbounded). */
+  public void request(String method, String route, int status, long nanos) {
+    if (!enabled) {
+      return;
+    }
+    String key = method + ' ' + route + ' ' + status;
+    Timer timer = requests.get(key);
+    if (timer == null) {
+      timer = requests.computeIfAbsent(key, k -> Timer.builder("http.server.requests")
+          .tags("method", method, "route", route, "status", Integer.toString(status))
+          .description("HTTP requests served by this node")
+          .register(registry));
+    }
+    timer.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Compute p50 and p99 of the last minute on this node, tasks answered by outcome, the latest failures. */
+  public Stats stats() {
+    Double p50 = null;
+    Double p99 = null;
+    if (recentCompute.count() > 0) {
+      for (ValueAtPercentile v : recentCompute.takeSnapshot().percentileValues()) {
+        double ms = v.value(TimeUnit.NANOSECONDS) / 1e6;
+        if (v.percentile() == 0.5) {
+          p50 = ms;
+        } else {
+          p99 = ms;
+        }
+      }
+    }
+    Map<String, Long> tasks = new LinkedHashMap<>();
+    for (Outcome outcome : Outcome.values()) {
+      long n = 0;
+      for (KindMeters meters : kinds.values()) {
+        n += (long) meters.outcomes.get(outcome).count();
+      }
+      tasks.put(outcome.label(), n);
+    }
+    List<RecentFailure> recent;
+    synchronized (failures) {
+      recent = new ArrayList<>(failures);
+    }
+    return new Stats(p50, p99, tasks, recent);
+  }
+
+  private KindMeters meters(String kind) {
+    KindMeters meters = kinds.get(kind);
+    return meters != null ? meters : kinds.computeIfAbsent(kind, k -> new KindMeters(registry, k));
+  }
+
+  private static final class KindMeters {
+    final EnumMap<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
+    final Timer queue;
+    final Timer compute;
+
+    KindMeters(MeterRegistry registry, String kind) {
+      for (Outcome outcome : Outcome.values()) {
+        outcomes.put(outcome, Counter.builder("anvil.tasks")
+            .tags("kind", kind, "outcome", outcome.label())
+            .description("Tasks answered by this node, by kind and outcome")
+            .register(registry));
+      }
+      queue = timer(registry, "anvil.task.queue", kind, "Time a task waited for a worker on the node that ran it");
+      compute = timer(registry, "anvil.task.compute", kind, "Time a task computed on the node that ran it");
+    }
+
+    private static Timer timer(MeterRegistry registry, String name, String kind, String description) {
+      return Timer.builder(name)
+          .tags("kind", kind)
+          .serviceLevelObjectives(BUCKETS)
+          .description(description)
+          .register(registry);
+    }
+  }
+}
