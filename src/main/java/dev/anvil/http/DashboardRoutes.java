@@ -28,14 +28,20 @@ public final class DashboardRoutes extends AllDirectives {
 
   private static final String ROOT = "/dashboard/";
 
-  /** The files under {@code /dashboard/}, by the path the page links them with. */
-  private static final Map<String, String> ASSETS = Map.of(
-      "dashboard.css", "text/css; charset=UTF-8",
-      "dashboard.js", "text/javascript; charset=UTF-8",
-      "sse.js", "text/javascript; charset=UTF-8",
-      "vendor/uplot/uPlot.iife.min.js", "text/javascript; charset=UTF-8",
-      "vendor/uplot/uPlot.min.css", "text/css; charset=UTF-8",
-      "vendor/uplot/LICENSE", "text/plain; charset=UTF-8");
+  /** A file in the jar, under {@code /dashboard/}. */
+  private record File(String resource, String contentType) {}
+
+  /**
+   * The files under {@code /dashboard/}, by their name in the URL: one path segment each, so the
+   * metrics' route label {@code /dashboard/{file}} covers them all.
+   */
+  private static final Map<String, File> ASSETS = Map.of(
+      "dashboard.css", new File("dashboard.css", "text/css; charset=UTF-8"),
+      "dashboard.js", new File("dashboard.js", "text/javascript; charset=UTF-8"),
+      "sse.js", new File("sse.js", "text/javascript; charset=UTF-8"),
+      "uPlot.iife.min.js", new File("vendor/uplot/uPlot.iife.min.js", "text/javascript; charset=UTF-8"),
+      "uPlot.min.css", new File("vendor/uplot/uPlot.min.css", "text/css; charset=UTF-8"),
+      "uPlot-LICENSE.txt", new File("vendor/uplot/LICENSE", "text/plain; charset=UTF-8"));
 
   /**
    * Scripts and styles only from this origin, nothing inline (the page has none), no framing:
@@ -57,13 +63,14 @@ public final class DashboardRoutes extends AllDirectives {
   public DashboardRoutes() {
     this.index = load("index.html", "text/html; charset=UTF-8");
     this.assets = ASSETS.entrySet().stream()
-        .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> load(e.getKey(), e.getValue())));
+        .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey,
+            e -> load(e.getValue().resource(), e.getValue().contentType())));
   }
 
   public Route routes() {
     return concat(
         pathSingleSlash(() -> get(() -> serve(index))),
-        pathPrefix("dashboard", () -> path(PathMatchers.remaining(), file -> {
+        pathPrefix("dashboard", () -> path(PathMatchers.segment(), file -> {
           Asset asset = assets.get(file);
           return asset == null ? reject() : get(() -> serve(asset));
         })));

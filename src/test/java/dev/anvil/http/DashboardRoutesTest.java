@@ -45,10 +45,11 @@ class DashboardRoutesTest {
     HttpResponse<String> js = http.get("/dashboard/dashboard.js");
     assertThat(js.statusCode()).isEqualTo(200);
     assertThat(js.headers().firstValue("Content-Type")).hasValue("text/javascript; charset=UTF-8");
-    HttpResponse<String> css = http.get("/dashboard/vendor/uplot/uPlot.min.css");
+    HttpResponse<String> css = http.get("/dashboard/uPlot.min.css");
     assertThat(css.statusCode()).isEqualTo(200);
     assertThat(css.headers().firstValue("Content-Type")).hasValue("text/css; charset=UTF-8");
-    assertThat(http.get("/dashboard/vendor/uplot/uPlot.iife.min.js").body()).contains("uPlot");
+    assertThat(http.get("/dashboard/uPlot.iife.min.js").body()).contains("uPlot");
+    assertThat(http.get("/dashboard/uPlot-LICENSE.txt").body()).contains("MIT License");
   }
 
   @Test
@@ -66,6 +67,7 @@ class DashboardRoutesTest {
     assertProblem(http.get("/dashboard/secrets.js"), 404, null);
     assertProblem(http.get("/dashboard/../application.conf"), 404, null);
     assertProblem(http.get("/dashboard/"), 404, null);
+    assertProblem(http.get("/dashboard/vendor/uplot/LICENSE"), 404, null);
     assertProblem(http.get("/index.html"), 404, null);
   }
 }
