@@ -117,6 +117,7 @@ const history = { times: [], total: [], nodes: new Map() };
 let chart = null;
 let chartNodes = "";
 let lastFailures = "";
+let snapshots = 0;
 
 function rateOf(node, load, time) {
   if (!load) return null; // no answer this time: the next delta spans the gap
@@ -132,6 +133,8 @@ function onSnapshot(snapshot) {
   for (const m of members) rates.set(m.node, rateOf(m.node, m.load, snapshot.time));
   for (const node of [...lastLoad.keys()]) if (!rates.has(node)) lastLoad.delete(node);
 
+  snapshots++;
+  document.body.dataset.snapshots = String(snapshots); // for tests: how many have been drawn
   setText("self", snapshot.self || "–");
   setText("updated", fmtTime(snapshot.time));
   renderTotals(members, rates, snapshot.failures || []);
