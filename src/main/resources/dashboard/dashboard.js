@@ -87,7 +87,11 @@ class ClusterStream {
         });
       } catch (e) {
         why = controller.signal.aborted ? "no snapshot for a while" : e.message;
-        if (e instanceof HttpProblem && (e.status === 401 || e.status === 403)) why = `${e.message} (set the API token)`;
+        if (e instanceof HttpProblem && (e.status === 401 || e.status === 403) && generation === this.generation) {
+          clearTimeout(watchdog);
+          this.onState("token needed", `${e.message}: enter an API token above`);
+          return; // trying again cannot help: the next try comes with the token (restart)
+        }
       }
       clearTimeout(watchdog);
       controller.abort();

@@ -182,6 +182,23 @@ class DashboardBrowserTest {
     browser.manage().logs().get(LogType.BROWSER);
   }
 
+  @Test
+  void withApiTokensThePageAsksForOneAndGoesLiveWithIt() {
+    try (RunningNode guarded = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.http.api-tokens", "s3cret"))) {
+      browser.get("http://127.0.0.1:" + guarded.httpPort() + "/");
+      until(Duration.ofSeconds(10), () -> "token needed".equals(text(By.id("connection"))));
+      assertThat(text(By.id("stream-error"))).contains("Authorization: Bearer");
+      browser.manage().logs().get(LogType.BROWSER); // the 401s, logged by the browser, are the point here
+      browser.findElement(By.id("token")).sendKeys("s3cret");
+      browser.findElement(By.id("token-save")).click();
+      until(Duration.ofSeconds(10), () -> "live".equals(text(By.id("connection")))
+          && !browser.findElements(By.cssSelector("#kind option[value='spin']")).isEmpty());
+      assertThat(browser.findElement(By.id("stream-error")).isDisplayed()).isFalse();
+      assertThat(browser.findElement(By.id("submit-error")).isDisplayed()).isFalse();
+      browser.get("about:blank"); // before the node stops, so no stream breaks in the page
+    }
+  }
+
   /** A spin task that outlives its deadline: a 504, listed among the recent failures. */
   private static void timeOut() {
     assertThat(http.post("/v1/tasks/spin?timeoutMs=100", "{\"ms\":5000}", "application/json").statusCode())
