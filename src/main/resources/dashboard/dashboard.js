@@ -86,7 +86,8 @@ class ClusterStream {
           this.onState("live");
         });
       } catch (e) {
-        why = controller.signal.aborted ? "no snapshot for a while" : e.message;
+        why = controller.signal.aborted ? "no snapshot for a while"
+          : e instanceof TypeError ? "the server cannot be reached" : e.message; // fetch's own "Failed to fetch"
         if (e instanceof HttpProblem && (e.status === 401 || e.status === 403) && generation === this.generation) {
           clearTimeout(watchdog);
           this.onState("token needed", `${e.message}: enter an API token above`);
