@@ -20,6 +20,7 @@ public final class HttpTestClient {
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
   private final int port;
+  private volatile OpenApiConformance conformance;
 
   public HttpTestClient(int port) {
     this.port = port;
@@ -43,8 +44,8 @@ public final class HttpTestClient {
   }
 
   public CompletableFuture<HttpResponse<String>> postTaskAsync(String kind, String json) {
-    return client.sendAsync(postRequest("/v1/tasks/" + kind, json, "application/json"),
-        HttpResponse.BodyHandlers.ofString());
+    HttpRequest request = postRequest("/v1/tasks/" + kind, json, "application/json");
+    return client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> conforming(request, r));
   }
 
   public HttpResponse<String> send(HttpRequest request) {
@@ -53,13 +54,46 @@ public final class HttpTestClient {
 
   public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
     try {
-      return client.send(request, handler);
+      return conforming(request, client.send(request, handler));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * Every response is checked against the node's own OpenAPI document ({@link OpenApiConformance}),
+   * so every end-to-end test checks the document as well.
+   */
+  private <T> HttpResponse<T> conforming(HttpRequest request, HttpResponse<T> response) {
+    OpenApiConformance doc = conformance();
+    if (doc != null) {
+      doc.check(request.method(), request.uri().getRawPath(), response.statusCode(),
+          response.headers().firstValue("Content-Type").orElse(null),
+          response.body() instanceof String body ? body : null);
+    }
+    return response;
+  }
+
+  /** The node's document, fetched once; null when the node does not serve one (it stopped). */
+  public OpenApiConformance conformance() {
+    if (conformance == null) {
+      try {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/openapi.json")).timeout(TIMEOUT)
+            .GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          conformance = new OpenApiConformance(r.body());
+        }
+      } catch (IOException e) {
+        return null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+    return conformance;
   }
 
   public HttpRequest.Builder request(String path) {

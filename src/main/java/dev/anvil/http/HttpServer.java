@@ -100,16 +100,17 @@ public final class HttpServer {
     return response;
   }
 
+  /** Every route this server serves, as templates: the labels of its HTTP metrics, and what its OpenAPI document covers. */
+  public static final List<String> ROUTES = List.of("/", "/health", "/ready", "/metrics", "/openapi.json", "/v1/kinds",
+      "/v1/cluster", "/v1/cluster/events", "/v1/jobs", "/v1/tasks/{kind}", "/v1/jobs/{kind}", "/v1/jobs/{id}",
+      "/v1/jobs/{id}/events", "/dashboard/{file}");
+  private static final java.util.Set<String> FIXED_ROUTES = ROUTES.stream().filter(r -> !r.contains("{"))
+      .collect(java.util.stream.Collectors.toUnmodifiableSet());
+
   /** The route a path belongs to, as a template: a label must not take every value a client may send. */
-  static String routeOf(String method, String path) {
-    switch (path) {
-      case "/", "/health", "/ready", "/metrics", "/openapi.json", "/v1/kinds", "/v1/cluster", "/v1/cluster/events",
-          "/v1/jobs" -> {
-        return path;
-      }
-      default -> {
-        // below
-      }
+  public static String routeOf(String method, String path) {
+    if (FIXED_ROUTES.contains(path)) {
+      return path;
     }
     if (path.startsWith("/v1/tasks/") && path.indexOf('/', 10) < 0 && path.length() > 10) {
       return "/v1/tasks/{kind}";

@@ -14,8 +14,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code roll}, {@code stop} and {@code status}: commands for a running {@code start}, through its
- * control socket, so they work whatever its signal dispositions (nohup) and without its pid.
+ * {@code roll} and {@code stop}: commands for a running {@code start}, through its control socket, so
+ * they work whatever its signal dispositions (nohup) and without its pid. (The socket also answers
+ * {@code status} with the supervisor's slots; the {@code status} command reads them, with the
+ * cluster, from {@code GET /v1/cluster}, which works from any machine.)
  */
 public final class Commands {
   private Commands() {}
@@ -78,15 +80,6 @@ public final class Commands {
     @Override
     String command() {
       return "stop";
-    }
-  }
-
-  @Command(name = "status", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
-      description = "Prints the slots of a running 'start' as JSON: state, pid and address of each node.")
-  public static final class Status extends ControlCommand {
-    @Override
-    String command() {
-      return "status";
     }
   }
 }

@@ -366,7 +366,9 @@ final class Supervisor {
     return json.append("]}").toString();
   }
 
-  private void writeStatus() {
+  // Synchronized: two threads sharing the .tmp file could otherwise leave the older snapshot as the last one
+  // written (computed first, moved last), and the file is rewritten only on the next change.
+  private synchronized void writeStatus() {
     try {
       Path tmp = statusFile.resolveSibling(statusFile.getFileName() + ".tmp");
       Files.writeString(tmp, status(), StandardCharsets.UTF_8);

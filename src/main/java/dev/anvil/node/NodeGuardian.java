@@ -1,5 +1,7 @@
 package dev.anvil.node;
 
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anvil.compute.LocalScheduler;
 import dev.anvil.compute.NodeHealth;
@@ -18,6 +20,7 @@ import dev.anvil.http.HealthRoutes;
 import dev.anvil.http.HttpServer;
 import dev.anvil.http.JsonResponses;
 import dev.anvil.http.KindRoutes;
+import dev.anvil.http.OpenApiRoutes;
 import dev.anvil.http.TaskEndpoint;
 import dev.anvil.jobs.JobRoutes;
 import dev.anvil.jobs.JobStore;
@@ -115,7 +118,9 @@ public final class NodeGuardian {
       TaskEndpoint tasks = new TaskEndpoint(catalog, scheduler, system, json, auth, settings.http(),
           settings.compute(), nodeId, jobs::preferAsync);
       ApiRoutes api = new ApiRoutes(json, auth,
-          new HealthRoutes(system, router, json, nodeId, health).routes().orElse(new DashboardRoutes().routes()),
+          concat(new HealthRoutes(system, router, json, nodeId, health).routes(),
+              new OpenApiRoutes(mapper, catalog).routes(),
+              new DashboardRoutes().routes()),
           new MetricsRoutes(metrics, json).routes(),
           new KindRoutes(catalog, json).routes(),
           tasks.routes(),
