@@ -15,6 +15,7 @@ import dev.anvil.metrics.AnvilMetrics;
 import dev.anvil.metrics.MetricsRoutes;
 import dev.anvil.http.BearerAuth;
 import dev.anvil.http.ClusterRoutes;
+import dev.anvil.http.DashboardRoutes;
 import dev.anvil.http.HealthRoutes;
 import dev.anvil.http.HttpServer;
 import dev.anvil.http.JsonResponses;
@@ -118,7 +119,8 @@ public final class NodeGuardian {
           settings.compute(), nodeId, jobs::preferAsync);
       ApiRoutes api = new ApiRoutes(json, auth,
           concat(new HealthRoutes(system, router, json, nodeId, health).routes(),
-              new OpenApiRoutes(mapper, catalog).routes()),
+              new OpenApiRoutes(mapper, catalog).routes(),
+              new DashboardRoutes().routes()),
           new MetricsRoutes(metrics, json).routes(),
           new KindRoutes(catalog, json).routes(),
           tasks.routes(),

@@ -1,0 +1,278 @@
+package dev.anvil.http;
+
+import static dev.anvil.HttpTestClient.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.HttpTestClient;
+import dev.anvil.TestNodes;
+import dev.anvil.node.RunningNode;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real headless Chromium, against two clustered nodes in this JVM and the
+ * real event stream. {@code -Ddashboard.screenshot=docs/dashboard.png} writes a screenshot of
+ * the page under load.
+ */
+class DashboardBrowserTest {
+
+  private static final String CHROMIUM = "/usr/bin/chromium";
+  private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+  private static final String SCREENSHOT = System.getProperty("dashboard.screenshot", "").isBlank() ? null
+      : System.getProperty("dashboard.screenshot");
+
+  private static RunningNode a;
+  private static RunningNode b;
+  private static HttpTestClient http;
+  private static ChromeDriver browser;
+
+  @BeforeAll
+  static void start() {
+    assertThat(new File(CHROMEDRIVER)).as("the browser test needs Debian's chromium and chromium-driver").exists();
+    a = TestNodes.start(Map.of("anvil.compute.workers", 2));
+    b = TestNodes.start(Map.of("anvil.compute.workers", 2, "anvil.cluster.seed-nodes", a.nodeId()));
+    http = new HttpTestClient(a.httpPort());
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      int up = 0;
+      for (JsonNode m : json(http.get("/v1/cluster")).at("/members")) {
+        up += m.at("/status").asText().equals("Up") ? 1 : 0;
+      }
+      return up == 2;
+    });
+    browser = chromium();
+  }
+
+  /** The system's Chromium and its driver, named explicitly, so Selenium Manager downloads nothing. */
+  private static ChromeDriver chromium() {
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM);
+    options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1360,1320");
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, Level.ALL);
+    options.setCapability("goog:loggingPrefs", logs);
+    ChromeDriverService service = new ChromeDriverService.Builder()
+        .usingDriverExecutable(new File(CHROMEDRIVER))
+        .build();
+    return new ChromeDriver(service, options);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (b != null) {
+      b.close();
+    }
+    if (a != null) {
+      a.close();
+    }
+  }
+
+  @BeforeEach
+  void openDashboard() {
+    browser.get("http://127.0.0.1:" + a.httpPort() + "/");
+    until(Duration.ofSeconds(10), () -> "live".equals(text(By.id("connection"))));
+  }
+
+  @AfterEach
+  void noConsoleErrors() {
+    List<LogEntry> severe = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+        .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+        .toList();
+    assertThat(severe).as("console errors").isEmpty();
+  }
+
+  @Test
+  void thePageShowsEveryNode() {
+    until(Duration.ofSeconds(10), () -> browser.findElements(By.cssSelector("#nodes tbody tr")).size() == 2);
+    for (RunningNode node : List.of(a, b)) {
+      assertThat(cell(node, "status")).isEqualTo("Up");
+      assertThat(cell(node, "reachable")).isEqualTo("yes");
+      assertThat(cell(node, "busy")).endsWith("/ 2");
+    }
+    assertThat(text(By.id("self"))).isEqualTo(a.nodeId());
+    assertThat(text(By.id("total-members"))).isEqualTo("2 / 2");
+    assertThat(browser.findElements(By.cssSelector("#chart canvas"))).isNotEmpty();
+  }
+
+  @Test
+  void itsNumbersMoveUnderLoad() throws Exception {
+    until(Duration.ofSeconds(10), () -> !cell(a, "completed").equals("–") && !cell(b, "completed").equals("–"));
+    double before = number(cell(a, "completed")) + number(cell(b, "completed"));
+    AtomicBoolean stop = new AtomicBoolean();
+    ExecutorService load = load(stop);
+    try {
+      until(Duration.ofSeconds(20), () -> number(cell(a, "completed")) + number(cell(b, "completed")) >= before + 100
+          && rate(a) + rate(b) > 0 && !text(By.id("total-rate")).equals("–") && number(text(By.id("total-rate"))) > 0);
+      until(Duration.ofSeconds(10), () -> !cell(a, "p50").equals("–") || !cell(b, "p50").equals("–"));
+      if (SCREENSHOT != null) {
+        screenshotUnderLoad();
+      }
+    } finally {
+      stop.set(true);
+      load.shutdown();
+      assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void aJobSubmittedThroughTheFormRunsToOneHundredPercent() {
+    submitJob("{\"ms\":1500}");
+    // the bar moves while the job runs (spin reports its progress, the job's events carry it)
+    until(Duration.ofSeconds(10), () -> progress() > 0 && progress() < 100);
+    until(Duration.ofSeconds(20), () -> "succeeded".equals(browser.findElement(By.id("job")).getDomAttribute("data-status")));
+    assertThat(text(By.id("job-progress"))).isEqualTo("100 %");
+    assertThat(text(By.id("job-status"))).isEqualTo("succeeded");
+    assertThat(text(By.id("job-result"))).contains("\"ms\": 1500", "iterations");
+    assertThat(browser.findElement(By.id("job-error")).isDisplayed()).isFalse();
+  }
+
+  @Test
+  void recentFailuresAreListed() {
+    timeOut();
+    until(Duration.ofSeconds(10), () -> !browser.findElements(By.cssSelector(
+        "#failures tbody tr[data-outcome='timed_out']")).isEmpty());
+    WebElement row = browser.findElement(By.cssSelector("#failures tbody tr[data-outcome='timed_out']"));
+    assertThat(row.findElement(By.cssSelector("[data-field='kind']")).getText()).isEqualTo("spin");
+    assertThat(row.findElement(By.cssSelector("[data-field='status']")).getText()).isEqualTo("504");
+    assertThat(browser.findElement(By.id("no-failures")).isDisplayed()).isFalse();
+  }
+
+  @Test
+  void aProblemIsShownByItsDetail() {
+    until(Duration.ofSeconds(10), () -> !browser.findElements(By.cssSelector("#kind option[value='primes']")).isEmpty());
+    new Select(browser.findElement(By.id("kind"))).selectByValue("primes");
+    WebElement input = browser.findElement(By.id("input"));
+    input.clear();
+    input.sendKeys("{\"limit\":-1}");
+    browser.findElement(By.id("run-task")).click();
+    until(Duration.ofSeconds(10), () -> "failed".equals(browser.findElement(By.id("task")).getDomAttribute("data-status")));
+    assertThat(text(By.id("task-result"))).isEqualTo("limit must be between 0 and 200000000, was -1");
+    // the browser logs every 4xx answer as a console error; this one is the test's own doing
+    browser.manage().logs().get(LogType.BROWSER);
+  }
+
+  @Test
+  void withApiTokensThePageAsksForOneAndGoesLiveWithIt() {
+    try (RunningNode guarded = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.http.api-tokens", "s3cret"))) {
+      browser.get("http://127.0.0.1:" + guarded.httpPort() + "/");
+      until(Duration.ofSeconds(10), () -> "token needed".equals(text(By.id("connection"))));
+      assertThat(text(By.id("stream-error"))).contains("Authorization: Bearer");
+      browser.manage().logs().get(LogType.BROWSER); // the 401s, logged by the browser, are the point here
+      browser.findElement(By.id("token")).sendKeys("s3cret");
+      browser.findElement(By.id("token-save")).click();
+      until(Duration.ofSeconds(10), () -> "live".equals(text(By.id("connection")))
+          && !browser.findElements(By.cssSelector("#kind option[value='spin']")).isEmpty());
+      assertThat(browser.findElement(By.id("stream-error")).isDisplayed()).isFalse();
+      assertThat(browser.findElement(By.id("submit-error")).isDisplayed()).isFalse();
+      browser.get("about:blank"); // before the node stops, so no stream breaks in the page
+    }
+  }
+
+  /** A spin task that outlives its deadline: a 504, listed among the recent failures. */
+  private static void timeOut() {
+    assertThat(http.post("/v1/tasks/spin?timeoutMs=100", "{\"ms\":5000}", "application/json").statusCode())
+        .isEqualTo(504);
+  }
+
+  /** A spin job, submitted through the page's form with the kind's example replaced by {@code input}. */
+  private static void submitJob(String input) {
+    until(Duration.ofSeconds(10), () -> !browser.findElements(By.cssSelector("#kind option[value='spin']")).isEmpty());
+    new Select(browser.findElement(By.id("kind"))).selectByValue("spin");
+    WebElement field = browser.findElement(By.id("input"));
+    assertThat(field.getDomProperty("value")).as("the kind's example").contains("\"ms\"");
+    field.clear();
+    field.sendKeys(input);
+    browser.findElement(By.id("submit-job")).click();
+  }
+
+  private static int progress() {
+    String percent = browser.findElement(By.id("job")).getDomAttribute("data-progress");
+    return percent == null ? 0 : Integer.parseInt(percent);
+  }
+
+  private static int snapshots() {
+    String n = browser.findElement(By.tagName("body")).getDomAttribute("data-snapshots");
+    return n == null ? 0 : Integer.parseInt(n);
+  }
+
+  /** Four threads send small tasks to node A until stopped, at most 2,000 each. */
+  private static ExecutorService load(AtomicBoolean stop) {
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    for (int t = 0; t < 4; t++) {
+      pool.execute(() -> {
+        for (int i = 0; i < 2000 && !stop.get(); i++) {
+          http.postTask("spin", "{\"ms\":20}");
+        }
+      });
+    }
+    return pool;
+  }
+
+  /** For the README: some minutes' worth of chart is too long for a test, a dozen seconds do; a job and a failure. */
+  private static void screenshotUnderLoad() throws IOException {
+    timeOut();
+    submitJob("{\"ms\":30000}"); // still running in the picture
+    int from = snapshots();
+    until(Duration.ofSeconds(60), () -> snapshots() >= from + 12 && progress() >= 25);
+    browser.executeScript("window.scrollTo(0, 0)");
+    Path file = Path.of(SCREENSHOT);
+    if (file.getParent() != null) {
+      Files.createDirectories(file.getParent());
+    }
+    Files.write(file, browser.getScreenshotAs(OutputType.BYTES));
+  }
+
+  private static void until(Duration timeout, java.util.function.BooleanSupplier condition) {
+    new WebDriverWait(browser, timeout, Duration.ofMillis(100))
+        .ignoring(StaleElementReferenceException.class)
+        .until(driver -> condition.getAsBoolean());
+  }
+
+  private static String text(By by) {
+    return browser.findElement(by).getText().trim();
+  }
+
+  private static String cell(RunningNode node, String field) {
+    return text(By.cssSelector("#nodes tr[data-node='" + node.nodeId() + "'] td[data-field='" + field + "']"));
+  }
+
+  private static double rate(RunningNode node) {
+    String rate = cell(node, "rate");
+    return rate.equals("–") ? 0 : number(rate);
+  }
+
+  private static double number(String text) {
+    return text.equals("–") ? 0 : Double.parseDouble(text.replace(",", ""));
+  }
+}
