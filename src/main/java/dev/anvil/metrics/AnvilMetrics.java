@@ -29,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.ToDoubleFunction;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -108,7 +109,9 @@ public final class AnvilMetrics implements Extension {
   /** Not exported: the compute times of the last minute, for the dashboard's p50 and p99. */
   private final Timer recentCompute;
   private final Map<String, KindMeters> kinds = new ConcurrentHashMap<>();
-  private final Map<String, Timer> requests = new ConcurrentHashMap<>();
+  /** By route template: timers by method and status ({@link #slot}), made on first use. */
+  private final Map<String, AtomicReferenceArray<Timer>> requests = new ConcurrentHashMap<>();
+  private static final List<String> METHODS = List.of("GET", "POST", "DELETE", "HEAD", "PUT", "PATCH", "OPTIONS");
   private final ArrayDeque<RecentFailure> failures = new ArrayDeque<>();
 
   public static AnvilMetrics get(ActorSystem<?> system) {
@@ -256,15 +259,27 @@ public final class AnvilMetrics implements Extension {
     if (!enabled) {
       return;
     }
-    String key = method + ' ' + route + ' ' + status;
-    Timer timer = requests.get(key);
+    // no string built, no map keyed by method and status: this runs for every request, /health's too
+    AtomicReferenceArray<Timer> timers = requests.get(route);
+    if (timers == null) {
+      timers = requests.computeIfAbsent(route, r -> new AtomicReferenceArray<>((METHODS.size() + 1) * 500));
+    }
+    int slot = slot(method, status);
+    Timer timer = timers.get(slot);
     if (timer == null) {
-      timer = requests.computeIfAbsent(key, k -> Timer.builder("http.server.requests")
-          .tags("method", method, "route", route, "status", Integer.toString(status))
+      timer = Timer.builder("http.server.requests")
+          .tags("method", METHODS.contains(method) ? method : "other", "route", route,
+              "status", status >= 100 && status < 600 ? Integer.toString(status) : "other")
           .description("HTTP requests served by this node")
-          .register(registry));
+          .register(registry); // the registry gives the same timer to a second registration
+      timers.set(slot, timer);
     }
     timer.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private static int slot(String method, int status) {
+    int m = METHODS.indexOf(method);
+    return (m < 0 ? METHODS.size() : m) * 500 + (status >= 100 && status < 600 ? status - 100 : 499);
   }
 
   /** Compute p50 and p99 of the last minute on this node, tasks answered by outcome, the latest failures. */
