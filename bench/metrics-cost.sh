@@ -44,10 +44,28 @@ wait_for() { # FILE PATTERN SECONDS
     sleep 0.2
   done
 }
-tasks() { BODY='{"limit":10}' wrk -t1 -c16 -d"$2"s -s bench/post.lua "$1/v1/tasks/sieve" | awk '/Requests\/sec/ {print $2}'; }
-health() { wrk -t1 -c16 -d"$2"s "$1/health" | awk '/Requests\/sec/ {print $2}'; }
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { # PID... -> utime+stime of those processes, in clock ticks
+  local sum=0 pid
+  for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0))); done
+  echo "$sum"
+}
+# SIDE URL-PATH [BODY] -> "requests/s CPU-microseconds-per-request" of that side's node JVMs
+measure() {
+  local side=$1 out c0 c1 rps n
+  c0=$(cpu_ticks ${NODES[$side]})
+  if [ -n "${3:-}" ]; then
+    out=$(BODY="$3" wrk -t1 -c16 -d"$S"s -s bench/post.lua "${URL[$side]}$2")
+  else
+    out=$(wrk -t1 -c16 -d"$S"s "${URL[$side]}$2")
+  fi
+  c1=$(cpu_ticks ${NODES[$side]})
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  n=$(awk '/ requests in / {print $1}' <<<"$out")
+  echo "$rps $(python3 -c "print(round(($c1 - $c0) / $HZ * 1e6 / max(1, $n), 2))")"
+}
 
-declare -A URL
+declare -A URL NODES
 for side in on off; do
   port=$(free_port)
   URL[$side]="http://127.0.0.1:$port"
@@ -55,25 +73,30 @@ for side in on off; do
   ANVIL_METRICS_ENABLED=$enabled java -cp "$CP" dev.anvil.Main start --http-port "$port" > "$WORK/$side.log" 2>&1 &
   PIDS+=("$!")
   wait_for "$WORK/$side.log" "Anvil is up" 120
+  NODES[$side]=$(pgrep -P "${PIDS[-1]}" | tr '\n' ' ')
 done
 curl -fsS "${URL[on]}/metrics" | grep -q '^anvil_workers' || { echo "metrics are not on where they should be" >&2; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' "${URL[off]}/metrics")" = 404 ] || { echo "metrics are not off" >&2; exit 1; }
 
 say "warm-up (the JIT of every node JVM)"
-for side in on off; do tasks "${URL[$side]}" 15 >/dev/null; health "${URL[$side]}" 5 >/dev/null; done
+for side in on off; do
+  BODY='{"limit":10}' wrk -t1 -c16 -d15s -s bench/post.lua "${URL[$side]}/v1/tasks/sieve" >/dev/null
+  wrk -t1 -c16 -d5s "${URL[$side]}/health" >/dev/null
+done
 
 : > "$WORK/rounds.jsonl"
 for r in $(seq 1 "$ROUNDS"); do
   say "round $r of $ROUNDS"
   # which side goes first alternates, so neither always follows the other's load
   order="on off"; [ $((r % 2)) = 0 ] && order="off on"
-  declare -A T H
+  declare -A T TC H HC
   for side in $order; do
-    T[$side]=$(tasks "${URL[$side]}" "$S")
-    H[$side]=$(health "${URL[$side]}" "$S")
+    read -r T[$side] TC[$side] <<<"$(measure "$side" /v1/tasks/sieve '{"limit":10}')"
+    read -r H[$side] HC[$side] <<<"$(measure "$side" /health)"
   done
-  printf '{"round":%s,"tasks_on":%s,"tasks_off":%s,"health_on":%s,"health_off":%s}\n' \
-    "$r" "${T[on]}" "${T[off]}" "${H[on]}" "${H[off]}" | tee -a "$WORK/rounds.jsonl"
+  printf '{"round":%s,"tasks_on":%s,"tasks_off":%s,"tasks_cpu_us_on":%s,"tasks_cpu_us_off":%s,"health_on":%s,"health_off":%s,"health_cpu_us_on":%s,"health_cpu_us_off":%s}\n' \
+    "$r" "${T[on]}" "${T[off]}" "${TC[on]}" "${TC[off]}" "${H[on]}" "${H[off]}" "${HC[on]}" "${HC[off]}" \
+    | tee -a "$WORK/rounds.jsonl"
 done
 
 mkdir -p bench/results
@@ -89,10 +112,18 @@ out = {
     "health_per_s_on": med("health_on"), "health_per_s_off": med("health_off"),
     "tasks_on_over_off": ratio("tasks_on", "tasks_off"),
     "health_on_over_off": ratio("health_on", "health_off"),
+    "tasks_cpu_us_on": med("tasks_cpu_us_on"), "tasks_cpu_us_off": med("tasks_cpu_us_off"),
+    "health_cpu_us_on": med("health_cpu_us_on"), "health_cpu_us_off": med("health_cpu_us_off"),
+    "tasks_cpu_on_over_off": ratio("tasks_cpu_us_on", "tasks_cpu_us_off"),
+    "health_cpu_on_over_off": ratio("health_cpu_us_on", "health_cpu_us_off"),
 }
 json.dump(out, open("bench/results/metrics-cost.json", "w"), indent=1)
 print(f"near-empty tasks/s: on {out['tasks_per_s_on']:.0f}, off {out['tasks_per_s_off']:.0f}, "
       f"on/off {out['tasks_on_over_off']:.3f} (median of per-round ratios)")
 print(f"/health req/s:      on {out['health_per_s_on']:.0f}, off {out['health_per_s_off']:.0f}, "
       f"on/off {out['health_on_over_off']:.3f}")
+print(f"CPU us per task:    on {out['tasks_cpu_us_on']:.1f}, off {out['tasks_cpu_us_off']:.1f}, "
+      f"on/off {out['tasks_cpu_on_over_off']:.3f}")
+print(f"CPU us per /health: on {out['health_cpu_us_on']:.1f}, off {out['health_cpu_us_off']:.1f}, "
+      f"on/off {out['health_cpu_on_over_off']:.3f}")
 PY
