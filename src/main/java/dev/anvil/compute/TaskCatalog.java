@@ -16,14 +16,17 @@ import dev.anvil.compute.spi.TaskContext;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * The kinds this node can run, found with {@link ServiceLoader}, and the one place where task
- * input is read from JSON, checked, and results written back to JSON. Immutable and shared.
+ * The kinds this node can run (found with {@link ServiceLoader} on the class path, and in the
+ * {@link KindsFolder}), and the one place where task input is read from JSON, checked, and
+ * results written back to JSON. Immutable and shared.
  */
 public final class TaskCatalog {
 
@@ -38,30 +41,113 @@ public final class TaskCatalog {
   }
 
   /**
-   * Every kind on the class path of {@code loader}. Two kinds with one name stop the node.
-   * Makes {@code mapper} strict about types and text (see {@link StrictJson}).
+   * Every kind on the class path of {@code loader}, checked (see {@link #of}). Makes {@code mapper}
+   * strict about types and text (see {@link StrictJson}).
+   *
+   * @throws BadKind for a kind that cannot be loaded or run, naming it
    */
   public static TaskCatalog load(ObjectMapper mapper, ClassLoader loader) {
-    StrictJson.configure(mapper);
-    @SuppressWarnings({"rawtypes", "unchecked"})
-    ServiceLoader<ComputeTask<?, ?>> found = (ServiceLoader) ServiceLoader.load(ComputeTask.class, loader);
-    return of(mapper, found.stream().map(ServiceLoader.Provider::get).toList());
+    return load(mapper, onClassPath(loader));
   }
 
+  /**
+   * These kinds, checked (see {@link #of}). Makes {@code mapper} strict about types and text
+   * (see {@link StrictJson}).
+   *
+   * @throws BadKind for a kind that cannot be run, naming it
+   */
+  public static TaskCatalog load(ObjectMapper mapper, Collection<? extends ComputeTask<?, ?>> tasks) {
+    StrictJson.configure(mapper);
+    return of(mapper, tasks);
+  }
+
+  /**
+   * One instance of each kind that the service files on the class path of {@code loader} list
+   * (the built-in kinds among them).
+   *
+   * @throws BadKind for a listed kind that cannot be loaded or made
+   */
+  public static List<ComputeTask<?, ?>> onClassPath(ClassLoader loader) {
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    ServiceLoader<ComputeTask<?, ?>> found = (ServiceLoader) ServiceLoader.load(ComputeTask.class, loader);
+    try {
+      return found.stream().<ComputeTask<?, ?>>map(ServiceLoader.Provider::get).toList();
+    } catch (ServiceConfigurationError e) {
+      throw new BadKind("a kind on the class path cannot be loaded: " + KindMessages.firstLine(e.getMessage())
+          + (e.getCause() == null ? "" : "; " + KindMessages.cause(e.getCause())));
+    }
+  }
+
+  /**
+   * A catalog of these kinds, once each is checked: a valid name, given by no other kind, and an
+   * input type that {@code mapper} can read (the JSON of its example input is read back as its
+   * input type), so that a kind that could never run stops the node at start-up, not each request.
+   *
+   * @throws BadKind naming the kind, its class and where that comes from, and what is wrong
+   */
   public static TaskCatalog of(ObjectMapper mapper, Collection<? extends ComputeTask<?, ?>> tasks) {
     TreeMap<String, ComputeTask<?, ?>> byKind = new TreeMap<>();
     for (ComputeTask<?, ?> task : tasks) {
-      if (!KIND_NAME.matcher(task.kind()).matches()) {
-        throw new IllegalStateException("kind name '" + task.kind() + "' of " + task.getClass().getName()
-            + " must match " + KIND_NAME.pattern());
+      String kind = kindOf(task);
+      if (kind == null || !KIND_NAME.matcher(kind).matches()) {
+        throw new BadKind("kind name " + (kind == null ? "null" : "'" + kind + "'") + " of "
+            + KindMessages.classAndOrigin(task.getClass()) + " must match " + KIND_NAME.pattern()
+            + " (lower case letters, digits and dashes)");
       }
-      ComputeTask<?, ?> previous = byKind.putIfAbsent(task.kind(), task);
+      ComputeTask<?, ?> previous = byKind.putIfAbsent(kind, task);
       if (previous != null) {
-        throw new IllegalStateException("kind '" + task.kind() + "' is defined twice: by "
-            + previous.getClass().getName() + " and " + task.getClass().getName());
+        throw new BadKind("kind '" + kind + "' is defined twice: by " + KindMessages.classAndOrigin(previous.getClass())
+            + " and by " + KindMessages.classAndOrigin(task.getClass()) + "; rename one, or remove one jar");
       }
+      checkInputType(mapper, kind, task);
     }
     return new TaskCatalog(byKind, mapper);
+  }
+
+  private static String kindOf(ComputeTask<?, ?> task) {
+    try {
+      return task.kind();
+    } catch (RuntimeException | LinkageError e) {
+      throw new BadKind("kind() of " + KindMessages.classAndOrigin(task.getClass()) + " failed: "
+          + KindMessages.cause(e));
+    }
+  }
+
+  /** The JSON of the example input must read back as the input type: else no request of this kind ever could. */
+  private static void checkInputType(ObjectMapper mapper, String kind, ComputeTask<?, ?> task) {
+    String which = "kind '" + kind + "' of " + KindMessages.classAndOrigin(task.getClass());
+    Class<?> type;
+    Object example;
+    try {
+      type = task.inputType();
+      example = task.exampleInput();
+    } catch (RuntimeException | LinkageError e) {
+      throw new BadKind(which + ": inputType() or exampleInput() failed: " + KindMessages.cause(e));
+    }
+    if (type == null || example == null) {
+      throw new BadKind(which + ": " + (type == null ? "inputType()" : "exampleInput()") + " returned null");
+    }
+    byte[] json;
+    try {
+      json = mapper.writeValueAsBytes(example);
+    } catch (IOException | RuntimeException e) {
+      throw new BadKind(which + ": its example input cannot be written as JSON: " + jacksonMessage(e));
+    }
+    try {
+      mapper.readerFor(type).readValue(json);
+    } catch (IOException | RuntimeException e) {
+      throw new BadKind(which + ": its input type " + type.getName() + " cannot be read from JSON: "
+          + jacksonMessage(e) + "; make it a record, or give it a constructor Jackson can use");
+    }
+  }
+
+  /** Jackson's own words, without its exception's class name and location. */
+  private static String jacksonMessage(Exception e) {
+    String message = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+    if (message == null || message.isBlank()) {
+      return e.getClass().getSimpleName();
+    }
+    return KindMessages.firstLine(message);
   }
 
   public Optional<ComputeTask<?, ?>> find(String kind) {

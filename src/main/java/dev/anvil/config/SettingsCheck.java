@@ -2,6 +2,9 @@ package dev.anvil.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -73,6 +76,32 @@ public final class SettingsCheck {
       String source = options.containsKey("anvil.cluster.seed-nodes") ? options.get("anvil.cluster.seed-nodes")
           : System.getenv("ANVIL_SEED_NODES") != null ? "ANVIL_SEED_NODES" : "anvil.cluster.seed-nodes";
       throw new BadSetting(source + ": " + e.getMessage() + " (expected host:port,host:port...)");
+    }
+    checkKindsDir(config, options);
+  }
+
+  /**
+   * {@code anvil.kinds-dir}, when given, must name a folder (what is in it is checked when the kinds
+   * are loaded, naming the jar at fault).
+   */
+  private static void checkKindsDir(Config config, Map<String, String> options) {
+    String dir = config.getString("anvil.kinds-dir");
+    if (dir.isBlank()) {
+      return;
+    }
+    String source = options.containsKey("anvil.kinds-dir") ? options.get("anvil.kinds-dir")
+        : System.getenv("ANVIL_KINDS_DIR") != null ? "ANVIL_KINDS_DIR" : "anvil.kinds-dir";
+    Path path;
+    try {
+      path = Path.of(dir).toAbsolutePath().normalize();
+    } catch (InvalidPathException e) {
+      throw new BadSetting(source + " must be a folder of kind jars, was '" + abbreviate(dir) + "'");
+    }
+    if (!Files.exists(path)) {
+      throw new BadSetting(source + ": there is no folder " + path);
+    }
+    if (!Files.isDirectory(path)) {
+      throw new BadSetting(source + ": " + path + " is a file, not a folder; give the folder that holds the kind jars");
     }
   }
 

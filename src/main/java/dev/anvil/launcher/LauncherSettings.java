@@ -10,6 +10,7 @@ import java.util.List;
  *
  * @param clusterPortGiven whether the user chose the cluster port base (else the supervisor may move it)
  * @param managementPortGiven the same for the management port base
+ * @param kindsDir the kinds folder as an absolute path, for every node; empty: none
  */
 record LauncherSettings(
     int nodes,
@@ -28,7 +29,8 @@ record LauncherSettings(
     Duration nodeStopTimeout,
     Duration healthInterval,
     Duration healthTimeout,
-    boolean migrateQueuedConnections) {
+    boolean migrateQueuedConnections,
+    String kindsDir) {
 
   /** @param given the config paths the user set (option, environment variable or system property) */
   static LauncherSettings fromConfig(Config config, java.util.Set<String> given) {
@@ -40,7 +42,13 @@ record LauncherSettings(
         HttpSettings.fromConfig(anvil), l.getStringList("jvm-options"), l.getDuration("restart-backoff"),
         l.getDuration("restart-backoff-max"), l.getInt("max-restarts"), l.getDuration("restart-window"),
         l.getDuration("node-up-timeout"), l.getDuration("node-stop-timeout"), l.getDuration("health-interval"),
-        l.getDuration("health-timeout"), l.getBoolean("migrate-queued-connections"));
+        l.getDuration("health-timeout"), l.getBoolean("migrate-queued-connections"), kindsDir(anvil));
+  }
+
+  /** Absolute, so that it means the same to every node, whatever their working folder. */
+  private static String kindsDir(Config anvil) {
+    String dir = anvil.getString("kinds-dir");
+    return dir.isBlank() ? "" : java.nio.file.Path.of(dir).toAbsolutePath().normalize().toString();
   }
 
   /** Cores each node may use: an even share, at least one. */

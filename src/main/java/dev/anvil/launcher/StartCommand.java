@@ -1,6 +1,9 @@
 package dev.anvil.launcher;
 
+import com.typesafe.config.Config;
+import dev.anvil.compute.BadKind;
 import dev.anvil.node.NodeConfig;
+import dev.anvil.node.NodeKinds;
 import dev.anvil.security.ExposurePolicy;
 import dev.anvil.config.SettingsCheck;
 import java.util.HashMap;
@@ -47,14 +50,23 @@ public final class StartCommand implements Callable<Integer> {
       overrides.put("anvil.management.port", options.managementPort);
       names.put("anvil.management.port", "--management-port");
     }
+    if (options.kindsDir != null) {
+      overrides.put("anvil.kinds-dir", options.kindsDir);
+      names.put("anvil.kinds-dir", "--kinds");
+    }
     LauncherSettings settings;
     int[] clusterPorts;
     int[] managementPorts;
     ControlSocket control;
     try {
       // every node checks its settings too, but a bad one must stop us here, before any node starts
-      settings = LauncherSettings.fromConfig(NodeConfig.load(overrides, names), given(names.keySet()));
+      Config config = NodeConfig.load(overrides, names);
+      settings = LauncherSettings.fromConfig(config, given(names.keySet()));
       ExposurePolicy.check(settings.http()); // each node warns for itself; refuse here, before starting any
+      if (!settings.kindsDir().isEmpty()) {
+        // each node loads them again; a bad one must stop us here, not crash-loop every node
+        NodeKinds.load(config).close();
+      }
       if (settings.http().port() == 0) {
         throw new SettingsCheck.BadSetting("--http-port 0 cannot be shared by several nodes; give a port");
       }
@@ -65,7 +77,7 @@ public final class StartCommand implements Callable<Integer> {
           settings.clusterPortGiven(), count, "--cluster-port or ANVIL_CLUSTER_PORT");
       managementPorts = PortPlan.choose("management", settings.clusterHost(), settings.baseManagementPort(),
           settings.managementPortGiven(), count, "--management-port or ANVIL_MANAGEMENT_PORT");
-    } catch (SettingsCheck.BadSetting e) {
+    } catch (SettingsCheck.BadSetting | BadKind e) {
       System.err.println("anvil start: " + e.getMessage());
       return 2;
     } catch (IllegalArgumentException e) {

@@ -24,4 +24,9 @@ public final class StartOptions {
       description = "First management port (/alive, /ready), numbered like the cluster ports."
           + " Unset: 8558, or the next free block (env ANVIL_MANAGEMENT_PORT)")
   Integer managementPort;
+
+  @Option(names = "--kinds", paramLabel = "DIR",
+      description = "Folder of kind jars: every *.jar in it is loaded on every node beside the built-in kinds"
+          + " (env ANVIL_KINDS_DIR; default none)")
+  String kindsDir;
 }

@@ -109,7 +109,8 @@ final class Supervisor {
   private synchronized NodeProcessHandle launch(int slot, int clusterPort, int managementPort, List<String> seeds)
       throws IOException {
     NodeProcessHandle node = NodeProcessHandle.start(slot, clusterPort, managementPort, seeds, settings,
-        List.of("-Danvil.launcher.status-file=" + statusFile), out);
+        // the kinds folder always, even empty: the nodes load what this supervisor checked
+        List.of("-Danvil.launcher.status-file=" + statusFile, "-Danvil.kinds-dir=" + settings.kindsDir()), out);
     if (nodes[slot] == null || !nodes[slot].isAlive()) {
       nodes[slot] = node;
     }

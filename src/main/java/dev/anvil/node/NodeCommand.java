@@ -40,12 +40,17 @@ public final class NodeCommand implements Callable<Integer> {
       description = "Compute workers; 0: one per core this JVM may use (env ANVIL_WORKERS; default 0)")
   Integer workers;
 
+  @Option(names = "--kinds", paramLabel = "DIR",
+      description = "Folder of kind jars: every *.jar in it is loaded beside the built-in kinds"
+          + " (env ANVIL_KINDS_DIR; default none)")
+  String kindsDir;
+
   @Override
   public Integer call() {
     RunningNode node;
     try {
       node = RunningNode.start(NodeConfig.load(overrides(), optionNames()));
-    } catch (dev.anvil.config.SettingsCheck.BadSetting e) {
+    } catch (dev.anvil.config.SettingsCheck.BadSetting | dev.anvil.compute.BadKind e) {
       System.err.println("anvil node: " + e.getMessage());
       return 2;
     } catch (IllegalArgumentException | IllegalStateException e) {
@@ -65,6 +70,7 @@ public final class NodeCommand implements Callable<Integer> {
     putIf(o, "anvil.cluster.seed-nodes", seedNodes);
     putIf(o, "anvil.compute.workers", workers);
     putIf(o, "anvil.management.port", managementPort);
+    putIf(o, "anvil.kinds-dir", kindsDir);
     // A node downed by the cluster, or told to stop, ends its JVM so a supervisor can restart it.
     o.put("pekko.coordinated-shutdown.exit-jvm", "on");
     return o;
@@ -80,6 +86,7 @@ public final class NodeCommand implements Callable<Integer> {
     putIf(names, "anvil.cluster.seed-nodes", seedNodes == null ? null : "--seed-nodes");
     putIf(names, "anvil.compute.workers", workers == null ? null : "--workers");
     putIf(names, "anvil.management.port", managementPort == null ? null : "--management-port");
+    putIf(names, "anvil.kinds-dir", kindsDir == null ? null : "--kinds");
     return names;
   }
 

@@ -60,15 +60,16 @@ public final class NodeGuardian {
   public record Started(ServerBinding binding, String nodeId, int workers, LocalScheduler scheduler,
       ActorRef<WorkerPool.Command> pool, ActorRef<TaskRouter.Command> router, int managementPort) {}
 
-  public static Behavior<Void> create(AnvilSettings settings, CompletableFuture<Started> started) {
+  /** @param kinds the kinds this node runs, already checked (see {@link NodeKinds}) */
+  public static Behavior<Void> create(AnvilSettings settings, NodeKinds kinds, CompletableFuture<Started> started) {
     return Behaviors.setup(ctx -> {
       ActorSystem<Void> system = ctx.getSystem();
       Cluster cluster = Cluster.get(system);
       Address self = cluster.selfMember().address();
       String nodeId = NodeIds.of(self);
 
-      ObjectMapper mapper = JacksonObjectMapperProvider.get(system).getOrCreate("anvil-http", Optional.empty());
-      TaskCatalog catalog = TaskCatalog.load(mapper, NodeGuardian.class.getClassLoader());
+      ObjectMapper mapper = JacksonObjectMapperProvider.get(system).getOrCreate(NodeKinds.JSON_BINDING, Optional.empty());
+      TaskCatalog catalog = TaskCatalog.load(mapper, kinds.tasks());
       int workers = settings.compute().workers();
       LocalScheduler scheduler = new LocalScheduler(new LocalScheduler.Limits(settings.compute().queueCapacity(),
           1 + settings.compute().prefetchPerWorker(), settings.compute().spillAfter(),

@@ -8,10 +8,12 @@ import dev.anvil.config.AnvilSettings;
 import dev.anvil.security.ExposurePolicy;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.BootstrapSetup;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
@@ -32,7 +34,11 @@ public final class RunningNode implements AutoCloseable {
     this.started = started;
   }
 
-  /** Starts a node and waits until its HTTP port is bound; a node that cannot bind is stopped. */
+  /**
+   * Starts a node and waits until its HTTP port is bound; a node that cannot bind is stopped.
+   *
+   * @throws dev.anvil.compute.BadKind when a kind cannot be loaded or run, before anything starts
+   */
   public static RunningNode start(Config config) {
     AnvilSettings settings = AnvilSettings.fromConfig(config);
     PortOwnership.conflict(settings.http(), settings.cluster()).ifPresent(conflict -> {
@@ -42,8 +48,13 @@ public final class RunningNode implements AutoCloseable {
     if (warning != null) {
       log.warn(warning);
     }
+    // before the ActorSystem: a bad kind is one line, with no port bound and no cluster joined
+    NodeKinds kinds = NodeKinds.load(config);
     CompletableFuture<NodeGuardian.Started> started = new CompletableFuture<>();
-    ActorSystem<Void> system = ActorSystem.create(NodeGuardian.create(settings, started), SYSTEM_NAME, config);
+    // Pekko's threads, the workers' among them, get the folder's loader as their context class
+    // loader, so a kind's libraries that look classes up through it find the kind's own.
+    ActorSystem<Void> system = ActorSystem.create(NodeGuardian.create(settings, kinds, started), SYSTEM_NAME,
+        BootstrapSetup.create(kinds.folderLoader(), Optional.of(config), Optional.empty()));
     try {
       NodeGuardian.Started s = started.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       log.info("Anvil node {} serving {}://{}:{} with {} workers, management on port {} (JVM up {} ms)",

@@ -1,0 +1,126 @@
+package dev.anvil.launcher;
+
+import static dev.anvil.HttpTestClient.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.anvil.FreePorts;
+import dev.anvil.HttpTestClient;
+import dev.anvil.KindJars;
+import dev.anvil.NodeProcess;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The kinds folder as a user runs it: the starter project's kind, compiled against Anvil's SPI
+ * and jarred into a folder, served by {@code java -jar anvil.jar start --kinds DIR} on every node
+ * JVM; and a bad folder refused by {@code start} and {@code node} in one line, exit status 2.
+ */
+class KindsFolderIT {
+
+  private static final Path STARTER = Path.of("examples/kind-starter/src/main");
+
+  @TempDir
+  static Path work;
+  private static Path kinds;
+
+  @BeforeAll
+  static void buildTheStarterKind() throws Exception {
+    Path classes = work.resolve("classes");
+    Files.createDirectories(classes);
+    int status = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-cp", "target/classes",
+        "-d", classes.toString(), STARTER.resolve("java/com/example/kinds/HashChain.java").toString());
+    assertThat(status).as("javac of the starter's kind").isZero();
+    Path services = classes.resolve(KindJars.SERVICE_FILE);
+    Files.createDirectories(services.getParent());
+    Files.copy(STARTER.resolve("resources").resolve(KindJars.SERVICE_FILE), services);
+    kinds = work.resolve("kinds");
+    KindJars.jar(classes, kinds.resolve("hash-chain.jar"));
+  }
+
+  @Test
+  void startServesAKindFromTheFolderOnEveryNode() throws Exception {
+    int httpPort = FreePorts.one();
+    try (NodeProcess supervisor = NodeProcess.start(Map.of("ANVIL_CLUSTER_PORT", "" + FreePorts.range(4)),
+        "start", "--nodes", "2", "--kinds", kinds.toString(), "--http-port", "" + httpPort)) {
+      supervisor.awaitLine(l -> l.contains("Anvil is up"), Duration.ofSeconds(45));
+      HttpTestClient http = new HttpTestClient(httpPort);
+
+      HttpResponse<String> r = http.postTask("hash-chain", "{\"seed\":\"anvil\",\"rounds\":1000}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(json(r).at("/result/hex").asText()).matches("[0-9a-f]{64}").isEqualTo(hashChain("anvil", 1000));
+      assertThat(json(http.get("/v1/kinds")).findValuesAsText("kind")).contains("hash-chain", "primes");
+
+      // each request on its own connection, which the kernel gives to either node: both know the kind
+      List<CompletableFuture<HttpResponse<String>>> requests = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        requests.add(new HttpTestClient(httpPort).postTaskAsync("hash-chain", "{\"seed\":\"s" + i + "\",\"rounds\":10}"));
+      }
+      List<HttpResponse<String>> answers = requests.stream().map(CompletableFuture::join).toList();
+      assertThat(answers).allSatisfy(a -> assertThat(a.statusCode()).as(a.body()).isEqualTo(200));
+      Set<String> receivedBy = answers.stream().map(a -> json(a).at("/receivedBy").asText()).collect(Collectors.toSet());
+      assertThat(receivedBy).hasSize(2);
+    }
+  }
+
+  @Test
+  void nodeServesAKindFromTheFolder() throws Exception {
+    try (NodeProcess node = NodeProcess.start(Map.of(), "node", "--kinds", kinds.toString(), "--http-port", "0",
+        "--cluster-port", "0", "--workers", "1")) {
+      HttpTestClient http = new HttpTestClient(Integer.parseInt(node.awaitServing(Duration.ofSeconds(30))[1]));
+      HttpResponse<String> r = http.postTask("hash-chain", "{\"seed\":\"anvil\",\"rounds\":1000}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(json(r).at("/result/hex").asText()).isEqualTo(hashChain("anvil", 1000));
+    }
+  }
+
+  @Test
+  void aFolderThatDoesNotExistStopsStartAndTheBareCommandInOneLine() throws Exception {
+    assertOneLineAndStatus2(new String[] {"start", "--kinds", "/no/such/dir"},
+        "anvil start: --kinds: there is no folder /no/such/dir");
+    assertOneLineAndStatus2(new String[] {"--kinds", "/no/such/dir"},
+        "anvil start: --kinds: there is no folder /no/such/dir");
+  }
+
+  @Test
+  void aJarWithoutKindsStopsStartBeforeAnyNodeAndStopsNode() throws Exception {
+    Path folder = work.resolve("no-kind");
+    KindJars.jar(work.resolve("classes/com"), folder.resolve("classes-only.jar")); // no service file
+    String message = folder.resolve("classes-only.jar") + " holds no kind: it has no " + KindJars.SERVICE_FILE;
+    assertOneLineAndStatus2(new String[] {"start", "--nodes", "2", "--kinds", folder.toString()},
+        "anvil start: " + message);
+    assertOneLineAndStatus2(new String[] {"node", "--kinds", folder.toString(), "--http-port", "0",
+        "--cluster-port", "0"}, "anvil node: " + message);
+  }
+
+  private static void assertOneLineAndStatus2(String[] args, String message) throws Exception {
+    try (NodeProcess process = NodeProcess.start(Map.of(), args)) {
+      assertThat(process.awaitExit()).as(process.output()).isEqualTo(2);
+      assertThat(process.lines()).as(process.output()).hasSize(1);
+      assertThat(process.lines().get(0)).startsWith(message);
+    }
+  }
+
+  private static String hashChain(String seed, int rounds) throws Exception {
+    MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+    byte[] hash = seed.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < rounds; i++) {
+      hash = sha256.digest(hash);
+    }
+    return HexFormat.of().formatHex(hash);
+  }
+}
