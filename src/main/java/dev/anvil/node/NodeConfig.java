@@ -30,8 +30,12 @@ public final class NodeConfig {
   public static Config load(Map<String, ?> overrides, Map<String, String> options) {
     Config resolved;
     try {
-      resolved = ConfigFactory.load(
-          ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
+      // ConfigFactory.load(config) would put -D system properties above the command line's values
+      resolved = ConfigFactory.parseMap(overrides)
+          .withFallback(ConfigFactory.defaultOverrides())
+          .withFallback(ConfigFactory.parseResourcesAnySyntax("application"))
+          .withFallback(ConfigFactory.defaultReference())
+          .resolve();
       SettingsCheck.check(resolved, options);
       return derive(resolved);
     } catch (com.typesafe.config.ConfigException e) {

@@ -1,0 +1,42 @@
+package dev.anvil.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Where a setting comes from: the command line over -D over the environment over application.conf. */
+class NodeConfigTest {
+
+  @AfterEach
+  void clear() {
+    System.clearProperty("anvil.http.port");
+    System.clearProperty("anvil.compute.queue-per-worker");
+    ConfigFactory.invalidateCaches();
+  }
+
+  @Test
+  void anOptionWinsOverASystemProperty() {
+    System.setProperty("anvil.http.port", "1234");
+    ConfigFactory.invalidateCaches();
+    Config config = NodeConfig.load(Map.of("anvil.http.port", 5678));
+    assertThat(config.getInt("anvil.http.port")).isEqualTo(5678);
+  }
+
+  @Test
+  void aSystemPropertyWinsOverApplicationConf() {
+    System.setProperty("anvil.compute.queue-per-worker", "7");
+    ConfigFactory.invalidateCaches();
+    assertThat(NodeConfig.load(Map.of()).getInt("anvil.compute.queue-per-worker")).isEqualTo(7);
+  }
+
+  @Test
+  void settingsThatReferToOthersFollowTheOverride() {
+    // pekko.management.http.port is ${anvil.management.port} in application.conf
+    Config config = NodeConfig.load(Map.of("anvil.management.port", 9999));
+    assertThat(config.getInt("pekko.management.http.port")).isEqualTo(9999);
+  }
+}
