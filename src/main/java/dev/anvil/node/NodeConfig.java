@@ -2,6 +2,7 @@ package dev.anvil.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.util.List;
 import dev.anvil.config.ComputeSettings;
 import dev.anvil.config.SettingsCheck;
 import java.util.HashMap;
@@ -58,6 +59,7 @@ public final class NodeConfig {
     if (resolved.getBoolean("anvil.cluster.tls.enabled")) {
       derived.putAll(clusterTls(resolved));
     }
+    derived.putAll(bootstrap(resolved));
     return ConfigFactory.parseMap(derived).withFallback(resolved);
   }
 
@@ -73,10 +75,66 @@ public final class NodeConfig {
     };
   }
 
+  /** The discovery methods of anvil.cluster.discovery, by name, to Pekko's (null: no bootstrap). */
+  private static final Map<String, String> DISCOVERY = Map.of("seed-nodes", "", "config", "config",
+      "kubernetes-api", "kubernetes-api", "dns", "pekko-dns");
+
+  /**
+   * anvil.cluster.discovery other than seed-nodes: Cluster Bootstrap's settings, and for config
+   * discovery the contact points as the one service Pekko's config discovery knows.
+   */
+  static Map<String, Object> bootstrap(Config c) {
+    String discovery = c.getString("anvil.cluster.discovery");
+    String method = DISCOVERY.get(discovery);
+    String name = System.getenv("ANVIL_CLUSTER_DISCOVERY") != null ? "ANVIL_CLUSTER_DISCOVERY" : "anvil.cluster.discovery";
+    if (method == null) {
+      throw new SettingsCheck.BadSetting(name + " must be seed-nodes, config, kubernetes-api or dns, was '"
+          + discovery + "'");
+    }
+    Map<String, Object> derived = new HashMap<>();
+    if (method.isEmpty()) {
+      return derived;
+    }
+    if (!c.getString("anvil.cluster.seed-nodes").isBlank()) {
+      throw new SettingsCheck.BadSetting(name + " is " + discovery + ": give no seed nodes (the nodes find each other"
+          + " through discovery), or use discovery seed-nodes");
+    }
+    String service = c.getString("anvil.cluster.service-name");
+    String prefix = "pekko.management.cluster.bootstrap.contact-point-discovery.";
+    derived.put(prefix + "discovery-method", method);
+    derived.put(prefix + "service-name", service);
+    derived.put(prefix + "required-contact-point-nr", c.getInt("anvil.cluster.required-contact-points"));
+    derived.put("pekko.management.cluster.bootstrap.contact-point.fallback-port", c.getInt("anvil.management.port"));
+    if (method.equals("config")) {
+      List<dev.anvil.config.ClusterSettings.HostPort> points;
+      try {
+        points = dev.anvil.config.ClusterSettings.parseSeeds(c.getString("anvil.cluster.contact-points"));
+      } catch (IllegalArgumentException e) {
+        throw new SettingsCheck.BadSetting(contactPointsName() + ": " + e.getMessage().replace("seed node", "contact point"));
+      }
+      if (points.isEmpty()) {
+        throw new SettingsCheck.BadSetting(contactPointsName() + " must list the management endpoints (host:port,...) of"
+            + " the nodes to find when " + name + " is config");
+      }
+      // each endpoint names its port: several nodes of one host (start) are several contact points
+      derived.put("pekko.management.cluster.bootstrap.contact-point.filter-on-fallback-port", false);
+      derived.put("pekko.discovery.config.services." + service + ".endpoints", 
+          points.stream().map(p -> Map.of("host", p.host(), "port", p.port())).toList());
+    }
+    return derived;
+  }
+
+  private static String contactPointsName() {
+    return System.getenv("ANVIL_CONTACT_POINTS") != null ? "ANVIL_CONTACT_POINTS" : "anvil.cluster.contact-points";
+  }
+
   /** Whether this node and all its seed nodes are on loopback addresses: a cluster of one machine. */
   private static boolean onThisMachine(Config c) {
     if (!isLoopback(c.getString("anvil.cluster.hostname"))) {
       return false;
+    }
+    if (!c.getString("anvil.cluster.discovery").equals("seed-nodes")) {
+      return false; // found through discovery: as across machines, the majority keeps the cluster
     }
     return dev.anvil.config.ClusterSettings.parseSeeds(c.getString("anvil.cluster.seed-nodes")).stream()
         .allMatch(seed -> isLoopback(seed.host()));

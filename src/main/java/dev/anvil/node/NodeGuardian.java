@@ -11,6 +11,7 @@ import dev.anvil.compute.TaskRouter;
 import dev.anvil.compute.WorkerPool;
 import dev.anvil.config.AnvilSettings;
 import dev.anvil.http.ApiRoutes;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import dev.anvil.metrics.AnvilMetrics;
 import dev.anvil.metrics.MetricsRoutes;
 import dev.anvil.http.BearerAuth;
@@ -92,7 +93,10 @@ public final class NodeGuardian {
       ActorRef<TaskRouter.Command> router = ctx.spawn(TaskRouter.create(nodeId, scheduler, pool,
           settings.compute().routingSample()), "router");
 
-      join(cluster, self, settings);
+      boolean bootstrap = !system.settings().config().getString("anvil.cluster.discovery").equals("seed-nodes");
+      if (!bootstrap) {
+        join(cluster, self, settings);
+      }
       // The supervisor waits for this line before it takes the next node down in a rolling restart.
       org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> log.info(
           "Anvil node {} is Up in the cluster", nodeId));
@@ -133,6 +137,13 @@ public final class NodeGuardian {
             throw new IllegalStateException("the management port " + settings.management().port() + " on "
                 + settings.cluster().hostname() + " cannot be bound (" + rootMessage(error)
                 + "); give another with ANVIL_MANAGEMENT_PORT or --management-port", error);
+          })
+          .thenApply(management -> {
+            if (bootstrap) {
+              // finds the others' management endpoints through discovery, then forms or joins
+              ClusterBootstrap.get(Adapter.toClassic(system)).start();
+            }
+            return management;
           })
           .thenCompose(management -> HttpServer.bind(system, settings.http(), api.routes(), tasks)
               .thenApply(binding -> {
