@@ -29,7 +29,13 @@ class CommandLineIT {
             "ANVIL_ALLOW_ANONYMOUS must be true or false"),
         Arguments.of(Map.of("ANVIL_CLUSTER_PORT", "-5"), new String[] {"node"}, "ANVIL_CLUSTER_PORT must be a port"),
         Arguments.of(Map.of("ANVIL_SEED_NODES", "nohost"), new String[] {"node"},
-            "ANVIL_SEED_NODES: seed node 'nohost' is not host:port"));
+            "ANVIL_SEED_NODES: seed node 'nohost' is not host:port"),
+        Arguments.of(Map.of("ANVIL_CLUSTER_DISCOVERY", "config"), new String[] {"node"},
+            "anvil.cluster.contact-points must list the management endpoints"),
+        Arguments.of(Map.of("ANVIL_CLUSTER_DISCOVERY", "etcd"), new String[] {"node"},
+            "ANVIL_CLUSTER_DISCOVERY must be seed-nodes, config, kubernetes-api or dns, was 'etcd'"),
+        Arguments.of(Map.of("ANVIL_CLUSTER_DISCOVERY", "config", "ANVIL_CONTACT_POINTS", "127.0.0.1:8558"),
+            new String[] {"start"}, "which 'start' does not support yet"));
   }
 
   @ParameterizedTest
