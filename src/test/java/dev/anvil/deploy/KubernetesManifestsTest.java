@@ -42,20 +42,12 @@ class KubernetesManifestsTest {
   private static final String SECRET_EXAMPLE = "secret-example.yaml";
 
   /**
-   * ANVIL_* variables the Deployment sets that may be missing from application.conf on this branch:
-   * the Cluster Bootstrap wiring (another branch) adds them. Exactly these two; once they are in
-   * application.conf this list only excuses nothing.
-   */
-  private static final Set<String> ANVIL_VARIABLES_ADDED_ELSEWHERE =
-      Set.of("ANVIL_CLUSTER_DISCOVERY", "ANVIL_CONTACT_POINTS");
-
-  /**
    * Variables read by pekko-management-cluster-bootstrap 1.1.1's reference.conf
    * (contact-point-discovery.service-name and .port-name). Checked against the reference.conf on
    * the class path when the module is there; on a branch without it, this list stands in.
    */
   private static final Set<String> PEKKO_BOOTSTRAP_VARIABLES =
-      Set.of("PEKKO_CLUSTER_BOOTSTRAP_SERVICE_NAME", "PEKKO_CLUSTER_BOOTSTRAP_PORT_NAME");
+      Set.of("PEKKO_CLUSTER_BOOTSTRAP_PORT_NAME");
   private static final String BOOTSTRAP_CLASS = "org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap";
 
   /** pekko-discovery-kubernetes-api 1.1.1's default pod-label-selector. */
@@ -141,12 +133,10 @@ class KubernetesManifestsTest {
     Map<String, Object> podLabels = map(at(deployment, "spec", "template", "metadata", "labels"));
     assertThat(value("ANVIL_CLUSTER_DISCOVERY")).isEqualTo("kubernetes-api");
 
-    // The name discovery looks up: application.conf's, else the variable's, else the actor system's.
-    String serviceName = configured("pekko.management.cluster.bootstrap.contact-point-discovery.service-name");
-    if (serviceName == null) {
-      serviceName = env.containsKey("PEKKO_CLUSTER_BOOTSTRAP_SERVICE_NAME")
-          ? resolve(env.get("PEKKO_CLUSTER_BOOTSTRAP_SERVICE_NAME"), podLabels) : RunningNode.SYSTEM_NAME;
-    }
+    // The name discovery looks up: anvil.cluster.service-name (ANVIL_SERVICE_NAME, else application.conf's)
+    String serviceName = env.containsKey("ANVIL_SERVICE_NAME") ? resolve(env.get("ANVIL_SERVICE_NAME"), podLabels)
+        : configured("anvil.cluster.service-name");
+    assertThat(serviceName).as("the service name discovery looks up").isNotBlank();
     String selector = configured("pekko.discovery.kubernetes-api.pod-label-selector");
     selector = String.format(selector == null ? DEFAULT_POD_LABEL_SELECTOR : selector, serviceName);
     for (String term : selector.split(",")) {
@@ -210,9 +200,7 @@ class KubernetesManifestsTest {
     String referenceConfs = bootstrapOnClassPath ? referenceConfs() : "";
     for (String name : env.keySet()) {
       if (name.startsWith("ANVIL_")) {
-        if (!ANVIL_VARIABLES_ADDED_ELSEWHERE.contains(name)) {
-          assertThat(applicationConfText).as("%s is read by application.conf", name).contains("${?" + name + "}");
-        }
+        assertThat(applicationConfText).as("%s is read by application.conf", name).contains("${?" + name + "}");
       } else if (name.startsWith("PEKKO_")) {
         if (bootstrapOnClassPath) {
           assertThat(referenceConfs).as("%s is read by a reference.conf on the class path", name)
