@@ -5,14 +5,16 @@ import java.util.Arrays;
 import java.util.List;
 
 /** {@code anvil.cluster}: this node's cluster address and whom it joins. */
-public record ClusterSettings(String hostname, int port, List<ClusterSettings.HostPort> seedNodes) {
+public record ClusterSettings(String hostname, int port, List<ClusterSettings.HostPort> seedNodes,
+    List<ClusterSettings.HostPort> portPeers) {
 
   /** A node's cluster address as given in seed-nodes. */
   public record HostPort(String host, int port) {}
 
   public static ClusterSettings fromConfig(Config anvil) {
     Config c = anvil.getConfig("cluster");
-    return new ClusterSettings(c.getString("hostname"), c.getInt("port"), parseSeeds(c.getString("seed-nodes")));
+    return new ClusterSettings(c.getString("hostname"), c.getInt("port"), parseSeeds(c.getString("seed-nodes")),
+        parseSeeds(c.getString("port-peers")));
   }
 
   /** {@code "h1:p1, h2:p2"} to a list of host and port; blank means none. */

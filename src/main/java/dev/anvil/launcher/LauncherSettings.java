@@ -30,7 +30,8 @@ record LauncherSettings(
     Duration healthInterval,
     Duration healthTimeout,
     boolean migrateQueuedConnections,
-    String kindsDir) {
+    String kindsDir,
+    boolean discovery) {
 
   /** @param given the config paths the user set (option, environment variable or system property) */
   static LauncherSettings fromConfig(Config config, java.util.Set<String> given) {
@@ -42,7 +43,8 @@ record LauncherSettings(
         HttpSettings.fromConfig(anvil), l.getStringList("jvm-options"), l.getDuration("restart-backoff"),
         l.getDuration("restart-backoff-max"), l.getInt("max-restarts"), l.getDuration("restart-window"),
         l.getDuration("node-up-timeout"), l.getDuration("node-stop-timeout"), l.getDuration("health-interval"),
-        l.getDuration("health-timeout"), l.getBoolean("migrate-queued-connections"), kindsDir(anvil));
+        l.getDuration("health-timeout"), l.getBoolean("migrate-queued-connections"), kindsDir(anvil),
+        !anvil.getString("cluster.discovery").equals("seed-nodes"));
   }
 
   /** Absolute, so that it means the same to every node, whatever their working folder. */

@@ -52,13 +52,19 @@ final class NodeProcessHandle {
     command.addAll(settings.jvmOptions());
     command.add("-XX:ActiveProcessorCount=" + settings.coresPerNode());
     command.addAll(extraJvmOptions);
+    if (settings.discovery()) {
+      // the nodes find each other through discovery; these are only the ones that share the HTTP port
+      command.add("-Danvil.cluster.port-peers=" + String.join(",", seeds));
+    }
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.anvil.Main", "node",
         "--http-host", settings.http().host(),
         "--http-port", Integer.toString(settings.http().port()),
         "--cluster-host", settings.clusterHost(),
         "--cluster-port", Integer.toString(clusterPort),
-        "--management-port", Integer.toString(managementPort),
-        "--seed-nodes", String.join(",", seeds)));
+        "--management-port", Integer.toString(managementPort)));
+    if (!settings.discovery()) {
+      command.addAll(List.of("--seed-nodes", String.join(",", seeds)));
+    }
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     // glibc gives each thread that allocates its own malloc arena (64 MiB reserved, pages kept
     // after free): two arenas are plenty for a JVM, whose heap is not malloc's.

@@ -67,12 +67,6 @@ public final class StartCommand implements Callable<Integer> {
         // each node loads them again; a bad one must stop us here, not crash-loop every node
         NodeKinds.load(config).close();
       }
-      if (!config.getString("anvil.cluster.discovery").equals("seed-nodes")) {
-        // start's nodes join each other by seed nodes; discovery needs each node started on its own
-        throw new SettingsCheck.BadSetting((System.getenv("ANVIL_CLUSTER_DISCOVERY") != null ? "ANVIL_CLUSTER_DISCOVERY"
-            : "anvil.cluster.discovery") + " is " + config.getString("anvil.cluster.discovery") + ", which 'start' does"
-            + " not support yet: run each node with 'node' (one per JVM), or leave discovery at seed-nodes");
-      }
       if (settings.http().port() == 0) {
         throw new SettingsCheck.BadSetting("--http-port 0 cannot be shared by several nodes; give a port");
       }

@@ -18,7 +18,8 @@ import java.util.Optional;
  * The HTTP port belongs to one cluster. With SO_REUSEPORT any process of the same user could
  * bind it beside the nodes already there and take a share of their connections, answering as
  * a cluster of its own. So before it binds, a node asks whoever serves the port who it is, and
- * refuses to start unless that is a node of its own cluster (one of its seed nodes).
+ * refuses to start unless that is a node of its own cluster (one of its seed nodes, or under
+ * discovery one of the nodes of its own {@code start}, {@code anvil.cluster.port-peers}).
  */
 final class PortOwnership {
   private PortOwnership() {}
@@ -39,7 +40,8 @@ final class PortOwnership {
     if (other == null) {
       return Optional.of("HTTP port " + where + " is already in use by another server; give another --http-port");
     }
-    boolean ours = cluster.seedNodes().stream().anyMatch(seed -> (seed.host() + ":" + seed.port()).equals(other));
+    boolean ours = java.util.stream.Stream.concat(cluster.seedNodes().stream(), cluster.portPeers().stream())
+        .anyMatch(seed -> (seed.host() + ":" + seed.port()).equals(other));
     return ours ? Optional.empty() : Optional.of("HTTP port " + where + " is already served by Anvil node " + other
         + ", which is not one of this node's seed nodes; give --seed-nodes " + other
         + " to join its cluster, or another --http-port");
