@@ -1,6 +1,9 @@
 package dev.anvil.node;
 
+import com.typesafe.config.Config;
 import java.util.HashMap;
+import java.util.Optional;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -58,7 +61,22 @@ public final class NodeCommand implements Callable<Integer> {
       return 1;
     }
     node.system().getWhenTerminated().toCompletableFuture().join();
-    return 0;
+    // Pekko exits the JVM itself with this code (exit-jvm); Main's own exit must not race it with 0,
+    // or a node the cluster downed would look like one that stopped as asked
+    return exitCode(node.system().settings().config(),
+        CoordinatedShutdown.get(node.system()).getShutdownReason());
+  }
+
+  /** The exit status coordinated shutdown gives for {@code reason}: its reason-overrides, else exit-code. */
+  static int exitCode(Config config, Optional<CoordinatedShutdown.Reason> reason) {
+    Config shutdown = config.getConfig("pekko.coordinated-shutdown");
+    if (reason.isPresent()) {
+      String path = "reason-overrides.\"" + reason.get().getClass().getName() + "\"";
+      if (shutdown.hasPath(path)) {
+        shutdown = shutdown.getConfig(path).withFallback(shutdown);
+      }
+    }
+    return shutdown.getInt("exit-code");
   }
 
   Map<String, Object> overrides() {
