@@ -97,10 +97,24 @@ public final class RunningNode implements AutoCloseable {
     return started.router();
   }
 
-  /** Leaves the cluster gracefully and stops; returns when the ActorSystem has terminated. */
+  /**
+   * Leaves the cluster gracefully and stops; returns when the ActorSystem has terminated, or after
+   * {@link #CLOSE_TIMEOUT} with a warning (a test's teardown must not hang on a system that does
+   * not finish terminating: seen once with Artery TLS while a plain node kept dialling it).
+   */
   @Override
   public void close() {
     system.terminate();
-    system.getWhenTerminated().toCompletableFuture().join();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(CLOSE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      log.warn("Anvil node {} did not finish terminating within {} s", nodeId(), CLOSE_TIMEOUT.toSeconds());
+    } catch (ExecutionException e) {
+      log.warn("Anvil node {} terminated with a failure", nodeId(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
+
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
 }

@@ -41,7 +41,10 @@ class TlsClusterTest {
 
   @AfterEach
   void stop() {
-    nodes.forEach(RunningNode::close);
+    // the last started first: the plain node that keeps dialling the TLS ones stops before them
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      nodes.get(i).close();
+    }
   }
 
   private RunningNode node(boolean tls, String seed) {
