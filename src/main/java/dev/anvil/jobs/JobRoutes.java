@@ -27,6 +27,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -131,6 +132,10 @@ public final class JobRoutes extends AllDirectives {
     long max = settings.maxInputBytes();
     if (request.entity().getContentLengthOption().orElse(0) > max) {
       return done(tooLarge());
+    }
+    if (request.entity() instanceof HttpEntity.Strict strict) {
+      // a body that came whole: toStrict would run a stream (and an actor) per request to copy it
+      return submit(task, strict.getData().toArray(), timeoutMs, key, wait);
     }
     return request.entity().toStrict(10_000, max, system)
         .handleAsync((strict, error) -> error != null ? done(tooLarge())
