@@ -56,18 +56,20 @@ public class LoadScaling {
   static void run(int n, int sample, double seconds) throws Exception {
     List<RunningNode> nodes = new ArrayList<>();
     try {
-      for (int i = 0; i < n; i++) {
-        Map<String, Object> o = new HashMap<>();
-        o.put("anvil.http.port", 0);
-        o.put("anvil.cluster.port", 0);
-        o.put("anvil.management.port", 0);
-        o.put("anvil.compute.workers", 1);
-        o.put("anvil.compute.routing-sample", sample);
-        if (i > 0) {
-          o.put("anvil.cluster.seed-nodes", nodes.get(0).nodeId());
+      nodes.add(RunningNode.start(nodeConfig(sample, null)));
+      // the others start side by side (each start mostly waits: binding, joining), all joining the first
+      String seed = nodes.get(0).nodeId();
+      java.util.concurrent.ExecutorService starter = java.util.concurrent.Executors.newFixedThreadPool(4);
+      try {
+        List<java.util.concurrent.Future<RunningNode>> started = new ArrayList<>();
+        for (int i = 1; i < n; i++) {
+          started.add(starter.submit(() -> RunningNode.start(nodeConfig(sample, seed))));
         }
-        Config config = NodeConfig.load(o);
-        nodes.add(RunningNode.start(config));
+        for (java.util.concurrent.Future<RunningNode> f : started) {
+          nodes.add(f.get());
+        }
+      } finally {
+        starter.shutdown();
       }
       long end = System.nanoTime() + 120_000_000_000L;
       while (!allUp(nodes, n) || !following(nodes, Math.min(sample, n - 1))) {
@@ -93,6 +95,19 @@ public class LoadScaling {
         node.system().getWhenTerminated().toCompletableFuture().join();
       }
     }
+  }
+
+  static Config nodeConfig(int sample, String seed) {
+    Map<String, Object> o = new HashMap<>();
+    o.put("anvil.http.port", 0);
+    o.put("anvil.cluster.port", 0);
+    o.put("anvil.management.port", 0);
+    o.put("anvil.compute.workers", 1);
+    o.put("anvil.compute.routing-sample", sample);
+    if (seed != null) {
+      o.put("anvil.cluster.seed-nodes", seed);
+    }
+    return NodeConfig.load(o);
   }
 
   static boolean allUp(List<RunningNode> nodes, int n) {

@@ -79,8 +79,9 @@ ratios["anvil_cpu_429_over_empty"] = per_run(lambda r: ratio(r["anvil_cpu_us_per
 ratios["balance_max_over_min"] = per_run(lambda r: ratio(max(r["balance_a"], r["balance_b"]),
                                                          min(r["balance_a"], r["balance_b"])))
 for name in ["anvil_overload_goodput", "anvil_overload_429", "anvil_cpu_us_per_empty", "anvil_cpu_us_per_429",
-             "anvil_rejected_share", "balance_a", "balance_b", "rss_rest_mib", "rss_load_mib",
-             "jobs_accepted_per_s", "jobs_non2xx", "jobs_202_p50_ms", "jobs_202_p99_ms"]:
+             "anvil_rejected_share", "anvil_empty_refused_share", "balance_a", "balance_b", "rss_rest_mib", "rss_load_mib",
+             "jobs_accepted_per_s", "jobs_non2xx", "jobs_warmup_s", "jobs_202_p50_ms", "jobs_202_p99_ms",
+             "jobs_at_1000_rate", "jobs_at_1000_non2xx", "jobs_at_1000_202_p50_ms", "jobs_at_1000_202_p99_ms"]:
     figures[name] = figure(name)
 SCALE_N = [2, 4, 8, 16, 24]
 for n in SCALE_N:  # a smoke run measures 4 and 24 nodes only: sizes not measured are left out
@@ -112,7 +113,8 @@ targets = {
     "anvil_cpu_429_over_empty": ("<", 1.0),
     "balance_max_over_min": ("<=", 1.10),
     "jobs_accepted_per_s": (">=", 1000),
-    "jobs_202_p99_ms": ("<=", 20),
+    # the 202's p99 while the cluster takes 1,000 jobs/s (open loop); at saturation it is reported beside
+    "jobs_at_1000_202_p99_ms": ("<=", 20),
     "scaling_msgs_24_over_4": ("<=", 2.0),
 }
 
@@ -202,12 +204,16 @@ print()
 print(f"overload: {fmt(figures['anvil_overload_goodput'])} completed/s at 200 connections"
       f" ({fmt(figures['anvil_overload_429'])} x 429); CPU per near-empty task"
       f" {fmt(figures['anvil_cpu_us_per_empty'])} us, per 429 {fmt(figures['anvil_cpu_us_per_429'])} us"
-      f" (share rejected {fmt(figures['anvil_rejected_share'])})")
+      f" (share refused: of the 429 load {fmt(figures['anvil_rejected_share'])},"
+      f" of the near-empty load {fmt(figures['anvil_empty_refused_share'])})")
 print(f"balance: {fmt(figures['balance_a'])} / {fmt(figures['balance_b'])} tasks on node A / B;"
       f" memory per node at rest / under load: {fmt(figures['rss_rest_mib'])} / {fmt(figures['rss_load_mib'])} MiB")
 print(f"jobs (3 nodes): {fmt(figures['jobs_accepted_per_s'])} accepted/s, 202 p50 / p99"
       f" {fmt(figures['jobs_202_p50_ms'])} / {fmt(figures['jobs_202_p99_ms'])} ms"
-      f" ({fmt(figures['jobs_non2xx'])} non-2xx)")
+      f" ({fmt(figures['jobs_non2xx'])} non-2xx) at saturation (16 connections, after {fmt(figures['jobs_warmup_s'])} s"
+      f" of warm-up); offered 1,000/s: {fmt(figures['jobs_at_1000_rate'])} accepted/s, 202 p50 / p99"
+      f" {fmt(figures['jobs_at_1000_202_p50_ms'])} / {fmt(figures['jobs_at_1000_202_p99_ms'])} ms"
+      f" ({fmt(figures['jobs_at_1000_non2xx'])} non-2xx)")
 print("scaling (load-protocol messages per node per second, steady load spread over all nodes): "
       + ", ".join(f"{n} nodes {fmt(figures[f'scaling_spread_msgs_per_node_s_{n}'])}" for n in SCALE_N
                   if f"scaling_spread_msgs_per_node_s_{n}" in figures)

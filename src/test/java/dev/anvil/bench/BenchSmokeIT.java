@@ -37,7 +37,8 @@ class BenchSmokeIT {
     }
     for (String figure : List.of("raw_java_1ms", "raw_java_10ms", "raw_js_1ms", "raw_js_10ms",
         "anvil_overload_goodput", "anvil_cpu_us_per_empty", "anvil_cpu_us_per_429", "balance_a", "balance_b",
-        "rss_rest_mib", "rss_load_mib", "jobs_accepted_per_s", "jobs_202_p50_ms", "jobs_202_p99_ms")) {
+        "rss_rest_mib", "rss_load_mib", "jobs_accepted_per_s", "jobs_202_p50_ms", "jobs_202_p99_ms",
+        "jobs_at_1000_rate", "jobs_warmup_s")) {
       assertPositive(json, figure);
     }
     JsonNode targets = json.at("/targets");
