@@ -39,7 +39,7 @@ if [ "$SMOKE" = 1 ]; then
   RUNS=1 D=1 RAW=0.5 PROBE=1 LAT=1 WARM_ANVIL=1 WARM_JVM=1 WARM_NODE=1 WARM_STEPS=1 WARM_STEP_S=1
   OUT=bench/results/smoke.json
 else
-  D=4 RAW=2.5 PROBE=3 LAT=2 WARM_ANVIL=20 WARM_JVM=8 WARM_NODE=3 WARM_STEPS=12 WARM_STEP_S=8
+  D=3 RAW=2 PROBE=3 LAT=1 WARM_ANVIL=20 WARM_JVM=8 WARM_NODE=3 WARM_STEPS=12 WARM_STEP_S=8
   OUT=bench/results/latest.json
 fi
 
@@ -78,7 +78,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+say() { printf '\033[1m== [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 record() { printf '{"run":%s,"name":"%s","value":%s}\n' "$1" "$2" "${3:-null}" >> "$MEASURE"; }
 json_field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 free_ports() { # N consecutive free loopback ports; prints the first
@@ -134,7 +134,7 @@ cpu_ticks() { # PID [io] -> utime+stime of its threads, in clock ticks; io: all 
   echo "$sum"
 }
 probe() { # URL SECONDS PHASE -> JSON summary
-  java -cp "$WORK/classes" HealthProbe "$1/health" 100 "$2" "$3" "$CSV"
+  java -cp "$WORK/classes" HealthProbe "$1/health" 200 "$2" "$3" "$CSV"
 }
 
 HZ=$(getconf CLK_TCK)
@@ -189,7 +189,7 @@ record 1 rss_rest_mib "$(rss_mib $NODE_PIDS)"
 
 load_size() { # ROUND SYSTEM SIZE: throughput, errors and /health p99 under that load
   local r=$1 sys=$2 size=$3 u=${URL[$2]} wrk_pid loaded tps non total
-  post "$u/v1/tasks/sieve" "{\"limit\":${LIMIT[$size]}}" "${CONNS[$size]}" $((D + 2)) > "$WORK/sat.txt" &
+  post "$u/v1/tasks/sieve" "{\"limit\":${LIMIT[$size]}}" "${CONNS[$size]}" $((PROBE + 2)) > "$WORK/sat.txt" &
   wrk_pid=$!
   sleep 1
   loaded=$(probe "$u" "$PROBE" "loaded-$sys-$size")
@@ -322,7 +322,8 @@ done
 kill -TERM "$J" 2>/dev/null || true; wait "$J" 2>/dev/null || true
 
 say "scaling: load-protocol messages per node per second by cluster size (one-worker nodes in one JVM)"
-if [ "$SMOKE" = 1 ]; then SCALE_S=1; SCALE_N="4 24"; else SCALE_S=8; SCALE_N="2 4 8 16 24"; fi
+# 4 and 24 nodes, what the target compares (docs/scaling.md has the whole curve and its method)
+if [ "$SMOKE" = 1 ]; then SCALE_S=1; else SCALE_S=4; fi; SCALE_N="4 24"
 # shellcheck disable=SC2086
 ANVIL_LOG_LEVEL=WARN java -cp "$CP" LoadScaling "$SCALE_S" 3 $SCALE_N 2> "$WORK/scaling.log" | grep '^{' \
   > "$WORK/scaling.jsonl"
@@ -341,7 +342,7 @@ cp "$WORK/scaling.jsonl" "bench/results/scaling$([ "$SMOKE" = 1 ] && echo -smoke
 
 if [ "$SMOKE" = 0 ]; then
   java -cp "$WORK/classes" LatencyChart "$WORK/chart.csv" docs/health-latency.png \
-    "GET /health latency at 100 req/s on Anvil: idle, then while ~10 ms tasks saturate all $CORES cores"
+    "GET /health latency at 200 req/s on Anvil: idle, then while ~10 ms tasks saturate all $CORES cores"
 fi
 python3 bench/summarize.py "$MEASURE" "$OUT" "$SMOKE" "$0 $*"
 if [ "$SMOKE" = 0 ]; then
