@@ -39,7 +39,7 @@ if [ "$SMOKE" = 1 ]; then
   RUNS=1 D=1 RAW=0.5 PROBE=1 LAT=1 WARM_ANVIL=1 WARM_JVM=1 WARM_NODE=1 WARM_STEPS=1 WARM_STEP_S=1
   OUT=bench/results/smoke.json
 else
-  D=3 RAW=2 PROBE=3 LAT=1 WARM_ANVIL=20 WARM_JVM=6 WARM_NODE=3 WARM_STEPS=12 WARM_STEP_S=8
+  D=3 RAW=2 PROBE=3 LAT=1 WARM_ANVIL=20 WARM_JVM=6 WARM_NODE=3 WARM_STEPS=10 WARM_STEP_S=8
   OUT=bench/results/latest.json
 fi
 
@@ -292,7 +292,7 @@ wait_for "$WORK/jobs.log" "Anvil is up" 150
 # and each node JVM of one core compiles it with one C2 thread on a shared core: after 20 s of
 # load its compiler still takes a third of the CPU. So the warm-up goes on in steps until the
 # rate stops rising: two steps in a row less than 5 % above the best before them (one flat step
-# is not enough: the rate pauses while C2 works through a batch), at most 12 steps.
+# is not enough: the rate pauses while C2 works through a batch), at most 10 steps (it took 9-12).
 best=0 flat=0
 for step in $(seq 1 "$WARM_STEPS"); do
   read -r rate _ _ <<<"$(post "http://127.0.0.1:$PJ/v1/jobs/sieve" '{"limit":10}' 16 "$WARM_STEP_S")"
