@@ -18,7 +18,7 @@ import java.util.concurrent.locks.LockSupport;
  * stall also counts against the requests queued behind it.
  * Appends "phase,secondsSinceStart,latencyMs" rows to CSV and prints a JSON summary.
  *
- * Usage: java bench/HealthProbe.java URL RATE SECONDS PHASE CSV
+ * Usage: javac -d CLASSES bench/HealthProbe.java bench/Http1.java; java -cp CLASSES HealthProbe URL RATE SECONDS PHASE CSV
  */
 public class HealthProbe {
   public static void main(String[] args) throws Exception {
@@ -42,7 +42,7 @@ public class HealthProbe {
       OutputStream o = socket.getOutputStream();
       InputStream in = socket.getInputStream();
       for (int i = 0; i < 50; i++) { // warm the path up
-        exchange(o, in, request);
+        Http1.exchange(o, in, request);
       }
       long start = System.nanoTime();
       for (int i = 0; i < total; i++) {
@@ -52,7 +52,7 @@ public class HealthProbe {
         for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
           LockSupport.parkNanos(wait);
         }
-        if (exchange(o, in, request) != 200) {
+        if (Http1.exchange(o, in, request) != 200) {
           errors++;
         }
         latencies[i] = (System.nanoTime() - due) / 1e6;
@@ -62,33 +62,6 @@ public class HealthProbe {
     double[] sorted = latencies.clone();
     Arrays.sort(sorted);
     System.out.printf("{\"phase\":\"%s\",\"count\":%d,\"errors\":%d,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}%n",
-        phase, total, errors, at(sorted, 0.50), at(sorted, 0.99), sorted[sorted.length - 1]);
-  }
-
-  /** Sends one request and reads the whole response (headers, then Content-Length bytes); returns the status. */
-  private static int exchange(OutputStream out, InputStream in, byte[] request) throws Exception {
-    out.write(request);
-    out.flush();
-    StringBuilder head = new StringBuilder();
-    while (!(head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n"))) {
-      int c = in.read();
-      if (c < 0) {
-        throw new IllegalStateException("connection closed");
-      }
-      head.append((char) c);
-    }
-    String h = head.toString();
-    int length = 0;
-    for (String line : h.split("\r\n")) {
-      if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
-        length = Integer.parseInt(line.substring(15).trim());
-      }
-    }
-    in.readNBytes(length);
-    return Integer.parseInt(h.substring(9, 12));
-  }
-
-  private static double at(double[] sorted, double p) {
-    return sorted[(int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+        phase, total, errors, Http1.at(sorted, 0.50), Http1.at(sorted, 0.99), sorted[sorted.length - 1]);
   }
 }

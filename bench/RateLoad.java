@@ -19,7 +19,8 @@ import java.util.concurrent.locks.LockSupport;
  * socket on its own thread sending every CONNECTIONS/RATE s. A connection whose answer comes late
  * sends its next requests at once until it is back on schedule.
  *
- * <p>Usage: java bench/RateLoad.java URL BODY RATE CONNECTIONS SECONDS -> one JSON line:
+ * <p>Usage: javac -d CLASSES bench/RateLoad.java bench/Http1.java; java -cp CLASSES RateLoad URL BODY RATE CONNECTIONS
+ * SECONDS -> one JSON line:
  * {"offered":..,"rate":..,"count":..,"non2xx":..,"errors":..,"p50":..,"p99":..,"max":..} (ms)
  */
 public class RateLoad {
@@ -57,7 +58,7 @@ public class RateLoad {
             for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
               LockSupport.parkNanos(wait);
             }
-            int status = exchange(out, in, request);
+            int status = Http1.exchange(out, in, request);
             latencies[conn][i] = (System.nanoTime() - due) / 1e6;
             if (status < 200 || status > 299) {
               non2xx.incrementAndGet();
@@ -76,34 +77,6 @@ public class RateLoad {
     double[] all = Arrays.stream(latencies).flatMapToDouble(Arrays::stream).filter(l -> l > 0).sorted().toArray();
     System.out.printf("{\"offered\":%.1f,\"rate\":%.1f,\"count\":%d,\"non2xx\":%d,\"errors\":%d,"
         + "\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}%n", rate, all.length / (took / 1e9), all.length, non2xx.get(),
-        errors.get(), at(all, 0.50), at(all, 0.99), all.length == 0 ? 0 : all[all.length - 1]);
-  }
-
-  /** Sends one request and reads the whole answer (headers, then Content-Length bytes); returns the status. */
-  private static int exchange(OutputStream out, InputStream in, byte[] request) throws Exception {
-    out.write(request);
-    out.flush();
-    StringBuilder head = new StringBuilder();
-    while (!(head.length() >= 4 && head.charAt(head.length() - 1) == '\n' && head.substring(head.length() - 4)
-        .equals("\r\n\r\n"))) {
-      int c = in.read();
-      if (c < 0) {
-        throw new IllegalStateException("connection closed");
-      }
-      head.append((char) c);
-    }
-    String h = head.toString();
-    int length = 0;
-    for (String line : h.split("\r\n")) {
-      if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
-        length = Integer.parseInt(line.substring(15).trim());
-      }
-    }
-    in.readNBytes(length);
-    return Integer.parseInt(h.substring(9, 12));
-  }
-
-  private static double at(double[] sorted, double p) {
-    return sorted.length == 0 ? 0 : sorted[(int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+        errors.get(), Http1.at(all, 0.50), Http1.at(all, 0.99), all.length == 0 ? 0 : all[all.length - 1]);
   }
 }
