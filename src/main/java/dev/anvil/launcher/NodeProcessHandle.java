@@ -96,12 +96,16 @@ final class NodeProcessHandle {
   static final boolean TRIM_SUPPORTED = vmOptionExists("TrimNativeHeapInterval");
 
   private static boolean vmOptionExists(String name) {
+    var hotspot = java.lang.management.ManagementFactory.getPlatformMXBean(
+        com.sun.management.HotSpotDiagnosticMXBean.class);
+    if (hotspot == null) {
+      return false; // not HotSpot
+    }
     try {
-      java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
-          .getVMOption(name);
+      hotspot.getVMOption(name);
       return true;
-    } catch (IllegalArgumentException | NullPointerException e) {
-      return false; // not a HotSpot option of this JVM (or no HotSpot diagnostic bean at all)
+    } catch (IllegalArgumentException e) {
+      return false; // not an option of this JVM
     }
   }
 

@@ -2,7 +2,6 @@ package dev.anvil.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.typesafe.config.ConfigFactory;
 import dev.anvil.node.NodeConfig;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +12,7 @@ import org.junit.jupiter.api.Test;
 class NodeCommandLineTest {
 
   private static LauncherSettings settings(Map<String, Object> overrides) {
-    return LauncherSettings.fromConfig(ConfigFactory.parseMap(overrides).withFallback(NodeConfig.load(Map.of())),
-        Set.of());
+    return LauncherSettings.fromConfig(NodeConfig.load(overrides), Set.of());
   }
 
   @Test
