@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.apache.pekko.cluster.MemberStatus;
@@ -59,13 +62,13 @@ public class LoadScaling {
       nodes.add(RunningNode.start(nodeConfig(sample, null)));
       // the others start side by side (each start mostly waits: binding, joining), all joining the first
       String seed = nodes.get(0).nodeId();
-      java.util.concurrent.ExecutorService starter = java.util.concurrent.Executors.newFixedThreadPool(4);
+      ExecutorService starter = Executors.newFixedThreadPool(4);
       try {
-        List<java.util.concurrent.Future<RunningNode>> started = new ArrayList<>();
+        List<Future<RunningNode>> started = new ArrayList<>();
         for (int i = 1; i < n; i++) {
           started.add(starter.submit(() -> RunningNode.start(nodeConfig(sample, seed))));
         }
-        for (java.util.concurrent.Future<RunningNode> f : started) {
+        for (Future<RunningNode> f : started) {
           nodes.add(f.get());
         }
       } finally {

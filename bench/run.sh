@@ -36,10 +36,11 @@ while [ $# -gt 0 ]; do
   shift
 done
 if [ "$SMOKE" = 1 ]; then
-  RUNS=1 D=1 RAW=0.5 PROBE=1 LAT=1 WARM_ANVIL=1 WARM_JVM=1 WARM_NODE=1 WARM_STEPS=1 WARM_STEP_S=1
+  RUNS=1 D=1 RAW=0.5 PROBE=1 LAT=1 WARM_ANVIL=1 WARM_JVM=1 WARM_NODE=1 WARM_STEPS=1 WARM_STEP_S=1 SCALE_S=1
   OUT=bench/results/smoke.json
 else
   D=3 RAW=2 PROBE=3 LAT=1 WARM_ANVIL=20 WARM_JVM=6 WARM_NODE=3 WARM_STEPS=10 WARM_STEP_S=8
+  SCALE_S=8 # load-protocol phases; 4 s gave a noisy 24-over-4 ratio (2.3)
   OUT=bench/results/latest.json
 fi
 
@@ -328,7 +329,7 @@ kill -TERM "$J" 2>/dev/null || true; wait "$J" 2>/dev/null || true
 
 say "scaling: load-protocol messages per node per second by cluster size (one-worker nodes in one JVM)"
 # 4 and 24 nodes, what the target compares (docs/scaling.md has the whole curve and its method)
-if [ "$SMOKE" = 1 ]; then SCALE_S=1; else SCALE_S=8; fi; SCALE_N="4 24" # shorter phases: a noisy ratio (2.3 with 4 s)
+SCALE_N="4 24"
 # shellcheck disable=SC2086
 ANVIL_LOG_LEVEL=WARN java -cp "$CP" LoadScaling "$SCALE_S" 3 $SCALE_N 2> "$WORK/scaling.log" | grep '^{' \
   > "$WORK/scaling.jsonl"

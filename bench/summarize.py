@@ -84,7 +84,7 @@ for name in ["anvil_overload_goodput", "anvil_overload_429", "anvil_cpu_us_per_e
              "jobs_at_1000_rate", "jobs_at_1000_non2xx", "jobs_at_1000_202_p50_ms", "jobs_at_1000_202_p99_ms"]:
     figures[name] = figure(name)
 SCALE_N = [2, 4, 8, 16, 24]
-for n in SCALE_N:  # a smoke run measures 4 and 24 nodes only: sizes not measured are left out
+for n in SCALE_N:  # run.sh measures 4 and 24 nodes (LoadScaling can do every size): sizes not measured are left out
     names = [f"scaling_idle_msgs_per_node_s_{n}"] + [
         f"scaling_{phase}_{key}_{n}" for phase in ["spread", "one_entry"]
         for key in ["msgs_per_node_s", "waited_while_free_share", "queue_p99_ms", "pools_followed_per_node"]]
