@@ -15,18 +15,25 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** A real {@code java -jar target/anvil.jar ...} process, with its output kept for assertions. */
 public final class NodeProcess implements AutoCloseable {
 
   private static final Pattern SERVING = Pattern.compile("Anvil node (\\S+) serving https?://[^:]+:(\\d+)");
 
+  /** Every process started in this JVM, for {@link ProcessOutputOnFailure}. */
+  private static final List<NodeProcess> STARTED = new CopyOnWriteArrayList<>();
+
   private final Process process;
+  private final String command;
+  private final long startedNanos = System.nanoTime();
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final Thread reader;
 
-  private NodeProcess(Process process) {
+  private NodeProcess(Process process, String command) {
     this.process = process;
+    this.command = command;
     this.reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
@@ -72,6 +79,14 @@ public final class NodeProcess implements AutoCloseable {
     return start(env, prefix, List.of("-jar", jar().toString()), args);
   }
 
+  /** As {@link #startUnder}, with JVM options (e.g. {@code -Danvil.launcher.node-up-timeout=20s}) for this JVM. */
+  public static NodeProcess startUnder(List<String> prefix, List<String> jvmOptions, java.util.Map<String, String> env,
+      String... args) throws IOException {
+    List<String> launch = new ArrayList<>(jvmOptions);
+    launch.addAll(List.of("-jar", jar().toString()));
+    return start(env, prefix, launch, args);
+  }
+
   private static NodeProcess start(java.util.Map<String, String> env, List<String> prefix, List<String> launch,
       String... args) throws IOException {
     List<String> command = new ArrayList<>(prefix);
@@ -82,7 +97,31 @@ public final class NodeProcess implements AutoCloseable {
     // tests run many nodes on one machine: each takes a free management port unless told otherwise
     builder.environment().put("ANVIL_MANAGEMENT_PORT", "0");
     builder.environment().putAll(env);
-    return new NodeProcess(builder.start());
+    NodeProcess started = new NodeProcess(builder.start(), "anvil " + String.join(" ", args));
+    STARTED.add(started);
+    return started;
+  }
+
+  /** The last {@code n} lines of each process started since {@code sinceNanos}, each under a header. */
+  static String tailsOfProcessesStartedSince(long sinceNanos, int n) {
+    StringBuilder out = new StringBuilder();
+    for (NodeProcess p : STARTED) {
+      if (p.startedNanos - sinceNanos >= 0) {
+        out.append(p.tail(n));
+      }
+    }
+    return out.toString();
+  }
+
+  /** A header naming the process and its state, then its last {@code n} lines. */
+  public String tail(int n) {
+    List<String> all = List.copyOf(lines);
+    String state = process.isAlive() ? "alive" : "exited " + process.exitValue();
+    StringBuilder out = new StringBuilder("--- pid ").append(process.pid()).append(" (").append(state).append("): ")
+        .append(command).append(": last ").append(Math.min(n, all.size())).append(" of ").append(all.size())
+        .append(" lines ---\n");
+    all.subList(Math.max(0, all.size() - n), all.size()).forEach(l -> out.append(l).append('\n'));
+    return out.toString();
   }
 
   public Process process() {
@@ -100,10 +139,15 @@ public final class NodeProcess implements AutoCloseable {
     return lines;
   }
 
-  /** Waits for a line that matches, and returns it. */
+  /** Waits for a line that matches, and returns it; on a timeout, the failure holds the process's last lines. */
   public String awaitLine(Predicate<String> match, Duration timeout) {
-    return Awaitility.await().atMost(timeout).until(
-        () -> lines.stream().filter(match).findFirst().orElse(null), line -> line != null);
+    try {
+      return Awaitility.await().atMost(timeout).until(
+          () -> lines.stream().filter(match).findFirst().orElse(null), line -> line != null);
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("no matching line from pid " + process.pid() + " within " + timeout.toSeconds()
+          + " s\n" + tail(ProcessOutputOnFailure.TAIL_LINES), e);
+    }
   }
 
   /** Waits for the node's start-up line; returns {nodeId, httpPort}. */
