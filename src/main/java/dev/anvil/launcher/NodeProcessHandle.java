@@ -212,17 +212,23 @@ final class NodeProcessHandle {
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + managementPort;
   }
 
-  /** SIGTERM, so the node drains and leaves the cluster; SIGKILL if it takes longer than {@code timeout}. */
-  void stop(Duration timeout) {
+  /**
+   * SIGTERM, so the node drains and leaves the cluster; SIGKILL if it takes longer than {@code timeout}.
+   *
+   * @return whether it left by itself within the timeout
+   */
+  boolean stop(Duration timeout) {
     process.destroy();
     try {
-      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly().waitFor();
+      if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        return true;
       }
+      process.destroyForcibly().waitFor();
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
     }
+    return false;
   }
 
   /** SIGKILL: for a node that no longer answers. */

@@ -13,9 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import sun.misc.Signal;
@@ -94,7 +96,7 @@ final class Supervisor {
     }
     for (int i = 0; i < nodes.length; i++) {
       try {
-        watchUp(launch(i, clusterPorts[i], managementPorts[i], seeds));
+        watchUp(launch(i, i, seeds));
       } catch (IOException e) {
         log("Could not start node-" + i + ": " + e.getMessage());
         return 1;
@@ -106,16 +108,24 @@ final class Supervisor {
     return exitCode;
   }
 
-  private synchronized NodeProcessHandle launch(int slot, int clusterPort, int managementPort, List<String> seeds)
-      throws IOException {
-    NodeProcessHandle node = NodeProcessHandle.start(slot, clusterPort, managementPort, seeds, settings,
-        // the kinds folder always, even empty: the nodes load what this supervisor checked
-        List.of("-Danvil.launcher.status-file=" + statusFile, "-Danvil.kinds-dir=" + settings.kindsDir()), out);
+  /** Starts a node JVM for a slot, on its primary ports or (a rolling restart's) alternates, and makes it the slot's. */
+  private synchronized NodeProcessHandle launch(int slot, int portIndex, List<String> seeds) throws IOException {
+    NodeProcessHandle node = spawn(slot, portIndex, seeds);
     if (nodes[slot] == null || !nodes[slot].isAlive()) {
       nodes[slot] = node;
     }
     node.onExit().thenRun(() -> onExit(node));
     return node;
+  }
+
+  /**
+   * The one way a node JVM is started, at start-up, after a crash and in a rolling restart alike,
+   * so every node gets the same options.
+   */
+  private NodeProcessHandle spawn(int slot, int portIndex, List<String> seeds) throws IOException {
+    return NodeProcessHandle.start(slot, clusterPorts[portIndex], managementPorts[portIndex], seeds, settings,
+        // the kinds folder always, even empty: the nodes load what this supervisor checked
+        List.of("-Danvil.launcher.status-file=" + statusFile, "-Danvil.kinds-dir=" + settings.kindsDir()), out);
   }
 
   private void onExit(NodeProcessHandle node) {
@@ -148,7 +158,7 @@ final class Supervisor {
         NodeProcessHandle old = nodes[slot];
         int index = old != null && old.clusterPort() == clusterPorts[nodes.length + slot] ? nodes.length + slot : slot;
         nodes[slot] = null;
-        fresh = launch(slot, clusterPorts[index], managementPorts[index], seedsFor(slot, clusterPorts[index]));
+        fresh = launch(slot, index, seedsFor(slot, clusterPorts[index]));
       }
       watchUp(fresh);
       writeStatus();
@@ -169,11 +179,7 @@ final class Supervisor {
         }
         return;
       }
-      node.watchHealth(scheduler, settings.healthInterval(), settings.healthTimeout(), () -> {
-        log("node-" + node.slot() + " (pid " + node.pid() + ") has not answered its health check for "
-            + settings.healthTimeout().toSeconds() + " s; killing it (its connections go to the other nodes)");
-        node.kill();
-      });
+      watchHealth(node);
       boolean printBanner;
       synchronized (this) {
         if (everyNodeUp) {
@@ -187,6 +193,15 @@ final class Supervisor {
       if (printBanner) {
         banner();
       }
+    });
+  }
+
+  /** Kills a node that stops answering its health check, so its share of new connections goes to the others. */
+  private void watchHealth(NodeProcessHandle node) {
+    node.watchHealth(scheduler, settings.healthInterval(), settings.healthTimeout(), () -> {
+      log("node-" + node.slot() + " (pid " + node.pid() + ") has not answered its health check for "
+          + settings.healthTimeout().toSeconds() + " s; killing it (its connections go to the other nodes)");
+      node.kill();
     });
   }
 
@@ -239,7 +254,11 @@ final class Supervisor {
   /**
    * One node at a time: start its replacement on the other ports of its slot, wait until it is
    * ready, then stop the old one gracefully. Capacity never drops by more than one node. A slot
-   * that was given up is started afresh.
+   * that was given up is started afresh. Every step has a limit and says when it ends: a
+   * replacement not ready within {@code node-up-timeout} is killed and the roll stops there, with
+   * one line naming the node and why, the old node still serving; an old node that has not left
+   * within {@code node-stop-timeout} is killed and the roll goes on. So a roll of N nodes ends
+   * within N x (node-up-timeout + node-stop-timeout).
    *
    * @return true when every slot was rolled
    */
@@ -248,8 +267,11 @@ final class Supervisor {
       report.accept("Rolling restart ignored: " + (stopping ? "stopping" : "one is already running"));
       return false;
     }
+    long rollStarted = System.nanoTime();
     try {
-      report.accept("Rolling restart of " + nodes.length + " node(s)");
+      report.accept("Rolling restart of " + nodes.length + " node(s): each replacement may take "
+          + settings.nodeUpTimeout().toSeconds() + " s to be ready, each old node "
+          + settings.nodeStopTimeout().toSeconds() + " s to leave");
       for (int slot = 0; slot < nodes.length && !stopping; slot++) {
         NodeProcessHandle old;
         boolean wasGivenUp;
@@ -265,37 +287,61 @@ final class Supervisor {
         if (old == null || !old.isAlive()) {
           continue; // a dead node is being restarted already
         }
-        int index = old.clusterPort() == clusterPorts[slot] ? nodes.length + slot : slot;
-        NodeProcessHandle fresh = NodeProcessHandle.start(slot, clusterPorts[index], managementPorts[index],
-            liveSeeds(), settings, List.of("-Danvil.launcher.status-file=" + statusFile), out);
-        try {
-          fresh.awaitUp(settings.nodeUpTimeout(), scheduler).get();
-        } catch (Exception e) {
-          report.accept("Rolling restart stopped: the new node-" + slot + " did not come Up: " + rootMessage(e));
-          fresh.stop(settings.nodeStopTimeout());
+        String stopped = replace(slot, old, report);
+        if (stopped != null) {
+          report.accept("Rolling restart stopped at node-" + slot + ": " + stopped + "; node-" + slot
+              + " keeps serving as pid " + old.pid() + (slot == 0 ? "" : ", the nodes before it were replaced"));
           return false;
         }
-        synchronized (this) {
-          nodes[slot] = fresh;
-        }
-        fresh.onExit().thenRun(() -> onExit(fresh));
-        fresh.watchHealth(scheduler, settings.healthInterval(), settings.healthTimeout(), () -> {
-          log("node-" + fresh.slot() + " (pid " + fresh.pid() + ") has not answered its health check for "
-              + settings.healthTimeout().toSeconds() + " s; killing it");
-          fresh.kill();
-        });
-        report.accept("node-" + slot + " replaced by pid " + fresh.pid() + "; stopping pid " + old.pid());
-        old.stop(settings.nodeStopTimeout());
-        writeStatus();
       }
-      report.accept("Rolling restart done");
+      report.accept("Rolling restart done in " + secondsSince(rollStarted) + " s");
       return true;
     } catch (IOException e) {
-      report.accept("Rolling restart stopped: " + e.getMessage());
+      report.accept("Rolling restart stopped: could not start a node JVM: " + e.getMessage());
       return false;
     } finally {
       rolling.set(false);
     }
+  }
+
+  /** Replaces one slot's node; returns why it could not, or null once the replacement serves and the old one is gone. */
+  private String replace(int slot, NodeProcessHandle old, Consumer<String> report) throws IOException {
+    int index = old.clusterPort() == clusterPorts[slot] ? nodes.length + slot : slot;
+    long started = System.nanoTime();
+    NodeProcessHandle fresh = spawn(slot, index, liveSeeds());
+    report.accept("node-" + slot + ": replacement pid " + fresh.pid() + " started on cluster port "
+        + clusterPorts[index] + "; waiting for it to be ready");
+    try {
+      fresh.awaitUp(settings.nodeUpTimeout(), scheduler).get();
+    } catch (ExecutionException e) {
+      // Not ready in time may mean frozen or stuck in start-up: SIGTERM might never end it.
+      fresh.kill();
+      return "its replacement, pid " + fresh.pid() + ", " + (e.getCause() instanceof TimeoutException
+          ? "was not ready within " + settings.nodeUpTimeout().toSeconds() + " s (killed)"
+          : "failed: " + rootMessage(e));
+    } catch (InterruptedException e) {
+      fresh.kill();
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+    synchronized (this) {
+      nodes[slot] = fresh;
+    }
+    fresh.onExit().thenRun(() -> onExit(fresh));
+    watchHealth(fresh);
+    report.accept("node-" + slot + " replaced by pid " + fresh.pid() + " (ready in " + secondsSince(started)
+        + " s); stopping pid " + old.pid());
+    long stopAsked = System.nanoTime();
+    boolean left = old.stop(settings.nodeStopTimeout());
+    report.accept(left ? "node-" + slot + ": pid " + old.pid() + " left in " + secondsSince(stopAsked) + " s"
+        : "node-" + slot + ": pid " + old.pid() + " had not left within " + settings.nodeStopTimeout().toSeconds()
+            + " s; killed it");
+    writeStatus();
+    return null;
+  }
+
+  private static String secondsSince(long nanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - nanos) / 1e9);
   }
 
   private synchronized List<String> liveSeeds() {

@@ -1,27 +1,34 @@
 package dev.anvil.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
  * roll and stop reach a running start without signals: they work under nohup; status shows the
- * supervisor's slots through any node's /v1/cluster.
+ * supervisor's slots through any node's /v1/cluster; a roll whose replacement never becomes ready
+ * stops at its limit with one line that says so, and the nodes it had serve on.
  */
 class ControlCommandsIT {
 
+  private static final int NODE_UP_TIMEOUT_S = 20;
+
   @Test
-  void rollStatusAndStopWorkUnderNohup() throws Exception {
+  void rollStatusAndStopWorkUnderNohupAndARollStopsAtAReplacementThatIsNeverReady() throws Exception {
     int httpPort = FreePorts.one();
-    try (NodeProcess supervisor = NodeProcess.startUnder(List.of("nohup"), Map.of(),
+    try (NodeProcess supervisor = NodeProcess.startUnder(List.of("nohup"),
+        List.of("-Danvil.launcher.node-up-timeout=" + NODE_UP_TIMEOUT_S + "s"), Map.of(),
         "start", "--nodes", "2", "--http-port", "" + httpPort)) {
       supervisor.awaitLine(l -> l.contains("Anvil is up"), Duration.ofSeconds(90));
       assertThat(supervisor.output()).contains("SIGHUP is ignored in this process");
@@ -37,11 +44,39 @@ class ControlCommandsIT {
       assertThat(states(after)).containsExactly("up", "up");
       assertThat(pids(after)).hasSize(2).doesNotContainAnyElementsOf(pids(before));
 
+      // node-0's replacement frozen (SIGSTOP) as soon as it exists: never ready, so the roll stops
+      // at node-up-timeout, kills it, says so in one line, and both nodes serve on
+      try (NodeProcess roll = NodeProcess.start(Map.of(), "roll", "--http-port", "" + httpPort)) {
+        ProcessHandle replacement = await().atMost(Duration.ofSeconds(30))
+            .until(() -> newNode(supervisor, pids(after)), Optional::isPresent).get();
+        assertThat(new ProcessBuilder("kill", "-STOP", "" + replacement.pid()).start().waitFor()).isZero();
+        assertThat(roll.awaitExit()).as(roll.output()).isEqualTo(1);
+        assertThat(roll.output()).contains("Rolling restart stopped at node-0: its replacement, pid "
+            + replacement.pid() + ", was not ready within " + NODE_UP_TIMEOUT_S + " s (killed); node-0 keeps serving"
+            + " as pid " + pids(after).get(0));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !replacement.isAlive());
+      }
+      JsonNode afterStoppedRoll = supervisor(httpPort);
+      assertThat(states(afterStoppedRoll)).containsExactly("up", "up");
+      assertThat(pids(afterStoppedRoll)).isEqualTo(pids(after));
+      HttpTestClient http = new HttpTestClient(httpPort);
+      assertThat(http.get("/health").statusCode()).isEqualTo(200);
+      HttpResponse<String> task = http.postTask("primes", "{\"limit\":1000}");
+      assertThat(task.statusCode()).as(task.body()).isEqualTo(200);
+
       try (NodeProcess stop = NodeProcess.start(Map.of(), "stop", "--http-port", "" + httpPort)) {
         assertThat(stop.awaitExit()).as(stop.output()).isZero();
       }
       assertThat(supervisor.awaitExit()).as(supervisor.output()).isZero();
     }
+  }
+
+  /** A node JVM of this supervisor that is none of {@code known}. */
+  private static Optional<ProcessHandle> newNode(NodeProcess supervisor, List<Long> known) {
+    return supervisor.process().descendants()
+        .filter(p -> p.isAlive() && !known.contains(p.pid())
+            && p.info().commandLine().orElse("").contains("dev.anvil.Main node"))
+        .findFirst();
   }
 
   /** The supervisor's slots, as 'status --json' prints them under "supervisor". */

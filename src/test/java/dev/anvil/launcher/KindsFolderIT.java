@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The kinds folder as a user runs it: the starter project's kind, compiled against Anvil's SPI
  * and jarred into a folder, served by {@code java -jar anvil.jar start --kinds DIR} on every node
- * JVM; and a bad folder refused by {@code start} and {@code node} in one line, exit status 2.
+ * JVM, also after a roll; and a bad folder refused by {@code start} and {@code node} in one line, exit status 2.
  */
 class KindsFolderIT {
 
@@ -53,7 +53,7 @@ class KindsFolderIT {
   }
 
   @Test
-  void startServesAKindFromTheFolderOnEveryNode() throws Exception {
+  void startServesAKindFromTheFolderOnEveryNodeAlsoAfterARoll() throws Exception {
     int httpPort = FreePorts.one();
     try (NodeProcess supervisor = NodeProcess.start(Map.of("ANVIL_CLUSTER_PORT", "" + FreePorts.range(4)),
         "start", "--nodes", "2", "--kinds", kinds.toString(), "--http-port", "" + httpPort)) {
@@ -64,17 +64,27 @@ class KindsFolderIT {
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(json(r).at("/result/hex").asText()).matches("[0-9a-f]{64}").isEqualTo(hashChain("anvil", 1000));
       assertThat(json(http.get("/v1/kinds")).findValuesAsText("kind")).contains("hash-chain", "primes");
+      assertEveryNodeServesTheKind(httpPort);
 
-      // each request on its own connection, which the kernel gives to either node: both know the kind
-      List<CompletableFuture<HttpResponse<String>>> requests = new ArrayList<>();
-      for (int i = 0; i < 16; i++) {
-        requests.add(new HttpTestClient(httpPort).postTaskAsync("hash-chain", "{\"seed\":\"s" + i + "\",\"rounds\":10}"));
+      // the nodes a roll starts load the same folder (they once came up without it, and answered 404)
+      try (NodeProcess roll = NodeProcess.start(Map.of(), "roll", "--http-port", "" + httpPort)) {
+        assertThat(roll.awaitExit()).as(roll.output()).isZero();
+        assertThat(roll.output()).contains("Rolling restart done");
       }
-      List<HttpResponse<String>> answers = requests.stream().map(CompletableFuture::join).toList();
-      assertThat(answers).allSatisfy(a -> assertThat(a.statusCode()).as(a.body()).isEqualTo(200));
-      Set<String> receivedBy = answers.stream().map(a -> json(a).at("/receivedBy").asText()).collect(Collectors.toSet());
-      assertThat(receivedBy).hasSize(2);
+      assertEveryNodeServesTheKind(httpPort);
     }
+  }
+
+  /** Each request on its own connection, which the kernel gives to either node: both take it and know the kind. */
+  private static void assertEveryNodeServesTheKind(int httpPort) {
+    List<CompletableFuture<HttpResponse<String>>> requests = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      requests.add(new HttpTestClient(httpPort).postTaskAsync("hash-chain", "{\"seed\":\"s" + i + "\",\"rounds\":10}"));
+    }
+    List<HttpResponse<String>> answers = requests.stream().map(CompletableFuture::join).toList();
+    assertThat(answers).allSatisfy(a -> assertThat(a.statusCode()).as(a.body()).isEqualTo(200));
+    Set<String> receivedBy = answers.stream().map(a -> json(a).at("/receivedBy").asText()).collect(Collectors.toSet());
+    assertThat(receivedBy).hasSize(2);
   }
 
   @Test

@@ -29,12 +29,15 @@ class SupervisorIT {
   void startRunsTwoNodesRestartsAKilledOneAndRollsWithoutAFailedRequest() throws Exception {
     int httpPort = FreePorts.one();
     int clusterBase = FreePorts.range(4);
-    try (NodeProcess supervisor = NodeProcess.start(Map.of("ANVIL_CLUSTER_PORT", "" + clusterBase),
-        "start", "--nodes", "2", "--http-port", "" + httpPort)) {
+    // SIGHUP as the default disposition whatever started this test: under nohup, or a runner that
+    // ignores SIGHUP, the JVM cannot handle it, the supervisor says so, and a roll never starts.
+    try (NodeProcess supervisor = NodeProcess.startUnder(List.of("env", "--default-signal=HUP"),
+        Map.of("ANVIL_CLUSTER_PORT", "" + clusterBase), "start", "--nodes", "2", "--http-port", "" + httpPort)) {
       HttpTestClient http = new HttpTestClient(httpPort);
 
       // 1. two node JVMs, one cluster, both Up, both answering on the one port
       supervisor.awaitLine(l -> l.contains("Anvil is up"), Duration.ofSeconds(60));
+      assertThat(supervisor.output()).doesNotContain("SIGHUP is ignored");
       assertThat(nodeProcesses(supervisor)).hasSize(2);
       await().atMost(Duration.ofSeconds(15)).until(() -> upMembers(http) == 2);
       Set<String> receivedBy = new HashSet<>();
@@ -98,8 +101,9 @@ class SupervisorIT {
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> ok.get() > 10);
     new ProcessBuilder("kill", "-HUP", Long.toString(supervisor.process().pid())).start().waitFor();
+    // the roll's own bound: 2 nodes x (node-up-timeout + node-stop-timeout), each step logged
     supervisor.awaitLine(l -> l.contains("Rolling restart done") || l.contains("Rolling restart stopped"),
-        Duration.ofSeconds(180));
+        Duration.ofSeconds(2 * (60 + 60) + 10));
     running.set(false);
     CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).join();
     List<String> errors = supervisor.lines().stream().filter(l -> l.contains("Rolling restart")).toList();
