@@ -1,7 +1,6 @@
 package dev.anvil.compute;
 
 import dev.anvil.CborSerializable;
-import dev.anvil.metrics.AnvilMetrics;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -60,14 +59,14 @@ public interface PoolProtocol {
   record QueryStats(ActorRef<PoolStats> replyTo) implements WorkerPool.Command, RemoteCommand {}
 
   /**
-   * Pool to whoever asked: its load (as in {@link PoolLoad}) and {@link AnvilMetrics#stats()}.
+   * Pool to whoever asked: its load (as in {@link PoolLoad}) and {@link TaskStats#stats()}.
    *
    * @param computeP50Ms of the tasks run on this node in the last minute; null when none ran
    * @param tasks tasks this node answered to its clients, by outcome
    * @param failures the latest tasks this node answered with a failure, newest first
    */
   record PoolStats(String node, int workers, int running, int queued, long completed, int stuck,
-      Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks, List<AnvilMetrics.RecentFailure> failures)
+      Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks, List<TaskStats.RecentFailure> failures)
       implements RemoteCommand {}
 
   /**

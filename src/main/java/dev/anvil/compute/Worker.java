@@ -3,7 +3,6 @@ package dev.anvil.compute;
 import dev.anvil.compute.TaskOutcome.Failure;
 import dev.anvil.compute.spi.InvalidInputException;
 import dev.anvil.compute.spi.TaskCancelledException;
-import dev.anvil.metrics.AnvilMetrics;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -30,7 +29,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private final TaskCatalog catalog;
   private final String node;
   private final NodeHealth health;
-  private final AnvilMetrics metrics;
+  private final TaskStats stats;
   /** Of the job last run: how long it waited here and computed; -1 when it never began (cancelled before). */
   private long queueNanos;
   private long computeNanos;
@@ -52,7 +51,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     this.scheduler = scheduler;
     this.catalog = catalog;
     this.node = node;
-    this.metrics = AnvilMetrics.get(context.getSystem());
+    this.stats = TaskStats.get(context.getSystem());
   }
 
   @Override
@@ -65,7 +64,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     computeNanos = -1;
     job.answer(execute(job));
     if (computeNanos >= 0) { // after the answer: its client does not wait for this
-      metrics.ran(job.kind(), queueNanos, computeNanos);
+      stats.ran(job.kind(), queueNanos, computeNanos);
     }
     Job next = scheduler.next(slot, job);
     if (next != null) {

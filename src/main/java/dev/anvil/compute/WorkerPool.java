@@ -7,7 +7,6 @@ import dev.anvil.compute.PoolProtocol.PoolReplied;
 import dev.anvil.compute.PoolProtocol.PoolStats;
 import dev.anvil.compute.PoolProtocol.QueryLoad;
 import dev.anvil.compute.PoolProtocol.QueryStats;
-import dev.anvil.metrics.AnvilMetrics;
 import dev.anvil.compute.PoolProtocol.Submit;
 import dev.anvil.compute.PoolProtocol.TaskRequest;
 import dev.anvil.compute.PoolProtocol.UnwatchLoad;
@@ -171,7 +170,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
 
   private Behavior<Command> onQueryStats(QueryStats query) {
     LocalScheduler.Load load = scheduler.load();
-    AnvilMetrics.Stats s = AnvilMetrics.get(getContext().getSystem()).stats();
+    TaskStats.Stats s = TaskStats.get(getContext().getSystem()).stats();
     query.replyTo().tell(new PoolStats(node, load.workers(), load.running(), load.queued(), load.completed(),
         load.stuck(), s.computeP50Ms(), s.computeP99Ms(), s.tasks(), s.failures()));
     return this;

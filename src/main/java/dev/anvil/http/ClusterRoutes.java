@@ -2,12 +2,12 @@ package dev.anvil.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.anvil.compute.TaskStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.anvil.compute.NodeIds;
 import dev.anvil.compute.TaskRouter;
-import dev.anvil.metrics.AnvilMetrics;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.NotUsed;
@@ -55,7 +55,7 @@ public final class ClusterRoutes extends AllDirectives {
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Snapshot(long time, String self, List<MemberSnapshot> members,
-      List<AnvilMetrics.RecentFailure> failures, JsonNode supervisor) {}
+      List<TaskStats.RecentFailure> failures, JsonNode supervisor) {}
 
   /** @param load and @param stats absent when the node did not answer in time */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -145,7 +145,7 @@ public final class ClusterRoutes extends AllDirectives {
     Cluster cluster = Cluster.get(system);
     Set<Member> unreachable = cluster.state().getUnreachable();
     List<MemberSnapshot> members = new ArrayList<>();
-    List<AnvilMetrics.RecentFailure> failures = new ArrayList<>();
+    List<TaskStats.RecentFailure> failures = new ArrayList<>();
     for (Member member : cluster.state().getMembers()) {
       String id = NodeIds.of(member.address());
       PoolProtocol.PoolStats s = stats.get(id);
@@ -157,7 +157,7 @@ public final class ClusterRoutes extends AllDirectives {
         failures.addAll(s.failures());
       }
     }
-    failures.sort(java.util.Comparator.comparingLong(AnvilMetrics.RecentFailure::time).reversed());
+    failures.sort(java.util.Comparator.comparingLong(TaskStats.RecentFailure::time).reversed());
     return new Snapshot(System.currentTimeMillis(), node, members,
         failures.subList(0, Math.min(MAX_FAILURES, failures.size())), supervisor());
   }

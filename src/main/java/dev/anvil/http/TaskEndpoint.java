@@ -3,13 +3,14 @@ package dev.anvil.http;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.anvil.compute.Job;
 import dev.anvil.compute.LocalScheduler;
+import dev.anvil.compute.Outcome;
 import dev.anvil.compute.TaskCatalog;
 import dev.anvil.compute.TaskOutcome;
+import dev.anvil.compute.TaskStats;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
 import dev.anvil.config.ComputeSettings;
 import dev.anvil.config.HttpSettings;
-import dev.anvil.metrics.AnvilMetrics;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -59,7 +60,7 @@ public final class TaskEndpoint extends AllDirectives {
   private final HttpResponse queueFull;
   private final HttpResponse unavailable;
   private final AsyncTasks async;
-  private final AnvilMetrics metrics;
+  private final TaskStats stats;
 
   /** {@code Prefer: respond-async}: the request becomes a job (see JobRoutes). */
   @FunctionalInterface
@@ -71,7 +72,7 @@ public final class TaskEndpoint extends AllDirectives {
       JsonResponses json, BearerAuth auth, HttpSettings http, ComputeSettings compute, String node,
       AsyncTasks async) {
     this.async = async;
-    this.metrics = AnvilMetrics.get(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(system.classicSystem()));
+    this.stats = TaskStats.get(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(system.classicSystem()));
     this.catalog = catalog;
     this.scheduler = scheduler;
     this.system = system;
@@ -191,15 +192,15 @@ public final class TaskEndpoint extends AllDirectives {
         if (connection != null) {
           connection.answered(job);
         }
-        metrics.answered(job.kind(), o);
+        stats.answered(job.kind(), o);
         return toResponse(o);
       });
       case REJECTED -> {
-        metrics.answered(job.kind(), AnvilMetrics.Outcome.REJECTED, null);
+        stats.answered(job.kind(), Outcome.REJECTED, null);
         yield done(queueFull);
       }
       case UNAVAILABLE -> {
-        metrics.answered(job.kind(), AnvilMetrics.Outcome.REJECTED, null);
+        stats.answered(job.kind(), Outcome.REJECTED, null);
         yield done(unavailable);
       }
     };

@@ -1,5 +1,6 @@
 package dev.anvil.jobs;
 
+import dev.anvil.compute.TaskStats;
 import dev.anvil.metrics.AnvilMetrics;
 
 import dev.anvil.compute.Job;
@@ -430,7 +431,7 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
     long now = System.currentTimeMillis();
     if (!(finished.outcome() instanceof TaskOutcome.Failed f && f.failure() != TaskOutcome.Failure.CRASHED
         && f.failure() != TaskOutcome.Failure.TIMED_OUT && f.failure() != TaskOutcome.Failure.CANCELLED)) {
-      metrics.answered(record.kind(), finished.outcome()); // the others are tried again
+      TaskStats.get(getContext().getSystem()).answered(record.kind(), finished.outcome()); // the others are tried again
     }
     if (finished.outcome() instanceof TaskOutcome.Completed c) {
       if (c.result().length > settings.maxResultBytes()) {

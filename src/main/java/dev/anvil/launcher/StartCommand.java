@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import dev.anvil.compute.BadKind;
 import dev.anvil.node.NodeConfig;
 import dev.anvil.node.NodeKinds;
-import dev.anvil.security.ExposurePolicy;
+import dev.anvil.config.ExposurePolicy;
 import dev.anvil.config.SettingsCheck;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -2,7 +2,9 @@ package dev.anvil.metrics;
 
 import dev.anvil.compute.LocalScheduler;
 import dev.anvil.compute.NodeIds;
-import dev.anvil.compute.TaskOutcome;
+import dev.anvil.compute.Outcome;
+import dev.anvil.compute.TaskMeters;
+import dev.anvil.compute.TaskStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,15 +17,10 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,55 +36,13 @@ import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * This node's meters: a Micrometer Prometheus registry served at {@code /metrics} (and on the
- * management port), with the JVM and process binders. One per node (ActorSystem).
- *
- * <p>Two points of view, each where it is known: a task's outcome is counted by the node that
- * answered its client ({@code anvil_tasks_total}, the failures the dashboard lists), its queue
- * and compute times by the node that ran it ({@code anvil_task_queue_seconds},
- * {@code anvil_task_compute_seconds}). Summed over the cluster, each task counts once.
+ * management port), with the JVM and process binders. One per node (ActorSystem). Task events
+ * reach it through {@link TaskStats} ({@link TaskMeters}): {@code anvil_tasks_total} counts a
+ * task on the node that answered its client, {@code anvil_task_queue_seconds} and
+ * {@code anvil_task_compute_seconds} time it on the node that ran it.
  */
-public final class AnvilMetrics implements Extension {
+public final class AnvilMetrics implements Extension, TaskMeters {
 
-  /** How a task ended for its client: the {@code outcome} label. */
-  public enum Outcome {
-    SUCCEEDED(200), FAILED(500), REJECTED(429), TIMED_OUT(504), CANCELLED(503);
-
-    private final int status;
-
-    Outcome(int status) {
-      this.status = status;
-    }
-
-    public String label() {
-      return name().toLowerCase(Locale.ROOT);
-    }
-
-    /** The HTTP status a client of the task endpoint got for it. */
-    public int status() {
-      return status;
-    }
-
-    public static Outcome of(TaskOutcome outcome) {
-      if (outcome instanceof TaskOutcome.Completed) {
-        return SUCCEEDED;
-      }
-      return switch (((TaskOutcome.Failed) outcome).failure()) {
-        case REJECTED, UNAVAILABLE -> REJECTED;
-        case TIMED_OUT -> TIMED_OUT;
-        case CANCELLED -> CANCELLED;
-        case CRASHED, ABANDONED -> FAILED;
-      };
-    }
-  }
-
-  /** One failed task as the dashboard lists it. */
-  public record RecentFailure(long time, String node, String kind, String outcome, int status, String detail) {}
-
-  /** What this node tells a dashboard: see {@link #stats()}. */
-  public record Stats(Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks,
-      List<RecentFailure> failures) {}
-
-  private static final int RECENT_FAILURES = 20;
   private static final Duration[] BUCKETS = {
       Duration.ofNanos(100_000), Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1),
       Duration.ofNanos(2_500_000), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
@@ -104,15 +59,11 @@ public final class AnvilMetrics implements Extension {
   };
 
   private final boolean enabled;
-  private final String node;
   private final PrometheusMeterRegistry registry;
-  /** Not exported: the compute times of the last minute, for the dashboard's p50 and p99. */
-  private final Timer recentCompute;
   private final Map<String, KindMeters> kinds = new ConcurrentHashMap<>();
   /** By route template: timers by method and status ({@link #slot}), made on first use. */
   private final Map<String, AtomicReferenceArray<Timer>> requests = new ConcurrentHashMap<>();
   private static final List<String> METHODS = List.of("GET", "POST", "DELETE", "HEAD", "PUT", "PATCH", "OPTIONS");
-  private final ArrayDeque<RecentFailure> failures = new ArrayDeque<>();
 
   public static AnvilMetrics get(ActorSystem<?> system) {
     return ID.apply(system);
@@ -121,15 +72,8 @@ public final class AnvilMetrics implements Extension {
   private AnvilMetrics(ActorSystem<?> system) {
     com.typesafe.config.Config config = system.settings().config();
     this.enabled = !config.hasPath("anvil.metrics.enabled") || config.getBoolean("anvil.metrics.enabled");
-    this.node = NodeIds.of(system.address());
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    registry.config().commonTags("node", node);
-    this.recentCompute = Timer.builder("recent.compute")
-        .publishPercentiles(0.5, 0.99)
-        .percentilePrecision(2)
-        .distributionStatisticExpiry(Duration.ofMinutes(1))
-        .distributionStatisticBufferLength(3)
-        .register(new SimpleMeterRegistry());
+    registry.config().commonTags("node", NodeIds.of(system.address()));
     if (enabled) {
       new ClassLoaderMetrics().bindTo(registry);
       new JvmMemoryMetrics().bindTo(registry);
@@ -219,31 +163,14 @@ public final class AnvilMetrics implements Extension {
     Gauge.builder(name, target, value).tags(tags).description(description).register(registry);
   }
 
-  /** A task received by this node was answered to its client (or refused before it ran). */
-  public void answered(String kind, Outcome outcome, String detail) {
-    if (!enabled) {
-      return;
-    }
-    meters(kind).outcomes.get(outcome).increment();
-    if (outcome != Outcome.SUCCEEDED && outcome != Outcome.REJECTED) {
-      RecentFailure failure = new RecentFailure(System.currentTimeMillis(), node, kind, outcome.label(),
-          outcome.status(), detail);
-      synchronized (failures) {
-        if (failures.size() == RECENT_FAILURES) {
-          failures.removeLast();
-        }
-        failures.addFirst(failure);
-      }
-    }
-  }
-
-  public void answered(String kind, TaskOutcome outcome) {
+  @Override
+  public void answered(String kind, Outcome outcome) {
     if (enabled) {
-      answered(kind, Outcome.of(outcome), outcome instanceof TaskOutcome.Failed f ? f.detail() : null);
+      meters(kind).outcomes.get(outcome).increment();
     }
   }
 
-  /** A task finished running on this node: how long it waited for a worker here, and computed. */
+  @Override
   public void ran(String kind, long queueNanos, long computeNanos) {
     if (!enabled) {
       return;
@@ -251,7 +178,6 @@ public final class AnvilMetrics implements Extension {
     KindMeters meters = meters(kind);
     meters.queue.record(queueNanos, TimeUnit.NANOSECONDS);
     meters.compute.record(computeNanos, TimeUnit.NANOSECONDS);
-    recentCompute.record(computeNanos, TimeUnit.NANOSECONDS);
   }
 
   /** One HTTP request served, by route template (never the raw path: its values are unbounded). */
@@ -280,35 +206,6 @@ public final class AnvilMetrics implements Extension {
   private static int slot(String method, int status) {
     int m = METHODS.indexOf(method);
     return (m < 0 ? METHODS.size() : m) * 500 + (status >= 100 && status < 600 ? status - 100 : 499);
-  }
-
-  /** Compute p50 and p99 of the last minute on this node, tasks answered by outcome, the latest failures. */
-  public Stats stats() {
-    Double p50 = null;
-    Double p99 = null;
-    if (recentCompute.count() > 0) {
-      for (ValueAtPercentile v : recentCompute.takeSnapshot().percentileValues()) {
-        double ms = v.value(TimeUnit.NANOSECONDS) / 1e6;
-        if (v.percentile() == 0.5) {
-          p50 = ms;
-        } else {
-          p99 = ms;
-        }
-      }
-    }
-    Map<String, Long> tasks = new LinkedHashMap<>();
-    for (Outcome outcome : Outcome.values()) {
-      long n = 0;
-      for (KindMeters meters : kinds.values()) {
-        n += (long) meters.outcomes.get(outcome).count();
-      }
-      tasks.put(outcome.label(), n);
-    }
-    List<RecentFailure> recent;
-    synchronized (failures) {
-      recent = new ArrayList<>(failures);
-    }
-    return new Stats(p50, p99, tasks, recent);
   }
 
   private KindMeters meters(String kind) {

@@ -8,12 +8,13 @@ import dev.anvil.compute.NodeHealth;
 import dev.anvil.compute.NodeIds;
 import dev.anvil.compute.TaskCatalog;
 import dev.anvil.compute.TaskRouter;
+import dev.anvil.compute.TaskStats;
 import dev.anvil.compute.WorkerPool;
 import dev.anvil.config.AnvilSettings;
 import dev.anvil.http.ApiRoutes;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import dev.anvil.metrics.AnvilMetrics;
-import dev.anvil.metrics.MetricsRoutes;
+import dev.anvil.http.MetricsRoutes;
 import dev.anvil.http.BearerAuth;
 import dev.anvil.http.ClusterRoutes;
 import dev.anvil.http.DashboardRoutes;
@@ -77,6 +78,7 @@ public final class NodeGuardian {
           settings.compute().admissionWait(), settings.http().maxConnections()));
       AnvilMetrics metrics = AnvilMetrics.get(system);
       metrics.bindScheduler(scheduler);
+      TaskStats.get(system).meters(metrics); // before any task runs
       NodeHealth health = new NodeHealth();
       NodeChecks.State checks = NodeChecks.state(Adapter.toClassic(system));
       checks.health(health);

@@ -5,7 +5,7 @@ import dev.anvil.compute.LocalScheduler;
 import dev.anvil.compute.TaskRouter;
 import dev.anvil.compute.WorkerPool;
 import dev.anvil.config.AnvilSettings;
-import dev.anvil.security.ExposurePolicy;
+import dev.anvil.config.ExposurePolicy;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Optional;

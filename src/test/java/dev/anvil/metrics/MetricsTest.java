@@ -136,6 +136,28 @@ class MetricsTest {
     }
   }
 
+  @Test
+  void theDashboardsStatisticsAreKeptWithMetricsOff() throws Exception {
+    try (RunningNode plain = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.metrics.enabled", false))) {
+      HttpTestClient client = new HttpTestClient(plain.httpPort());
+      assertThat(client.postTask("primes", "{\"limit\":1000}").statusCode()).isEqualTo(200);
+      HttpResponse<String> late = client.send(client.request("/v1/tasks/spin?timeoutMs=50")
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"ms\":2000}"))
+          .build());
+      assertThat(late.statusCode()).as(late.body()).isEqualTo(504);
+      HttpResponse<Stream<String>> events = client.send(client.request("/v1/cluster/events").GET().build(),
+          HttpResponse.BodyHandlers.ofLines());
+      try (Stream<String> lines = events.body()) {
+        JsonNode snapshot = HttpTestClient.JSON.readTree(nextSnapshot(lines.iterator()));
+        assertThat(snapshot.at("/members/0/stats/tasks/succeeded").asLong()).isEqualTo(1);
+        assertThat(snapshot.at("/members/0/stats/tasks/timed_out").asLong()).isEqualTo(1);
+        assertThat(snapshot.at("/failures/0/status").asInt()).isEqualTo(504);
+        assertThat(snapshot.at("/failures/0/kind").asText()).isEqualTo("spin");
+      }
+      assertThat(client.get("/metrics").body()).doesNotContain("anvil_tasks_total");
+    }
+  }
+
   /** The data of the next server-sent event, which must be a snapshot. */
   private static String nextSnapshot(Iterator<String> lines) {
     String event = null;

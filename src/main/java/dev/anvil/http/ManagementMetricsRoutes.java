@@ -1,8 +1,7 @@
-package dev.anvil.metrics;
+package dev.anvil.http;
 
 import dev.anvil.config.HttpSettings;
-import dev.anvil.http.BearerAuth;
-import dev.anvil.http.JsonResponses;
+import dev.anvil.metrics.AnvilMetrics;
 import dev.anvil.security.ApiTokens;
 import java.util.Optional;
 import org.apache.pekko.actor.ExtendedActorSystem;

@@ -1,6 +1,6 @@
-package dev.anvil.metrics;
+package dev.anvil.http;
 
-import dev.anvil.http.JsonResponses;
+import dev.anvil.metrics.AnvilMetrics;
 import java.nio.charset.StandardCharsets;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;

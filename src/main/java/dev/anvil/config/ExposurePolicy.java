@@ -1,6 +1,5 @@
-package dev.anvil.security;
+package dev.anvil.config;
 
-import dev.anvil.config.HttpSettings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 

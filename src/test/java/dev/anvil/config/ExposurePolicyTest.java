@@ -1,4 +1,4 @@
-package dev.anvil.security;
+package dev.anvil.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
