@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
+import dev.anvil.Tiers;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** bench/run.sh --smoke: every step of the benchmark for about a second, so the script cannot rot. */
+@Tag(Tiers.BENCH)
 class BenchSmokeIT {
 
   @Test

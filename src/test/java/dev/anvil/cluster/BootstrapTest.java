@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
+import dev.anvil.Tiers;
 import dev.anvil.config.SettingsCheck;
 import dev.anvil.node.NodeConfig;
 import dev.anvil.node.RunningNode;
@@ -23,9 +24,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** anvil.cluster.discovery = config: nodes that know only each other's management endpoints form one cluster. */
+@Tag(Tiers.SLOW)
 class BootstrapTest {
 
   private final List<RunningNode> nodes = new ArrayList<>();

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
+import dev.anvil.Tiers;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,9 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Two node JVMs started by hand, as on two machines: routing across them, and a kill -9. */
+@Tag(Tiers.CHAOS)
 class ClusterProcessIT {
 
   @Test

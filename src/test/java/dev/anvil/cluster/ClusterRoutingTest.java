@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
+import dev.anvil.Tiers;
 import dev.anvil.node.RunningNode;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -18,9 +19,11 @@ import java.util.stream.Collectors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Two clustered nodes in one JVM: tasks entering one node run on both, and survive the other's loss. */
+@Tag(Tiers.SLOW)
 class ClusterRoutingTest {
 
   private final List<RunningNode> nodes = new ArrayList<>();

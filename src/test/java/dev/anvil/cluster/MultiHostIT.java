@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
+import dev.anvil.Tiers;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,6 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.Test;
  * four down its nodes and keep serving; jobs accepted before the cut complete; the host comes back
  * and the cluster is six again. Needs root and `ip netns`; skipped otherwise.
  */
+@Tag(Tiers.ROOT)
 class MultiHostIT {
 
   private static final int HOSTS = 3;

@@ -8,15 +8,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
+import dev.anvil.Tiers;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Nodes started by hand on one machine, as the README shows: losing the oldest node, and a
  * stranger that would share the HTTP port.
  */
+@Tag(Tiers.CHAOS)
 class NodeLossIT {
 
   @Test

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
+import dev.anvil.Tiers;
 import dev.anvil.compute.LoadProtocolStats;
 import dev.anvil.node.RunningNode;
 import java.net.http.HttpResponse;
@@ -19,6 +20,7 @@ import java.util.stream.Collectors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.Test;
  * spends on routing stays flat, yet a node that takes every request still reaches every free
  * worker, and the cluster view still shows every node's load.
  */
+@Tag(Tiers.SLOW)
 class SampledRoutingTest {
 
   private static final int NODES = 5;

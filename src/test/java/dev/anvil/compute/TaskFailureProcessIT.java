@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
+import dev.anvil.Tiers;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * memory than the heap has, run in a real node JVM as a user runs it: each task gets its 500,
  * and the JVM keeps serving (before, Pekko's jvm-exit-on-fatal-error took the whole node down).
  */
+@Tag(Tiers.SLOW)
 class TaskFailureProcessIT {
 
   private static final String KIND = """

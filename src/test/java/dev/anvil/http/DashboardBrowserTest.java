@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
+import dev.anvil.Tiers;
 import dev.anvil.node.RunningNode;
 import java.io.File;
 import java.io.IOException;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
@@ -43,6 +45,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * real event stream. {@code -Ddashboard.screenshot=docs/dashboard.png} writes a screenshot of
  * the page under load.
  */
+@Tag(Tiers.BROWSER)
 class DashboardBrowserTest {
 
   private static final String CHROMIUM = "/usr/bin/chromium";

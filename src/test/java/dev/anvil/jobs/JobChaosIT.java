@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
+import dev.anvil.Tiers;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * started again while they run; and the same under a rolling restart of a {@code start}. Every
  * job ends succeeded with the right result, the same on every node, listed once.
  */
+@Tag(Tiers.CHAOS)
 class JobChaosIT {
 
   private static final int JOBS = 300;

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
+import dev.anvil.Tiers;
 import dev.anvil.node.RunningNode;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -14,9 +15,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Three clustered nodes in one JVM: every node answers for every job, and a job outlives its node. */
+@Tag(Tiers.SLOW)
 class JobClusterTest {
 
   private final List<RunningNode> nodes = new ArrayList<>();

@@ -3,8 +3,10 @@ package dev.anvil.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.NodeProcess;
+import dev.anvil.Tiers;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -13,6 +15,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Options and environment are checked before anything starts: one line naming the option or
  * variable and what it accepts, exit status 2, no stack trace, no node started.
  */
+@Tag(Tiers.SLOW)
 class CommandLineIT {
 
   static Stream<Arguments> badSettings() {

@@ -7,12 +7,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
+import dev.anvil.Tiers;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,9 +22,10 @@ import org.junit.jupiter.api.Test;
  * supervisor's slots through any node's /v1/cluster; a roll whose replacement never becomes ready
  * stops at its limit with one line that says so, and the nodes it had serve on.
  */
+@Tag(Tiers.SLOW)
 class ControlCommandsIT {
 
-  private static final int NODE_UP_TIMEOUT_S = 20;
+  private static final int NODE_UP_TIMEOUT_S = 30;
 
   @Test
   void rollStatusAndStopWorkUnderNohupAndARollStopsAtAReplacementThatIsNeverReady() throws Exception {

@@ -8,6 +8,7 @@ import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
 import dev.anvil.RawHttp;
+import dev.anvil.Tiers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * stuck VM would) is found by the supervisor's health check, killed and started again; the other
  * node serves meanwhile, and the frozen one comes back into the same cluster, never a second one.
  */
+@Tag(Tiers.CHAOS)
 class FrozenNodeIT {
 
   private static final Pattern NODE_0 = Pattern.compile("127\\.0\\.0\\.1:(\\d+) \\(pid (\\d+)\\)");

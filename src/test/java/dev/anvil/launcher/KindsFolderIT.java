@@ -7,6 +7,7 @@ import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.KindJars;
 import dev.anvil.NodeProcess;
+import dev.anvil.Tiers;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and jarred into a folder, served by {@code java -jar anvil.jar start --kinds DIR} on every node
  * JVM, also after a roll; and a bad folder refused by {@code start} and {@code node} in one line, exit status 2.
  */
+@Tag(Tiers.SLOW)
 class KindsFolderIT {
 
   private static final Path STARTER = Path.of("examples/kind-starter/src/main");

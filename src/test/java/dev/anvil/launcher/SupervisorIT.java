@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
+import dev.anvil.Tiers;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -20,9 +21,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** {@code java -jar anvil.jar start --nodes 2}: the supervisor path, with real node JVMs. */
+@Tag(Tiers.CHAOS)
 class SupervisorIT {
 
   @Test

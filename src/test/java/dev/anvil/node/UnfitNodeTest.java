@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
+import dev.anvil.Tiers;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
@@ -14,9 +15,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** A node whose JVM is unfit to go on says so on /health and /ready at once, drains, and stops. */
+@Tag(Tiers.SLOW)
 class UnfitNodeTest {
 
   @Test

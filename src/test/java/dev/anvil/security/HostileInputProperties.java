@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
+import dev.anvil.Tiers;
 import dev.anvil.node.RunningNode;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -24,12 +25,14 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Random, mutated and broken input at every endpoint and every kind: the answer is a correct
  * 200 or a 4xx problem+json (504 when a valid but heavy task meets its short deadline), never
  * a 500, never a hang, and the node is healthy afterwards.
  */
+@Tag(Tiers.SLOW)
 class HostileInputProperties {
 
   private static final List<String> KINDS = List.of("primes", "pbkdf2", "mandelbrot", "stats", "spin");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.anvil.TestNodes;
+import dev.anvil.Tiers;
 import dev.anvil.node.RunningNode;
 import java.io.InputStream;
 import java.net.URI;
@@ -24,10 +25,12 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Cluster traffic over TLS with mutual authentication, and HTTPS, with key stores made at test time. */
+@Tag(Tiers.SLOW)
 class TlsClusterTest {
 
   @TempDir static Path dir;

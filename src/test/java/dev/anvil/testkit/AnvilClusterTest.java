@@ -5,14 +5,17 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
+import dev.anvil.Tiers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The testkit on Anvil's own hardest cases: a node crashed under load, a cut between two nodes, a job's node lost. */
+@Tag(Tiers.SLOW)
 class AnvilClusterTest {
 
   @RegisterExtension

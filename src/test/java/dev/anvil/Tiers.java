@@ -1,0 +1,21 @@
+package dev.anvil;
+
+/**
+ * The tags that split the tests into tiers. {@code mvn -B verify} runs them all (the full tier,
+ * what CI runs); {@code mvn -B verify -Pquick} leaves out every class tagged here, for day-to-day
+ * work. Run one kind alone with {@code -Dgroups=chaos} (and {@code -Dit.test=...} as usual).
+ */
+public final class Tiers {
+  private Tiers() {}
+
+  /** Costly and covered in the quick tier by a cheaper test of the same path (ClusterSmokeTest, StartCommandIT). */
+  public static final String SLOW = "slow";
+  /** Real JVMs killed, frozen, cut or rolled under load. */
+  public static final String CHAOS = "chaos";
+  /** Drives a real browser (Chromium and its driver). */
+  public static final String BROWSER = "browser";
+  /** Needs root: network namespaces. */
+  public static final String ROOT = "root";
+  /** The benchmark's smoke run (wrk, Node.js). */
+  public static final String BENCH = "bench";
+}
