@@ -79,13 +79,14 @@ public final class TaskStats implements Extension {
     this.meters = meters;
   }
 
-  /** A task received by this node was answered to its client (or refused before it ran). */
-  public void answered(String kind, Outcome outcome, String detail) {
-    answered.get(outcome).increment();
-    meters.answered(kind, outcome);
-    if (outcome != Outcome.SUCCEEDED && outcome != Outcome.REJECTED) {
-      RecentFailure failure = new RecentFailure(System.currentTimeMillis(), node, kind, outcome.label(),
-          outcome.status(), detail);
+  /** A task received by this node was answered to its client. */
+  public void answered(String kind, TaskOutcome outcome) {
+    Outcome o = Outcome.of(outcome);
+    answered.get(o).increment();
+    meters.answered(kind, o);
+    if (outcome instanceof TaskOutcome.Failed f && o != Outcome.REJECTED) {
+      RecentFailure failure = new RecentFailure(System.currentTimeMillis(), node, kind, o.label(),
+          Outcome.status(outcome), f.detail());
       synchronized (failures) {
         if (failures.size() == RECENT_FAILURES) {
           failures.removeLast();
@@ -95,8 +96,10 @@ public final class TaskStats implements Extension {
     }
   }
 
-  public void answered(String kind, TaskOutcome outcome) {
-    answered(kind, Outcome.of(outcome), outcome instanceof TaskOutcome.Failed f ? f.detail() : null);
+  /** A task received by this node was refused before it ran: no room in the cluster (429), or no node (503). */
+  public void refused(String kind) {
+    answered.get(Outcome.REJECTED).increment();
+    meters.answered(kind, Outcome.REJECTED);
   }
 
   /** A task finished running on this node: how long it waited for a worker here, and computed. */

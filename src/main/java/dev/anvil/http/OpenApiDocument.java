@@ -96,12 +96,13 @@ public final class OpenApiDocument {
         "400", "The input is invalid (the field at fault is named), or a query parameter is",
         "401", "API tokens are configured and the request has none that is valid",
         "404", "This node runs no such kind",
+        "408", "The body did not arrive within anvil.http.body-read-timeout",
         "409", "With Prefer: respond-async, wait=N: the job was cancelled",
         "413", "The body is larger than anvil.http.max-body-bytes",
         "415", "The body is not application/json",
         "422", "With an Idempotency-Key: the key was used with another body",
         "429", "Every worker of the cluster is busy and this node's queue is full; Retry-After says when to come back",
-        "500", "The task's own code failed (this task alone)",
+        "500", "The task's own code failed (this task alone), also while reading its input",
         "503", "No node can take tasks now, or the task was cancelled",
         "504", "The deadline passed; the task was cancelled where it ran");
     return op;
@@ -126,10 +127,12 @@ public final class OpenApiDocument {
         "400", "The input is invalid (the field at fault is named), or a query parameter is",
         "401", "API tokens are configured and the request has none that is valid",
         "404", "This node runs no such kind",
+        "408", "The body did not arrive within anvil.http.body-read-timeout",
         "413", "The body is larger than a job's input may be",
         "415", "The body is not application/json",
         "422", "The Idempotency-Key was used with another body",
         "429", "The job store is full",
+        "500", "The kind's own code failed while reading the input",
         "503", "The job could not be recorded on enough nodes");
     return op;
   }

@@ -17,13 +17,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -55,6 +53,7 @@ public final class TaskEndpoint extends AllDirectives {
   private final HttpSettings http;
   private final ComputeSettings compute;
   private final String node;
+  private final SubmissionBody bodies;
   private final byte[] nodeJson;
   /** Refusals are made once: under overload they must cost less than the tasks they turn away. */
   private final HttpResponse queueFull;
@@ -81,6 +80,7 @@ public final class TaskEndpoint extends AllDirectives {
     this.http = http;
     this.compute = compute;
     this.node = node;
+    this.bodies = new SubmissionBody(system, json, catalog, http.bodyReadTimeout(), node);
     this.nodeJson = quoted(node);
     this.queueFull = json.tooManyRequests("every worker of the cluster is busy and this node's queue is full", 1);
     this.unavailable = json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable",
@@ -132,23 +132,12 @@ public final class TaskEndpoint extends AllDirectives {
       if (task == null) {
         return done(json.unknownKind(kind));
       }
-      RequestEntity entity = request.entity();
-      if (!TaskRequests.isJson(entity.getContentType())) {
-        return done(json.notJson(entity.getContentType()));
+      if (!TaskRequests.isJson(request.entity().getContentType())) {
+        return done(json.notJson(request.entity().getContentType()));
       }
       long timeoutMs = TaskRequests.timeoutMs(request.getUri(), compute.defaultTimeout(), compute.maxTimeout(), "");
-      long max = http.maxBodyBytes();
-      if (entity.getContentLengthOption().orElse(0) > max) {
-        return done(tooLarge());
-      }
-      if (entity instanceof HttpEntity.Strict strict) {
-        return run(task, strict.getData().toArray(), timeoutMs, connection);
-      }
-      // toStrict's future comes from Scala: its plain handle() would hop to the common pool
-      return entity.toStrict(http.bodyReadTimeout().toMillis(), max, system)
-          .handleAsync((body, error) -> error != null ? done(unreadable(error))
-              : run(task, body.getData().toArray(), timeoutMs, connection), Runnable::run)
-          .thenComposeAsync(response -> response, Runnable::run);
+      return bodies.read(request, http.maxBodyBytes(), "anvil.http.max-body-bytes",
+          body -> run(task, body, timeoutMs, connection));
     } catch (InvalidInputException e) {
       return done(json.invalidInput(e));
     } catch (RuntimeException e) {
@@ -170,18 +159,11 @@ public final class TaskEndpoint extends AllDirectives {
 
   private CompletionStage<HttpResponse> run(ComputeTask<?, ?> task, byte[] body, long timeoutMs,
       ClientConnection connection) {
-    Object input;
-    try {
-      input = catalog.readInput(task, body);
-    } catch (InvalidInputException e) {
-      return done(json.invalidInput(e));
-    } catch (RuntimeException | LinkageError | StackOverflowError e) {
-      // The kind's own code runs here too (its input record, its validate): its failure is the
-      // kind's, a 500 for this request alone, never an error that reaches Pekko and stops the JVM.
-      log.warn("Kind {} failed to read its input", task.kind(), e);
-      return done(json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "task-failed", "the kind '" + task.kind()
-          + "' failed to read its input on node " + node + ": " + TaskRequests.abbreviate(dev.anvil.compute.Worker.describe(e))));
+    SubmissionBody.Input read = bodies.input(task, body);
+    if (read.problem() != null) {
+      return done(read.problem());
     }
+    Object input = read.value();
     CompletableFuture<TaskOutcome> outcome = new CompletableFuture<>();
     Job job = new Job(scheduler.nextId(), task, body, input, timeoutMs, System.nanoTime(), outcome::complete);
     if (connection != null && !connection.waitFor(job)) {
@@ -196,11 +178,11 @@ public final class TaskEndpoint extends AllDirectives {
         return toResponse(o);
       });
       case REJECTED -> {
-        stats.answered(job.kind(), Outcome.REJECTED, null);
+        stats.refused(job.kind());
         yield done(queueFull);
       }
       case UNAVAILABLE -> {
-        stats.answered(job.kind(), Outcome.REJECTED, null);
+        stats.refused(job.kind());
         yield done(unavailable);
       }
     };
@@ -211,12 +193,13 @@ public final class TaskEndpoint extends AllDirectives {
       return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, body(c));
     }
     TaskOutcome.Failed f = (TaskOutcome.Failed) outcome;
+    StatusCode status = StatusCodes.get(Outcome.status(f));
     return switch (f.failure()) {
       case REJECTED -> json.tooManyRequests(f.detail(), 1);
-      case TIMED_OUT -> json.problem(StatusCodes.GATEWAY_TIMEOUT, "deadline", f.detail());
-      case UNAVAILABLE, ABANDONED -> json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", f.detail());
-      case CANCELLED -> json.problem(StatusCodes.SERVICE_UNAVAILABLE, "cancelled", f.detail());
-      case CRASHED -> json.problem(StatusCodes.INTERNAL_SERVER_ERROR, "task-failed",
+      case TIMED_OUT -> json.problem(status, "deadline", f.detail());
+      case UNAVAILABLE, ABANDONED -> json.problem(status, "unavailable", f.detail());
+      case CANCELLED -> json.problem(status, "cancelled", f.detail());
+      case CRASHED -> json.problem(status, "task-failed",
           "the task failed on node " + f.node() + ": " + TaskRequests.abbreviate(f.detail()));
     };
   }
@@ -254,21 +237,6 @@ public final class TaskEndpoint extends AllDirectives {
   }
 
   /** A body sent without a length (chunked) can still turn out too large, or too slow. */
-  private HttpResponse unreadable(Throwable error) {
-    for (Throwable e = error; e != null; e = e.getCause()) {
-      if (e instanceof EntityStreamSizeException) {
-        return tooLarge();
-      }
-    }
-    return json.problem(StatusCodes.REQUEST_TIMEOUT, "body-not-received",
-        "the body did not arrive within " + http.bodyReadTimeout().toMillis() + " ms");
-  }
-
-  private HttpResponse tooLarge() {
-    return json.problem(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large",
-        "the body is larger than the limit of " + http.maxBodyBytes() + " bytes");
-  }
-
   private static CompletionStage<HttpResponse> done(HttpResponse response) {
     return CompletableFuture.completedFuture(response);
   }

@@ -7,6 +7,7 @@ import dev.anvil.compute.TaskCatalog;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
 import dev.anvil.http.JsonResponses;
+import dev.anvil.http.SubmissionBody;
 import dev.anvil.http.TaskRequests;
 import dev.anvil.jobs.JobRecord.Status;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -51,6 +51,7 @@ import static org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalli
 public final class JobRoutes extends AllDirectives {
 
   private static final Duration ASK = Duration.ofSeconds(10);
+  private final SubmissionBody bodies;
   private static final Pattern WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,9})");
   private static final int MAX_LIST = 1000;
   /**
@@ -72,7 +73,8 @@ public final class JobRoutes extends AllDirectives {
   private final String node;
 
   public JobRoutes(ActorSystem<?> system, ActorRef<JobStore.Command> store, TaskCatalog catalog, JsonResponses json,
-      Settings settings, String node) {
+      Settings settings, String node, Duration bodyReadTimeout) {
+    this.bodies = new SubmissionBody(system, json, catalog, bodyReadTimeout, node);
     this.system = system;
     this.store = store;
     this.catalog = catalog;
@@ -129,26 +131,15 @@ public final class JobRoutes extends AllDirectives {
     } catch (InvalidInputException e) {
       return done(json.invalidInput(e));
     }
-    long max = settings.maxInputBytes();
-    if (request.entity().getContentLengthOption().orElse(0) > max) {
-      return done(tooLarge());
-    }
-    if (request.entity() instanceof HttpEntity.Strict strict) {
-      // a body that came whole: toStrict would run a stream (and an actor) per request to copy it
-      return submit(task, strict.getData().toArray(), timeoutMs, key, wait);
-    }
-    return request.entity().toStrict(10_000, max, system)
-        .handleAsync((strict, error) -> error != null ? done(tooLarge())
-            : submit(task, strict.getData().toArray(), timeoutMs, key, wait), DIRECT)
-        .thenComposeAsync(response -> response, DIRECT);
+    return bodies.read(request, settings.maxInputBytes(), "a job's input, anvil.jobs.max-input-bytes",
+        body -> submit(task, body, timeoutMs, key, wait));
   }
 
   private CompletionStage<HttpResponse> submit(ComputeTask<?, ?> task, byte[] body, long timeoutMs, String key,
       Optional<Duration> wait) {
-    try {
-      catalog.readInput(task, body); // every bad input is refused now, not when the job runs
-    } catch (InvalidInputException e) {
-      return done(json.invalidInput(e));
+    SubmissionBody.Input read = bodies.input(task, body); // every bad input is refused now, not when the job runs
+    if (read.problem() != null) {
+      return done(read.problem());
     }
     String hash = hash(task.kind(), body);
     return AskPattern.<JobStore.Command, JobStore.SubmitResult>ask(store,
@@ -391,11 +382,6 @@ public final class JobRoutes extends AllDirectives {
   private HttpResponse notFound(String id) {
     return json.problem(StatusCodes.NOT_FOUND, "unknown-job", "there is no job '" + TaskRequests.abbreviate(id)
         + "' (never submitted, or finished more than " + settings.store().resultTtl().toSeconds() + " s ago)");
-  }
-
-  private HttpResponse tooLarge() {
-    return json.problem(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large", "a job's input is at most "
-        + settings.maxInputBytes() + " bytes (anvil.jobs.max-input-bytes): it is kept on a majority of the nodes");
   }
 
   private static CompletionStage<HttpResponse> done(HttpResponse response) {

@@ -120,7 +120,8 @@ public final class NodeGuardian {
           jobSettings.store()), "jobs");
 
       JsonResponses json = new JsonResponses(mapper);
-      JobRoutes jobs = new JobRoutes(system, jobStore, catalog, json, jobSettings, nodeId);
+      JobRoutes jobs = new JobRoutes(system, jobStore, catalog, json, jobSettings, nodeId,
+          settings.http().bodyReadTimeout());
       BearerAuth auth = new BearerAuth(ApiTokens.of(settings.http().apiTokens()), json);
       TaskEndpoint tasks = new TaskEndpoint(catalog, scheduler, system, json, auth, settings.http(),
           settings.compute(), nodeId, jobs::preferAsync);

@@ -35,6 +35,24 @@ public final class TestKinds {
     }
   }
 
+  public record Trip(Boolean trip) {}
+
+  /** Its validate has a bug that throws when {@code trip} is true: a kind's own code failing while its input is read. */
+  public static final class BadValidate implements ComputeTask<Trip, Boolean> {
+    @Override public String kind() { return "test-bad-validate"; }
+    @Override public String description() { return "throws from validate when asked to"; }
+    @Override public Class<Trip> inputType() { return Trip.class; }
+    @Override public Trip exampleInput() { return new Trip(false); }
+    @Override public void validate(Trip input) {
+      if (Boolean.TRUE.equals(input.trip())) {
+        throw new IllegalStateException("a bug in validate");
+      }
+    }
+    @Override public Boolean run(Trip input, TaskContext context) {
+      return input.trip();
+    }
+  }
+
   public record Size(Integer size) {}
 
   /** Answers a string of {@code size} letters that do not compress: a large result. */

@@ -167,6 +167,17 @@ class JobApiTest {
   }
 
   @Test
+  void aKindWhoseOwnCodeFailsWhileReadingItsInputGets500OnBothPathsAndTheNodeServesOn() {
+    for (String path : new String[] {"/v1/tasks/test-bad-validate", "/v1/jobs/test-bad-validate"}) {
+      HttpResponse<String> r = http.post(path, "{\"trip\":true}", "application/json");
+      assertProblem(r, 500, null);
+      assertThat(json(r).at("/detail").asText()).as(path)
+          .contains("the kind 'test-bad-validate' failed to read its input", "a bug in validate");
+    }
+    assertThat(submit("primes", "{\"limit\":10}").statusCode()).isEqualTo(202);
+  }
+
+  @Test
   void aResultLargerThanAJobMayKeepFailsTheJobWithAClearError() {
     String id = json(submit("stats", "{\"values\":[1,2,3]}")).at("/id").asText();
     awaitStatus(id, "succeeded");

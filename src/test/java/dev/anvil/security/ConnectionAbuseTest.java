@@ -73,6 +73,18 @@ class ConnectionAbuseTest {
   }
 
   @Test
+  void aJobBodyThatDoesNotArriveInTimeIs408LikeATasks() throws Exception {
+    Socket s = open();
+    OutputStream out = s.getOutputStream();
+    out.write(("POST /v1/jobs/primes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + "Content-Length: 100\r\n\r\n{\"limit\":").getBytes(StandardCharsets.US_ASCII));
+    out.flush(); // ...and the rest never comes
+    String response = readResponseHead(s.getInputStream());
+    assertThat(response).startsWith("HTTP/1.1 408");
+    assertThat(response).contains("application/problem+json");
+  }
+
+  @Test
   void aHeaderFloodIsRefused() throws Exception {
     Socket s = open();
     OutputStream out = s.getOutputStream();
