@@ -1,13 +1,10 @@
 package dev.anvil.testkit;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.node.NodeConfig;
 import dev.anvil.node.RunningNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -155,13 +152,10 @@ public final class AnvilCluster implements AutoCloseable {
     List<AnvilNode> live = liveNodes();
     await(START, () -> {
       for (AnvilNode node : live) {
-        JsonNode members = cluster(node).path("members");
-        long ready = 0;
-        for (JsonNode m : members) {
-          ready += m.path("status").asText().equals("Up") && m.has("load") ? 1 : 0;
-        }
-        if (ready != live.size() || members.size() != live.size()) {
-          throw new AssertionError(node + " sees " + ready + " of " + live.size() + " nodes Up: " + members);
+        ClusterView view = ClusterView.read(node.uri());
+        if (view.ready() != live.size() || view.size() != live.size()) {
+          throw new AssertionError(node + ": " + view.ready() + " of " + live.size() + " nodes Up with their load: "
+              + view);
         }
       }
     });
@@ -172,10 +166,9 @@ public final class AnvilCluster implements AutoCloseable {
     String gone = nodes.get(index).id();
     await(Duration.ofSeconds(60), () -> {
       for (AnvilNode node : liveNodes()) {
-        for (JsonNode m : cluster(node).path("members")) {
-          if (m.path("node").asText().equals(gone)) {
-            throw new AssertionError(node + " still lists " + gone + " as " + m.path("status").asText());
-          }
+        ClusterView view = ClusterView.read(node.uri());
+        if (view.size() == 0 || view.lists(gone)) {
+          throw new AssertionError(node + " still lists " + gone + " as " + view.status(gone) + ": " + view);
         }
       }
     });
@@ -242,22 +235,6 @@ public final class AnvilCluster implements AutoCloseable {
     ((RemoteActorRefProvider) system.provider()).transport().managementCommand(new ThrottlerTransportAdapter.SetThrottle(
         address, ThrottlerTransportAdapter.bothDirection(),
         drop ? ThrottlerTransportAdapter.blackholeThrottleMode() : ThrottlerTransportAdapter.unthrottledThrottleMode()));
-  }
-
-  private JsonNode cluster(AnvilNode node) {
-    try {
-      HttpResponse<String> r = client.send(HttpRequest.newBuilder(node.uri().resolve("/v1/cluster"))
-          .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        throw new AssertionError(node + " answered /v1/cluster with " + r.statusCode());
-      }
-      return JobHandle.read(r.body());
-    } catch (IOException e) {
-      throw new AssertionError(node + " did not answer /v1/cluster: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 
   private void await(Duration max, Runnable assertion) {

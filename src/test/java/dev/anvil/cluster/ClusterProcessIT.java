@@ -9,6 +9,7 @@ import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
 import dev.anvil.Tiers;
+import dev.anvil.testkit.ClusterView;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +48,7 @@ class ClusterProcessIT {
 
       // kill -9 B while it computes half of them: every request sent to A still gets 200
       List<CompletableFuture<HttpResponse<String>>> inFlight = sendAsync(http, 16, "{\"ms\":1500}");
-      await().atMost(Duration.ofSeconds(10)).until(() -> running(http, nodeB) > 0);
+      await().atMost(Duration.ofSeconds(10)).until(() -> ClusterView.read(http.port()).running(nodeB) > 0);
       b.process().destroyForcibly();
       List<HttpResponse<String>> survived = inFlight.stream().map(CompletableFuture::join).toList();
       assertThat(survived).allSatisfy(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200));
@@ -75,12 +76,4 @@ class ClusterProcessIT {
     return known;
   }
 
-  private static int running(HttpTestClient http, String node) {
-    for (JsonNode m : json(http.get("/v1/cluster")).at("/members")) {
-      if (m.at("/node").asText().equals(node)) {
-        return m.at("/load/running").asInt();
-      }
-    }
-    return 0;
-  }
 }

@@ -1,14 +1,13 @@
 package dev.anvil.cluster;
 
-import static dev.anvil.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.anvil.HttpTestClient;
 import dev.anvil.testkit.AnvilCluster;
 import dev.anvil.testkit.AnvilClusterExtension;
 import dev.anvil.testkit.AnvilNode;
+import dev.anvil.testkit.ClusterView;
 import dev.anvil.testkit.JobHandle;
 import dev.anvil.testkit.TaskAnswer;
 import java.time.Duration;
@@ -36,7 +35,7 @@ class ClusterSmokeTest {
 
     // a's one worker busy: a large stats input spills to b, over the large-message channel both ways
     CompletableFuture<TaskAnswer> blocker = a.submitAsync("spin", "{\"ms\":3000}");
-    await().atMost(Duration.ofSeconds(10)).until(() -> running(a, a) == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> ClusterView.read(a.httpPort()).running(a.id()) == 1);
     StringBuilder values = new StringBuilder("{\"values\":[");
     for (int i = 0; i < 40_000; i++) {
       values.append(i == 0 ? "" : ",").append(100_000 + i);
@@ -59,7 +58,7 @@ class ClusterSmokeTest {
 
     // b leaves while it runs a task: the task still answers 200, and a serves on alone
     CompletableFuture<TaskAnswer> onB = b.submitAsync("spin", "{\"ms\":1500}");
-    await().atMost(Duration.ofSeconds(10)).until(() -> running(a, b) == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> ClusterView.read(a.httpPort()).running(b.id()) == 1);
     cluster.stop(1);
     TaskAnswer finished = onB.join();
     assertThat(finished.succeeded()).as(finished.body()).isTrue();
@@ -68,13 +67,4 @@ class ClusterSmokeTest {
     assertThat(a.submit("primes", "{\"limit\":1000}").result().path("count").asInt()).isEqualTo(168);
   }
 
-  /** Tasks running on {@code node}, as {@code observer}'s /v1/cluster shows them. */
-  private static int running(AnvilNode observer, AnvilNode node) {
-    for (JsonNode m : json(new HttpTestClient(observer.httpPort()).get("/v1/cluster")).path("members")) {
-      if (m.path("node").asText().equals(node.id())) {
-        return m.path("load").path("running").asInt();
-      }
-    }
-    return -1;
-  }
 }

@@ -9,6 +9,7 @@ import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
 import dev.anvil.Tiers;
+import dev.anvil.testkit.ClusterView;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
@@ -34,14 +35,14 @@ class NodeLossIT {
       a.awaitServing(Duration.ofSeconds(60));
       String nodeB = b.awaitServing(Duration.ofSeconds(60))[0];
       HttpTestClient http = new HttpTestClient(httpB);
-      await().atMost(Duration.ofSeconds(30)).until(() -> upMembers(http) == 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> ClusterView.read(http.port()).up() == 2);
 
       long killed = System.nanoTime();
       a.process().destroyForcibly(); // the oldest, as kill -9
       int failed = 0;
       int served = 0;
       // while B notices and decides, and after: every task sent to B is answered
-      while (upMembers(http) != 1 || served < 20) {
+      while (ClusterView.read(http.port()).up() != 1 || served < 20) {
         HttpResponse<String> r = http.postTask("primes", "{\"limit\":10000}");
         if (r.statusCode() == 200) {
           served++;
@@ -55,7 +56,7 @@ class NodeLossIT {
       System.out.println("NodeLossIT: the oldest node was downed " + downedMs + " ms after kill -9; "
           + served + " tasks served, " + failed + " failed meanwhile");
       assertThat(failed).isZero();
-      // Down first (upMembers counts Up ones), then removed: B's view ends with B alone
+      // Down first (ClusterView.up counts Up ones), then removed: B's view ends with B alone
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         JsonNode members = json(http.get("/v1/cluster")).at("/members");
         assertThat(members).hasSize(1);
@@ -82,11 +83,4 @@ class NodeLossIT {
     }
   }
 
-  private static int upMembers(HttpTestClient http) {
-    int up = 0;
-    for (JsonNode m : json(http.get("/v1/cluster")).at("/members")) {
-      up += m.at("/status").asText().equals("Up") ? 1 : 0;
-    }
-    return up;
-  }
 }

@@ -4,11 +4,11 @@ import static dev.anvil.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
 import dev.anvil.Tiers;
 import dev.anvil.node.RunningNode;
+import dev.anvil.testkit.ClusterView;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,13 +64,7 @@ class DashboardBrowserTest {
     a = TestNodes.start(Map.of("anvil.compute.workers", 2));
     b = TestNodes.start(Map.of("anvil.compute.workers", 2, "anvil.cluster.seed-nodes", a.nodeId()));
     http = new HttpTestClient(a.httpPort());
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      int up = 0;
-      for (JsonNode m : json(http.get("/v1/cluster")).at("/members")) {
-        up += m.at("/status").asText().equals("Up") ? 1 : 0;
-      }
-      return up == 2;
-    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> ClusterView.read(a.httpPort()).up() == 2);
     browser = chromium();
   }
 

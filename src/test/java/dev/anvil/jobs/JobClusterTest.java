@@ -9,6 +9,7 @@ import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
 import dev.anvil.Tiers;
 import dev.anvil.node.RunningNode;
+import dev.anvil.testkit.ClusterView;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,13 +38,7 @@ class JobClusterTest {
     }
     List<HttpTestClient> clients = nodes.stream().map(n -> new HttpTestClient(n.httpPort())).toList();
     for (HttpTestClient http : clients) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        int up = 0;
-        for (JsonNode m : json(http.get("/v1/cluster")).at("/members")) {
-          up += m.at("/status").asText().equals("Up") ? 1 : 0;
-        }
-        return up == 3;
-      });
+      await().atMost(Duration.ofSeconds(30)).until(() -> ClusterView.read(http.port()).up() == 3);
     }
     return clients;
   }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.anvil.HttpTestClient;
 import dev.anvil.Tiers;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,7 +55,7 @@ class AnvilClusterTest {
     for (int i = 0; i < 12; i++) {
       answers.add(cluster.node(0).submitAsync("spin", "{\"ms\":1500}"));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> running(cluster.node(2)) > 0
+    await().atMost(Duration.ofSeconds(10)).until(() -> ClusterView.read(cluster.node(2).httpPort()).running(cluster.node(2).id()) > 0
         && job.view(cluster.node(0)).path("status").asText().equals("running"));
     cluster.crash(2);
     List<TaskAnswer> done = answers.stream().map(CompletableFuture::join).toList();
@@ -68,23 +67,8 @@ class AnvilClusterTest {
     assertThat(cluster.node(1).submit("primes", "{\"limit\":1000}").result().path("count").asInt()).isEqualTo(168);
   }
 
-  private static int running(AnvilNode node) {
-    JsonNode view = HttpTestClient.json(new HttpTestClient(node.httpPort()).get("/v1/cluster"));
-    for (JsonNode m : view.path("members")) {
-      if (m.path("node").asText().equals(node.id())) {
-        return m.path("load").path("running").asInt();
-      }
-    }
-    return 0;
-  }
 
   private static boolean reachable(AnvilNode from, AnvilNode to) {
-    JsonNode view = HttpTestClient.json(new HttpTestClient(from.httpPort()).get("/v1/cluster"));
-    for (JsonNode m : view.path("members")) {
-      if (m.path("node").asText().equals(to.id())) {
-        return m.path("reachable").asBoolean();
-      }
-    }
-    return false;
+    return ClusterView.read(from.httpPort()).reachable(to.id());
   }
 }
