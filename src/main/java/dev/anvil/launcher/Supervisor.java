@@ -30,6 +30,10 @@ import sun.misc.SignalHandler;
  * answering (frozen), restarts one that dies (with backoff, giving up on a crash loop and trying
  * again after the restart window); rolls the nodes one at a time on {@code roll} or SIGHUP; stops
  * them all gracefully on {@code stop}, SIGTERM or SIGINT. It runs no Pekko itself.
+ *
+ * <p>Longer than most classes on purpose: its state (the slots, their restart policies, what a roll
+ * has replaced) is guarded by this one monitor, and every path that starts or replaces a node goes
+ * through {@link #spawn} here; split over several classes, that lock and that path would be too.
  */
 final class Supervisor {
 
