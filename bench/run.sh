@@ -87,7 +87,7 @@ free_ports() { # N consecutive free loopback ports; prints the first
 import random, socket, sys
 n = int(sys.argv[1])
 for _ in range(500):
-    base = random.randint(20000, 60000 - n)
+    base = random.randint(20000, 32000 - n)  # below Linux's ephemeral ports (32768-60999)
     socks = []
     try:
         for p in range(base, base + n):
@@ -285,7 +285,7 @@ kill -TERM "$A" "$B" 2>/dev/null || true; wait "$A" "$B" 2>/dev/null || true
 say "jobs: near-empty jobs accepted per second and the 202's latency, three nodes (start --nodes 3)"
 PJ=$(free_ports 1)
 # a short result TTL and a high max-jobs: the load keeps far more jobs than a client normally would
-ANVIL_JOBS_MAX_JOBS=1000000 ANVIL_JOBS_RESULT_TTL=10s java -cp "$CP" dev.anvil.Main start --nodes 3 \
+ANVIL_CLUSTER_PORT=$(free_ports 6) ANVIL_JOBS_MAX_JOBS=1000000 ANVIL_JOBS_RESULT_TTL=10s java -cp "$CP" dev.anvil.Main start --nodes 3 \
   --http-port "$PJ" --management-port 0 > "$WORK/jobs.log" 2>&1 &
 J=$!; PIDS+=("$J")
 wait_for "$WORK/jobs.log" "Anvil is up" 150

@@ -16,7 +16,8 @@ public final class FreePorts {
   /** The first of {@code count} consecutive ports that are all free now. */
   public static int range(int count) {
     for (int attempt = 0; attempt < 200; attempt++) {
-      int first = ThreadLocalRandom.current().nextInt(20_000, 60_000 - count);
+      // below Linux's ephemeral ports (32768-60999), which outgoing connections take
+      int first = ThreadLocalRandom.current().nextInt(20_000, 32_000 - count);
       boolean free = true;
       for (int p = first; p < first + count && free; p++) {
         free = isFree(p);

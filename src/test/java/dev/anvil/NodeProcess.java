@@ -96,6 +96,9 @@ public final class NodeProcess implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     // tests run many nodes on one machine: each takes a free management port unless told otherwise
     builder.environment().put("ANVIL_MANAGEMENT_PORT", "0");
+    // ...and cluster ports of its own: tests run two at a time, and start's default (25520 up)
+    // would let two supervisors pick the same free ports before either binds them
+    builder.environment().put("ANVIL_CLUSTER_PORT", Integer.toString(FreePorts.range(8)));
     builder.environment().putAll(env);
     NodeProcess started = new NodeProcess(builder.start(), "anvil " + String.join(" ", args));
     STARTED.add(started);
