@@ -133,6 +133,37 @@ public final class KindJars {
   }
 
   /** Every file under {@code root}, into {@code jar}, named by its path under {@code root}. */
+  /**
+   * The starter project's kind (examples/kind-starter), compiled against target/classes and jarred
+   * into {@code work}/kinds/hash-chain.jar, as a user would; returns that kinds folder.
+   */
+  public static Path starterKindFolder(Path work) throws IOException {
+    Path starter = Path.of("examples/kind-starter/src/main");
+    Path classes = work.resolve("classes");
+    Files.createDirectories(classes);
+    int status = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-cp", "target/classes",
+        "-d", classes.toString(), starter.resolve("java/com/example/kinds/HashChain.java").toString());
+    if (status != 0) {
+      throw new IllegalStateException("javac of the starter's kind failed: " + status);
+    }
+    Path services = classes.resolve(SERVICE_FILE);
+    Files.createDirectories(services.getParent());
+    Files.copy(starter.resolve("resources").resolve(SERVICE_FILE), services);
+    Path kinds = work.resolve("kinds");
+    jar(classes, kinds.resolve("hash-chain.jar"));
+    return kinds;
+  }
+
+  /** What the starter's hash-chain kind answers: SHA-256 applied {@code rounds} times to the seed's UTF-8 bytes. */
+  public static String hashChain(String seed, int rounds) throws Exception {
+    java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+    byte[] hash = seed.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    for (int i = 0; i < rounds; i++) {
+      hash = sha256.digest(hash);
+    }
+    return java.util.HexFormat.of().formatHex(hash);
+  }
+
   public static void jar(Path root, Path jar) throws IOException {
     Files.createDirectories(jar.getParent());
     try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));

@@ -1,48 +1,57 @@
 package dev.anvil;
 
-import java.util.Comparator;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import org.junit.platform.engine.TestExecutionResult;
-import org.junit.platform.engine.support.descriptor.ClassSource;
-import org.junit.platform.launcher.TestExecutionListener;
-import org.junit.platform.launcher.TestIdentifier;
-import org.junit.platform.launcher.TestPlan;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
- * Prints the ten slowest test classes when a test JVM's run ends (once for the unit and clustered
- * tests, once for the real-JVM ones), so the cost of the tiers stays in sight. Registered through
- * src/test/resources/META-INF/services/org.junit.platform.launcher.TestExecutionListener.
+ * Prints the ten slowest test classes of the run, from surefire's and failsafe's reports, so the
+ * cost of the tiers stays in sight. The pom runs it last in {@code verify}.
  */
-public final class SlowestTestClasses implements TestExecutionListener {
+public final class SlowestTestClasses {
+  private SlowestTestClasses() {}
 
-  private final Map<String, Long> started = new ConcurrentHashMap<>();
-  private final Map<String, Long> took = new ConcurrentHashMap<>();
+  private static final Pattern SUITE = Pattern.compile("<testsuite\\b[^>]*>");
+  private static final Pattern NAME = Pattern.compile("\\bname=\"([^\"]+)\"");
+  private static final Pattern TIME = Pattern.compile("\\btime=\"([0-9.,]+)\"");
 
-  @Override
-  public void executionStarted(TestIdentifier id) {
-    if (id.getSource().orElse(null) instanceof ClassSource) {
-      started.put(id.getUniqueId(), System.nanoTime());
+  public static void main(String[] args) throws IOException {
+    Map<String, Double> took = new HashMap<>();
+    for (String reports : args) {
+      Path dir = Path.of(reports);
+      if (!Files.isDirectory(dir)) {
+        continue;
+      }
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path file : files.filter(f -> f.getFileName().toString().matches("TEST-.*\\.xml")).toList()) {
+          String head = Files.readString(file, StandardCharsets.UTF_8);
+          Matcher suite = SUITE.matcher(head);
+          if (suite.find()) {
+            Matcher name = NAME.matcher(suite.group());
+            Matcher time = TIME.matcher(suite.group());
+            if (name.find() && time.find()) {
+              took.merge(name.group(1), Double.parseDouble(time.group(1).replace(",", "")), Double::sum);
+            }
+          }
+        }
+      }
     }
-  }
-
-  @Override
-  public void executionFinished(TestIdentifier id, TestExecutionResult result) {
-    Long start = started.remove(id.getUniqueId());
-    if (start != null && id.getSource().orElse(null) instanceof ClassSource source) {
-      took.merge(source.getClassName(), System.nanoTime() - start, Long::sum);
-    }
-  }
-
-  @Override
-  public void testPlanExecutionFinished(TestPlan plan) {
     if (took.isEmpty()) {
       return;
     }
-    StringBuilder out = new StringBuilder("Slowest test classes of this run:\n");
-    took.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())).limit(10)
-        .forEach(e -> out.append(String.format(Locale.ROOT, "  %6.1f s  %s%n", e.getValue() / 1e9, e.getKey())));
-    System.out.print(out);
+    System.out.println("Slowest test classes of this run (two run at a time):");
+    List<Map.Entry<String, Double>> slowest = took.entrySet().stream()
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(10).toList();
+    for (Map.Entry<String, Double> e : slowest) {
+      System.out.println(String.format(Locale.ROOT, "  %6.1f s  %s", e.getValue(), e.getKey()));
+    }
   }
 }

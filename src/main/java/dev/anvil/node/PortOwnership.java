@@ -50,10 +50,11 @@ final class PortOwnership {
   /** The node id an Anvil node on that port gives in /health, or null when it is not Anvil. */
   private static String anvilNodeAt(String host, int port) {
     try {
-      HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+      // generous: a node that just came up on a loaded machine may take seconds to answer its first /health
+      HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
       String authority = host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
       HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://" + authority + "/health"))
-          .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString());
+          .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
       JsonNode node = new ObjectMapper().readTree(response.body()).get("node");
       return node != null && node.isTextual() ? node.asText() : null;
     } catch (IOException | RuntimeException e) {

@@ -6,9 +6,11 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
+import dev.anvil.KindJars;
 import dev.anvil.NodeProcess;
 import dev.anvil.Tiers;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,23 +18,29 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * roll and stop reach a running start without signals: they work under nohup; status shows the
- * supervisor's slots through any node's /v1/cluster; a roll whose replacement never becomes ready
- * stops at its limit with one line that says so, and the nodes it had serve on.
+ * supervisor's slots through any node's /v1/cluster; the nodes a roll starts load the kinds folder
+ * too; a roll whose replacement never becomes ready stops at its limit with one line that says so,
+ * and the nodes it had serve on.
  */
 @Tag(Tiers.SLOW)
 class ControlCommandsIT {
 
   private static final int NODE_UP_TIMEOUT_S = 30;
 
+  @TempDir
+  static Path work;
+
   @Test
-  void rollStatusAndStopWorkUnderNohupAndARollStopsAtAReplacementThatIsNeverReady() throws Exception {
+  void rollStatusAndStopWorkUnderNohupARollKeepsTheKindsAndStopsAtAReplacementThatIsNeverReady() throws Exception {
     int httpPort = FreePorts.one();
     try (NodeProcess supervisor = NodeProcess.startUnder(List.of("nohup"),
         List.of("-Danvil.launcher.node-up-timeout=" + NODE_UP_TIMEOUT_S + "s"), Map.of(),
-        "start", "--nodes", "2", "--http-port", "" + httpPort)) {
+        "start", "--nodes", "2", "--kinds", KindJars.starterKindFolder(work).toString(),
+        "--http-port", "" + httpPort)) {
       supervisor.awaitLine(l -> l.contains("Anvil is up"), Duration.ofSeconds(90));
       assertThat(supervisor.output()).contains("SIGHUP is ignored in this process");
       JsonNode before = supervisor(httpPort);
@@ -46,6 +54,8 @@ class ControlCommandsIT {
       JsonNode after = supervisor(httpPort);
       assertThat(states(after)).containsExactly("up", "up");
       assertThat(pids(after)).hasSize(2).doesNotContainAnyElementsOf(pids(before));
+      // the nodes a roll starts load the same kinds folder (they once came up without it: 404)
+      KindsFolderIT.assertEveryNodeServesTheKind(httpPort);
 
       // node-0's replacement frozen (SIGSTOP) as soon as it exists: never ready, so the roll stops
       // at node-up-timeout, kills it, says so in one line, and both nodes serve on

@@ -9,19 +9,14 @@ import dev.anvil.KindJars;
 import dev.anvil.NodeProcess;
 import dev.anvil.Tiers;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
-import javax.tools.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -30,12 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The kinds folder as a user runs it: the starter project's kind, compiled against Anvil's SPI
  * and jarred into a folder, served by {@code java -jar anvil.jar start --kinds DIR} on every node
- * JVM, also after a roll; and a bad folder refused by {@code start} and {@code node} in one line, exit status 2.
+ * JVM (after a roll too: ControlCommandsIT); and a bad folder refused by {@code start} and {@code node} in one line, exit status 2.
  */
 @Tag(Tiers.SLOW)
 class KindsFolderIT {
-
-  private static final Path STARTER = Path.of("examples/kind-starter/src/main");
 
   @TempDir
   static Path work;
@@ -43,20 +36,11 @@ class KindsFolderIT {
 
   @BeforeAll
   static void buildTheStarterKind() throws Exception {
-    Path classes = work.resolve("classes");
-    Files.createDirectories(classes);
-    int status = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-cp", "target/classes",
-        "-d", classes.toString(), STARTER.resolve("java/com/example/kinds/HashChain.java").toString());
-    assertThat(status).as("javac of the starter's kind").isZero();
-    Path services = classes.resolve(KindJars.SERVICE_FILE);
-    Files.createDirectories(services.getParent());
-    Files.copy(STARTER.resolve("resources").resolve(KindJars.SERVICE_FILE), services);
-    kinds = work.resolve("kinds");
-    KindJars.jar(classes, kinds.resolve("hash-chain.jar"));
+    kinds = KindJars.starterKindFolder(work);
   }
 
   @Test
-  void startServesAKindFromTheFolderOnEveryNodeAlsoAfterARoll() throws Exception {
+  void startServesAKindFromTheFolderOnEveryNode() throws Exception {
     int httpPort = FreePorts.one();
     try (NodeProcess supervisor = NodeProcess.start(Map.of("ANVIL_CLUSTER_PORT", "" + FreePorts.range(4)),
         "start", "--nodes", "2", "--kinds", kinds.toString(), "--http-port", "" + httpPort)) {
@@ -65,21 +49,14 @@ class KindsFolderIT {
 
       HttpResponse<String> r = http.postTask("hash-chain", "{\"seed\":\"anvil\",\"rounds\":1000}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-      assertThat(json(r).at("/result/hex").asText()).matches("[0-9a-f]{64}").isEqualTo(hashChain("anvil", 1000));
+      assertThat(json(r).at("/result/hex").asText()).matches("[0-9a-f]{64}").isEqualTo(KindJars.hashChain("anvil", 1000));
       assertThat(json(http.get("/v1/kinds")).findValuesAsText("kind")).contains("hash-chain", "primes");
-      assertEveryNodeServesTheKind(httpPort);
-
-      // the nodes a roll starts load the same folder (they once came up without it, and answered 404)
-      try (NodeProcess roll = NodeProcess.start(Map.of(), "roll", "--http-port", "" + httpPort)) {
-        assertThat(roll.awaitExit()).as(roll.output()).isZero();
-        assertThat(roll.output()).contains("Rolling restart done");
-      }
-      assertEveryNodeServesTheKind(httpPort);
+      assertEveryNodeServesTheKind(httpPort); // and after a roll too: ControlCommandsIT
     }
   }
 
   /** Each request on its own connection, which the kernel gives to either node: both take it and know the kind. */
-  private static void assertEveryNodeServesTheKind(int httpPort) {
+  static void assertEveryNodeServesTheKind(int httpPort) {
     List<CompletableFuture<HttpResponse<String>>> requests = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       requests.add(new HttpTestClient(httpPort).postTaskAsync("hash-chain", "{\"seed\":\"s" + i + "\",\"rounds\":10}"));
@@ -97,7 +74,7 @@ class KindsFolderIT {
       HttpTestClient http = new HttpTestClient(Integer.parseInt(node.awaitServing(Duration.ofSeconds(30))[1]));
       HttpResponse<String> r = http.postTask("hash-chain", "{\"seed\":\"anvil\",\"rounds\":1000}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-      assertThat(json(r).at("/result/hex").asText()).isEqualTo(hashChain("anvil", 1000));
+      assertThat(json(r).at("/result/hex").asText()).isEqualTo(KindJars.hashChain("anvil", 1000));
     }
   }
 
@@ -128,12 +105,4 @@ class KindsFolderIT {
     }
   }
 
-  private static String hashChain(String seed, int rounds) throws Exception {
-    MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-    byte[] hash = seed.getBytes(StandardCharsets.UTF_8);
-    for (int i = 0; i < rounds; i++) {
-      hash = sha256.digest(hash);
-    }
-    return HexFormat.of().formatHex(hash);
-  }
 }
