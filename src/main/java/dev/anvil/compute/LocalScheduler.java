@@ -63,10 +63,10 @@ public final class LocalScheduler {
 
   private final List<WorkerSlot> slots = new ArrayList<>();
   private final ArrayDeque<WorkerSlot> idle = new ArrayDeque<>();
-  private final ArrayDeque<Job> intake = new ArrayDeque<>();
-  private final ArrayDeque<Job> waiting = new ArrayDeque<>();
+  private final ArrayDeque<TaskRun> intake = new ArrayDeque<>();
+  private final ArrayDeque<TaskRun> waiting = new ArrayDeque<>();
   /** Tasks that found {@code waiting} full: they enter it as it makes room, or get 429 at their admission deadline. */
-  private final ArrayDeque<Job> admitting = new ArrayDeque<>();
+  private final ArrayDeque<TaskRun> admitting = new ArrayDeque<>();
   private int running;
   private long completed;
   /** Worker threads replaced because their task ignored its deadline, and still running it. */
@@ -140,7 +140,7 @@ public final class LocalScheduler {
   }
 
   /** A task received by this node's HTTP layer: started on an idle worker, queued, or refused. */
-  public Admission submit(Job job) {
+  public Admission submit(TaskRun job) {
     WorkerSlot slot = null;
     Admission admission;
     boolean nudge = false;
@@ -175,7 +175,7 @@ public final class LocalScheduler {
   }
 
   /** A task another node's router sent here; false when there is no room for it. */
-  boolean offerRemote(Job job) {
+  boolean offerRemote(TaskRun job) {
     WorkerSlot slot = null;
     synchronized (this) {
       if (!accepting) {
@@ -201,7 +201,7 @@ public final class LocalScheduler {
    * A worker finished {@code finished} (answered already): returns its next job, or null when
    * there is none and the worker is idle.
    */
-  Job next(WorkerSlot slot, Job finished) {
+  TaskRun next(WorkerSlot slot, TaskRun finished) {
     synchronized (this) {
       if (slot.current == finished) {
         slot.current = null;
@@ -211,7 +211,7 @@ public final class LocalScheduler {
       if (slot.retired) {
         return null;
       }
-      Job next = nextJob();
+      TaskRun next = nextJob();
       if (next != null) {
         assign(slot, next);
       } else {
@@ -224,7 +224,7 @@ public final class LocalScheduler {
 
   /** A new worker is ready: it takes a waiting task or joins the idle ones. */
   void addWorker(WorkerSlot slot) {
-    Job job;
+    TaskRun job;
     synchronized (this) {
       slots.add(slot);
       job = nextJob();
@@ -241,12 +241,12 @@ public final class LocalScheduler {
   }
 
   /** A worker is gone (it stopped, or it is stuck and replaced): returns the job it held, if any. */
-  Job retire(WorkerSlot slot) {
+  TaskRun retire(WorkerSlot slot) {
     synchronized (this) {
       slot.retired = true;
       slots.remove(slot);
       idle.remove(slot);
-      Job held = slot.current;
+      TaskRun held = slot.current;
       if (held != null) {
         slot.current = null;
         running--;
@@ -290,12 +290,12 @@ public final class LocalScheduler {
   }
 
   /** For the router: the oldest waiting task, to send to another node, if one is worth sending. */
-  Job pollForRemote() {
+  TaskRun pollForRemote() {
     synchronized (this) {
       if (!spillable()) {
         return null;
       }
-      Job job = waiting.poll();
+      TaskRun job = waiting.poll();
       if (job != null) {
         changed();
       }
@@ -309,7 +309,7 @@ public final class LocalScheduler {
   }
 
   /** Tasks that another node could not run go back to the front, oldest first, and to idle workers. */
-  void requeue(List<Job> jobs) {
+  void requeue(List<TaskRun> jobs) {
     synchronized (this) {
       for (int i = jobs.size() - 1; i >= 0; i--) {
         waiting.addFirst(jobs.get(i));
@@ -323,7 +323,7 @@ public final class LocalScheduler {
    * Cancels a job wherever it is here: one that waits leaves at once and is answered with
    * {@code ifWaiting}; one that runs is stopped where it runs, and its worker answers.
    */
-  public void cancel(Job job, TaskOutcome ifWaiting) {
+  public void cancel(TaskRun job, TaskOutcome ifWaiting) {
     boolean removed;
     synchronized (this) {
       removed = waiting.remove(job) || intake.remove(job) || admitting.remove(job);
@@ -343,7 +343,7 @@ public final class LocalScheduler {
    * wherever it is: out of the queue, interrupted where it runs, or (when the router sent it to
    * another node) cancelled there by the router's sweep, which sees it answered.
    */
-  public void abort(Job job, TaskOutcome outcome) {
+  public void abort(TaskRun job, TaskOutcome outcome) {
     if (job.answer(outcome)) {
       cancel(job, outcome);
     }
@@ -354,21 +354,21 @@ public final class LocalScheduler {
    * cancelled where they run and answered now, whether or not their code notices.
    */
   void sweep(long nowNanos, String node) {
-    List<Job> waited = null;
-    List<Job> ran = null;
-    List<Job> refused = null;
+    List<TaskRun> waited = null;
+    List<TaskRun> ran = null;
+    List<TaskRun> refused = null;
     boolean nudge;
     synchronized (this) {
-      for (Iterator<Job> it = admitting.iterator(); it.hasNext(); ) {
-        Job job = it.next();
+      for (Iterator<TaskRun> it = admitting.iterator(); it.hasNext(); ) {
+        TaskRun job = it.next();
         if (nowNanos - job.admitByNanos >= 0) {
           it.remove();
           (refused == null ? refused = new ArrayList<>() : refused).add(job);
         }
       }
-      for (ArrayDeque<Job> queue : List.of(waiting, intake)) {
-        for (Iterator<Job> it = queue.iterator(); it.hasNext(); ) {
-          Job job = it.next();
+      for (ArrayDeque<TaskRun> queue : List.of(waiting, intake)) {
+        for (Iterator<TaskRun> it = queue.iterator(); it.hasNext(); ) {
+          TaskRun job = it.next();
           if (nowNanos - job.deadlineNanos() >= 0) {
             it.remove();
             (waited == null ? waited = new ArrayList<>() : waited).add(job);
@@ -389,20 +389,20 @@ public final class LocalScheduler {
       nudgeRouter();
     }
     if (refused != null) {
-      for (Job job : refused) {
+      for (TaskRun job : refused) {
         job.answer(new TaskOutcome.Failed(job.id(), Failure.REJECTED, "every worker of the cluster is busy and this"
             + " node's queue stayed full for " + Math.min(job.timeoutMs(), admissionWaitNanos / 1_000_000) + " ms",
             node));
       }
     }
     if (waited != null) {
-      for (Job job : waited) {
+      for (TaskRun job : waited) {
         job.answer(new TaskOutcome.Failed(job.id(), Failure.TIMED_OUT, "the deadline of " + job.timeoutMs()
             + " ms passed while the task waited for a free worker", node));
       }
     }
     if (ran != null) {
-      for (Job job : ran) {
+      for (TaskRun job : ran) {
         job.execution().cancel();
         job.answer(new TaskOutcome.Failed(job.id(), Failure.TIMED_OUT, "the deadline of " + job.timeoutMs()
             + " ms passed; the task was cancelled", node));
@@ -425,8 +425,8 @@ public final class LocalScheduler {
 
   /** The node stops: what runs is abandoned (its router may run it elsewhere), what waits is answered. */
   int abandonAll(String node) {
-    List<Job> queued;
-    List<Job> runningJobs = new ArrayList<>();
+    List<TaskRun> queued;
+    List<TaskRun> runningJobs = new ArrayList<>();
     synchronized (this) {
       accepting = false;
       queued = new ArrayList<>(intake);
@@ -442,10 +442,10 @@ public final class LocalScheduler {
       }
       changed();
     }
-    for (Job job : runningJobs) {
+    for (TaskRun job : runningJobs) {
       job.execution().abandon();
     }
-    for (Job job : queued) {
+    for (TaskRun job : queued) {
       job.answer(new TaskOutcome.Failed(job.id(), Failure.ABANDONED, "the node " + node + " stopped", node));
     }
     return runningJobs.size() + queued.size();
@@ -474,7 +474,7 @@ public final class LocalScheduler {
    * {@code spillNanos}. A leaving node sends away all it can.
    */
   private boolean spillable() {
-    Job oldest = waiting.peek();
+    TaskRun oldest = waiting.peek();
     return oldest != null && (!accepting || System.nanoTime() - oldest.receivedNanos() >= spillNanos);
   }
 
@@ -487,12 +487,12 @@ public final class LocalScheduler {
     return accepting || !remoteCanWork;
   }
 
-  private Job nextJob() {
-    Job job = intake.poll();
+  private TaskRun nextJob() {
+    TaskRun job = intake.poll();
     return job != null || !takesWaiting() ? job : waiting.poll();
   }
 
-  private void assign(WorkerSlot slot, Job job) {
+  private void assign(WorkerSlot slot, TaskRun job) {
     slot.current = job;
     slot.assignedNanos = System.nanoTime();
     running++;
@@ -501,7 +501,7 @@ public final class LocalScheduler {
   /** Hands waiting tasks to idle workers; called where tasks came back or a worker may take them again. */
   private void startIdle() {
     while (!idle.isEmpty()) {
-      Job job = nextJob();
+      TaskRun job = nextJob();
       if (job == null) {
         return;
       }

@@ -97,7 +97,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private record MemberGone(ClusterEvent.MemberEvent event) implements Internal {}
 
   /** A task sent to another node's pool. */
-  private record Sent(Job job, ActorRef<WorkerPool.Command> pool, long sentNanos) {}
+  private record Sent(TaskRun job, ActorRef<WorkerPool.Command> pool, long sentNanos) {}
 
   private final String node;
   private final LocalScheduler scheduler;
@@ -182,7 +182,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private void dispatch() {
     scheduler.routerNudgeTaken();
     for (ActorRef<WorkerPool.Command> target = placement.choose(); target != null; target = placement.choose()) {
-      Job job = scheduler.pollForRemote();
+      TaskRun job = scheduler.pollForRemote();
       if (job == null) {
         break;
       }
@@ -347,7 +347,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     }
   }
 
-  private void send(Job job, ActorRef<WorkerPool.Command> target) {
+  private void send(TaskRun job, ActorRef<WorkerPool.Command> target) {
     long now = System.nanoTime();
     inFlight.put(job.id(), new Sent(job, target, now));
     ActorRef<WorkerPool.Command> inbox = job.input().length > PoolProtocol.LARGE_PAYLOAD_BYTES
@@ -414,7 +414,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     long now = System.nanoTime();
     for (Iterator<Sent> it = inFlight.values().iterator(); it.hasNext(); ) {
       Sent sent = it.next();
-      Job job = sent.job();
+      TaskRun job = sent.job();
       if (job.answered()) { // its client went away: the pool stops it
         it.remove();
         sent.pool().tell(new Cancel(job.id(), getContext().getSelf()));
@@ -491,7 +491,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
 
   /** Tasks sent to a pool that is lost go back to the front of the queue, oldest first (they are pure). */
   private void resend(ActorRef<WorkerPool.Command> lost, String why) {
-    List<Job> orphans = new ArrayList<>();
+    List<TaskRun> orphans = new ArrayList<>();
     for (Iterator<Sent> it = inFlight.values().iterator(); it.hasNext(); ) {
       Sent sent = it.next();
       if (sent.pool().equals(lost)) {
@@ -502,7 +502,7 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
     if (!orphans.isEmpty()) {
       getContext().getLog().warn("Sending {} task(s) again because the pool of {} is lost: {}", orphans.size(),
           nodeOf(lost), why);
-      orphans.sort(Comparator.comparingLong(Job::receivedNanos));
+      orphans.sort(Comparator.comparingLong(TaskRun::receivedNanos));
       scheduler.requeue(orphans);
     }
     dispatch();

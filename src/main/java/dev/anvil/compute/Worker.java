@@ -22,7 +22,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   /** Only this node's scheduler and the worker itself talk to a worker. */
   public sealed interface Command extends NoSerializationVerificationNeeded {}
 
-  public record Run(Job job) implements Command {}
+  public record Run(TaskRun job) implements Command {}
 
   private final WorkerSlot slot;
   private final LocalScheduler scheduler;
@@ -60,20 +60,20 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   }
 
   private Behavior<Command> onRun(Run run) {
-    Job job = run.job();
+    TaskRun job = run.job();
     computeNanos = -1;
     job.answer(execute(job));
     if (computeNanos >= 0) { // after the answer: its client does not wait for this
       stats.ran(job.kind(), queueNanos, computeNanos);
     }
-    Job next = scheduler.next(slot, job);
+    TaskRun next = scheduler.next(slot, job);
     if (next != null) {
       getContext().getSelf().tell(new Run(next));
     }
     return this;
   }
 
-  private TaskOutcome execute(Job job) {
+  private TaskOutcome execute(TaskRun job) {
     TaskExecution execution = job.execution();
     long start = System.nanoTime();
     long queueMs = Math.max(0, start - job.receivedNanos()) / 1_000_000;
@@ -110,7 +110,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     }
   }
 
-  private TaskOutcome cancelled(Job job, long startNanos) {
+  private TaskOutcome cancelled(TaskRun job, long startNanos) {
     if (job.execution().abandoned()) {
       return new TaskOutcome.Failed(job.id(), Failure.ABANDONED, "the node " + node + " stopped", node);
     }
@@ -141,7 +141,7 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
     return name + message;
   }
 
-  private TaskOutcome crashed(Job job, String detail) {
+  private TaskOutcome crashed(TaskRun job, String detail) {
     return new TaskOutcome.Failed(job.id(), Failure.CRASHED, detail, node);
   }
 }

@@ -96,7 +96,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private final Map<ActorRef<Worker.Command>, WorkerSlot> slots = new HashMap<>();
   /** Workers replaced because their task ignores cancellation: stopped once it returns, if ever. */
   private final Map<ActorRef<Worker.Command>, WorkerSlot> stuck = new HashMap<>();
-  private final Map<RemoteKey, Job> remoteJobs = new HashMap<>();
+  private final Map<RemoteKey, TaskRun> remoteJobs = new HashMap<>();
   /** Other nodes' routers that watch this pool: how many of their tasks arrived here. */
   private final Map<ActorRef<TaskRouter.Command>, Long> submitsSeen = new HashMap<>();
   /** Submits of routers that did not watch this pool when they arrived (one map entry per router at most). */
@@ -191,7 +191,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
           "node " + node + " has no kind '" + request.kind() + "'", node)));
       return this;
     }
-    Job job = new Job(request.taskId(), task.get(), request.input(), null, request.remainingMs(), System.nanoTime(),
+    TaskRun job = new TaskRun(request.taskId(), task.get(), request.input(), null, request.remainingMs(), System.nanoTime(),
         outcome -> reply(submit, outcome));
     if (scheduler.offerRemote(job)) {
       remoteJobs.put(new RemoteKey(router, request.taskId()), job);
@@ -220,7 +220,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   }
 
   private Behavior<Command> onCancel(Cancel cancel) {
-    Job job = remoteJobs.remove(new RemoteKey(cancel.router(), cancel.taskId()));
+    TaskRun job = remoteJobs.remove(new RemoteKey(cancel.router(), cancel.taskId()));
     if (job != null) {
       scheduler.cancel(job, new TaskOutcome.Failed(job.id(), Failure.TIMED_OUT,
           "the task was cancelled while it waited for a worker", node));
@@ -235,7 +235,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     if (!retired.isEmpty()) {
       replaceStuck(retired);
     }
-    remoteJobs.values().removeIf(Job::answered);
+    remoteJobs.values().removeIf(TaskRun::answered);
     replyIfDrained();
     return this;
   }
@@ -331,7 +331,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
       slots.remove(ref);
       stuck.put(ref, slot);
       getContext().stop(ref); // takes effect when its task returns
-      Job job = slot.stuckOn;
+      TaskRun job = slot.stuckOn;
       getContext().getLog().warn("Worker {} is stuck: task {} of kind {} ignored its cancellation at its deadline"
           + " and still runs {} ms later; a new worker takes its place ({} stuck on this node)", slot.name(),
           job.id(), job.kind(), settings.stuckGrace().toMillis(), stuck.size());
@@ -358,7 +358,7 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
     }
     WorkerSlot slot = slots.remove(terminated.getRef());
     if (slot != null) {
-      Job held = scheduler.retire(slot);
+      TaskRun held = scheduler.retire(slot);
       getContext().getLog().warn("Worker {} stopped{}; starting another", slot.name(),
           held == null ? "" : " while it ran task " + held.id() + " of kind " + held.kind());
       if (held != null) {

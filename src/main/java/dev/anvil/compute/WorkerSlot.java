@@ -9,18 +9,18 @@ import java.util.function.Consumer;
 final class WorkerSlot {
 
   private final String name;
-  private final Consumer<Job> starter;
+  private final Consumer<TaskRun> starter;
   /** Guarded by the scheduler. */
-  Job current;
+  TaskRun current;
   /** Guarded by the scheduler: when {@link #current} was handed over. */
   long assignedNanos;
   /** Guarded by the scheduler: gone for good (stopped, or replaced because it is stuck). */
   boolean retired;
   /** Set when the slot is retired because its task ignored the deadline: the task it is stuck in. */
-  Job stuckOn;
+  TaskRun stuckOn;
 
   /** @param starter hands a job to the worker; called outside the scheduler's lock, from any thread */
-  WorkerSlot(String name, Consumer<Job> starter) {
+  WorkerSlot(String name, Consumer<TaskRun> starter) {
     this.name = name;
     this.starter = starter;
   }
@@ -29,7 +29,7 @@ final class WorkerSlot {
     return name;
   }
 
-  void start(Job job) {
+  void start(TaskRun job) {
     starter.accept(job);
   }
 

@@ -1,8 +1,8 @@
 package dev.anvil.http;
 
-import dev.anvil.compute.Job;
 import dev.anvil.compute.LocalScheduler;
 import dev.anvil.compute.TaskOutcome;
+import dev.anvil.compute.TaskRun;
 
 /**
  * One client connection, as far as its tasks go: the task it waits for (HTTP/1.1 serves one
@@ -13,7 +13,7 @@ final class ClientConnection {
 
   private final LocalScheduler scheduler;
   private final String node;
-  private volatile Job waitingFor;
+  private volatile TaskRun waitingFor;
   private volatile boolean closed;
 
   ClientConnection(LocalScheduler scheduler, String node) {
@@ -22,7 +22,7 @@ final class ClientConnection {
   }
 
   /** The task this connection now waits for; false if the client has gone already. */
-  boolean waitFor(Job job) {
+  boolean waitFor(TaskRun job) {
     waitingFor = job;
     if (closed) {
       cancel(job);
@@ -31,7 +31,7 @@ final class ClientConnection {
     return true;
   }
 
-  void answered(Job job) {
+  void answered(TaskRun job) {
     if (waitingFor == job) {
       waitingFor = null;
     }
@@ -40,13 +40,13 @@ final class ClientConnection {
   /** The client closed the connection (or it failed): its task, if any, is cancelled. */
   void closed() {
     closed = true;
-    Job job = waitingFor;
+    TaskRun job = waitingFor;
     if (job != null) {
       cancel(job);
     }
   }
 
-  private void cancel(Job job) {
+  private void cancel(TaskRun job) {
     TaskOutcome.Failed gone = new TaskOutcome.Failed(job.id(), TaskOutcome.Failure.CANCELLED,
         "the client closed the connection", node);
     scheduler.abort(job, gone);

@@ -1,11 +1,11 @@
 package dev.anvil.http;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import dev.anvil.compute.Job;
 import dev.anvil.compute.LocalScheduler;
 import dev.anvil.compute.Outcome;
 import dev.anvil.compute.TaskCatalog;
 import dev.anvil.compute.TaskOutcome;
+import dev.anvil.compute.TaskRun;
 import dev.anvil.compute.TaskStats;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
@@ -165,7 +165,7 @@ public final class TaskEndpoint extends AllDirectives {
     }
     Object input = read.value();
     CompletableFuture<TaskOutcome> outcome = new CompletableFuture<>();
-    Job job = new Job(scheduler.nextId(), task, body, input, timeoutMs, System.nanoTime(), outcome::complete);
+    TaskRun job = new TaskRun(scheduler.nextId(), task, body, input, timeoutMs, System.nanoTime(), outcome::complete);
     if (connection != null && !connection.waitFor(job)) {
       return done(unavailable); // the client has gone already; nobody reads this
     }

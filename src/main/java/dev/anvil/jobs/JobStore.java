@@ -1,9 +1,9 @@
 package dev.anvil.jobs;
 
+import dev.anvil.compute.TaskRun;
 import dev.anvil.compute.TaskStats;
 import dev.anvil.metrics.AnvilMetrics;
 
-import dev.anvil.compute.Job;
 import dev.anvil.compute.LocalScheduler;
 import dev.anvil.compute.TaskCatalog;
 import dev.anvil.compute.TaskOutcome;
@@ -153,7 +153,7 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
   private final Map<String, Pending> pending = new HashMap<>();
   private final Set<ActorRef<Command>> peers = new HashSet<>();
   private final ArrayDeque<String> queue = new ArrayDeque<>();
-  private final Map<String, Job> running = new HashMap<>();
+  private final Map<String, TaskRun> running = new HashMap<>();
   private final Map<String, Set<ActorRef<JobRecord>>> watchers = new HashMap<>();
   private final Map<String, List<ActorRef<JobRecord>>> finalWaiters = new HashMap<>();
   private final Map<ActorRef<Command>, Outbox> outboxes = new HashMap<>();
@@ -376,7 +376,7 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
     if (record == null || record.isFinal() || !record.owner().equals(self)) {
       return;
     }
-    Job job = running.get(id);
+    TaskRun job = running.get(id);
     if (job != null) {
       TaskOutcome.Failed cancelled = new TaskOutcome.Failed(job.id(), TaskOutcome.Failure.CANCELLED,
           "the job was cancelled", node);
@@ -404,7 +404,7 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
       }
       ActorRef<Command> me = getContext().getSelf();
       int attempt = record.attempts();
-      Job job = new Job(scheduler.nextId(), task.get(), record.input(), null, record.timeoutMs(), System.nanoTime(),
+      TaskRun job = new TaskRun(scheduler.nextId(), task.get(), record.input(), null, record.timeoutMs(), System.nanoTime(),
           outcome -> me.tell(new Finished(id, self, attempt, outcome)));
       switch (scheduler.submit(job)) {
         case STARTED, QUEUED -> {
@@ -610,7 +610,7 @@ public final class JobStore extends AbstractBehavior<JobStore.Command> {
             "urn:anvil:problem:not-recorded", "Service Unavailable", 503, "not recorded on a majority in time")));
       }
     }
-    for (Map.Entry<String, Job> e : running.entrySet()) {
+    for (Map.Entry<String, TaskRun> e : running.entrySet()) {
       JobRecord record = records.get(e.getKey());
       double progress = e.getValue().progress();
       if (record != null && !record.isFinal() && progress - record.progress() >= 0.01) {

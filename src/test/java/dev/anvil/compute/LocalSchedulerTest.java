@@ -17,7 +17,7 @@ class LocalSchedulerTest {
 
   private static final long SPILL_AFTER = 10_000_000_000L; // far beyond how long a test takes
 
-  private final List<Job> started = new ArrayList<>();
+  private final List<TaskRun> started = new ArrayList<>();
   private final AtomicInteger routerNudges = new AtomicInteger();
   private final AtomicInteger poolNudges = new AtomicInteger();
 
@@ -40,22 +40,22 @@ class LocalSchedulerTest {
     return new WorkerSlot(name, started::add);
   }
 
-  private static Job job(long id, AtomicReference<TaskOutcome> answer) {
+  private static TaskRun job(long id, AtomicReference<TaskOutcome> answer) {
     return job(id, 10_000, System.nanoTime(), answer);
   }
 
-  private static Job job(long id, long timeoutMs, long receivedNanos, AtomicReference<TaskOutcome> answer) {
-    return new Job(id, new Primes(), new byte[0], null, timeoutMs, receivedNanos, answer::set);
+  private static TaskRun job(long id, long timeoutMs, long receivedNanos, AtomicReference<TaskOutcome> answer) {
+    return new TaskRun(id, new Primes(), new byte[0], null, timeoutMs, receivedNanos, answer::set);
   }
 
-  private static Job job(long id) {
+  private static TaskRun job(long id) {
     return job(id, new AtomicReference<>());
   }
 
   @Test
   void aTaskGoesStraightToAnIdleWorker() {
     LocalScheduler s = scheduler(2, 4);
-    Job a = job(1);
+    TaskRun a = job(1);
     assertThat(s.submit(a)).isEqualTo(Admission.STARTED);
     assertThat(started).containsExactly(a);
     assertThat(s.load().running()).isEqualTo(1);
@@ -64,9 +64,9 @@ class LocalSchedulerTest {
   @Test
   void whenEveryWorkerIsBusyTasksWaitAndTheFinishingWorkerTakesTheOldest() {
     LocalScheduler s = scheduler(1, 4);
-    Job a = job(1);
-    Job b = job(2);
-    Job c = job(3);
+    TaskRun a = job(1);
+    TaskRun b = job(2);
+    TaskRun c = job(3);
     s.submit(a);
     assertThat(s.submit(b)).isEqualTo(Admission.QUEUED);
     assertThat(s.submit(c)).isEqualTo(Admission.QUEUED);
@@ -88,10 +88,10 @@ class LocalSchedulerTest {
   @Test
   void aTaskThatFindsTheQueueFullWaitsForRoomAndTakesItWhenItOpens() {
     LocalScheduler s = scheduler(1, 1, Duration.ofSeconds(10));
-    Job running = job(1);
-    Job waiting = job(2);
+    TaskRun running = job(1);
+    TaskRun waiting = job(2);
     AtomicReference<TaskOutcome> lateAnswer = new AtomicReference<>();
-    Job late = job(3, lateAnswer);
+    TaskRun late = job(3, lateAnswer);
     s.submit(running);
     s.submit(waiting);
     assertThat(s.submit(late)).isEqualTo(Admission.QUEUED);
@@ -130,9 +130,9 @@ class LocalSchedulerTest {
   @Test
   void tasksFromOtherNodesComeBeforeThisNodesOwnWaitingOnes() {
     LocalScheduler s = scheduler(1, 4);
-    Job running = job(1);
-    Job local = job(2);
-    Job remote = job(3);
+    TaskRun running = job(1);
+    TaskRun local = job(2);
+    TaskRun remote = job(3);
     s.submit(running);
     s.submit(local);
     assertThat(s.offerRemote(remote)).isTrue();
@@ -161,11 +161,11 @@ class LocalSchedulerTest {
   void onlyATaskThatHasWaitedLongEnoughGoesToAnotherNode() {
     LocalScheduler s = scheduler(1, 4);
     s.submit(job(1));
-    Job fresh = job(2);
+    TaskRun fresh = job(2);
     s.submit(fresh);
     assertThat(s.spillPending()).isFalse();
     assertThat(s.pollForRemote()).isNull();
-    Job old = job(3, 10_000, System.nanoTime() - 2 * SPILL_AFTER, new AtomicReference<>());
+    TaskRun old = job(3, 10_000, System.nanoTime() - 2 * SPILL_AFTER, new AtomicReference<>());
     s.requeue(List.of(old)); // now the oldest
     assertThat(s.spillPending()).isTrue();
     assertThat(s.pollForRemote()).isSameAs(old);
@@ -196,8 +196,8 @@ class LocalSchedulerTest {
     AtomicReference<TaskOutcome> runningAnswer = new AtomicReference<>();
     AtomicReference<TaskOutcome> waitingAnswer = new AtomicReference<>();
     long longAgo = System.nanoTime() - 1_000_000_000L;
-    Job running = job(1, 100, longAgo, runningAnswer);
-    Job waiting = job(2, 100, longAgo, waitingAnswer);
+    TaskRun running = job(1, 100, longAgo, runningAnswer);
+    TaskRun waiting = job(2, 100, longAgo, waitingAnswer);
     s.submit(running);
     s.submit(waiting);
     s.sweep(System.nanoTime(), "n");
@@ -210,7 +210,7 @@ class LocalSchedulerTest {
   @Test
   void aJobIsAnsweredOnceWhoeverComesFirst() {
     AtomicInteger answers = new AtomicInteger();
-    Job j = new Job(1, new Primes(), new byte[0], null, 1000, System.nanoTime(), o -> answers.incrementAndGet());
+    TaskRun j = new TaskRun(1, new Primes(), new byte[0], null, 1000, System.nanoTime(), o -> answers.incrementAndGet());
     assertThat(j.answer(new TaskOutcome.Failed(1, Failure.TIMED_OUT, "late", "n"))).isTrue();
     assertThat(j.answer(new TaskOutcome.Completed(1, "primes", new byte[0], "n", 0, 0))).isFalse();
     assertThat(answers).hasValue(1);
@@ -219,8 +219,8 @@ class LocalSchedulerTest {
   @Test
   void aRetiredWorkerGivesBackItsJobAndANewOneTakesTheQueue() {
     LocalScheduler s = scheduler(1, 4);
-    Job stuck = job(1);
-    Job next = job(2);
+    TaskRun stuck = job(1);
+    TaskRun next = job(2);
     s.submit(stuck);
     s.submit(next);
     WorkerSlot old = s.busySlots().get(0);
@@ -239,7 +239,7 @@ class LocalSchedulerTest {
     assertThat(s.offerRemote(job(2))).isFalse();
     assertThat(s.submit(job(3))).isEqualTo(Admission.UNAVAILABLE); // no other node can run it
     s.remoteCapacity(1, true);
-    Job waiting = job(4);
+    TaskRun waiting = job(4);
     assertThat(s.submit(waiting)).isEqualTo(Admission.QUEUED);
     assertThat(s.pollForRemote()).isSameAs(waiting); // sent at once, however fresh
     assertThat(s.drained()).isFalse(); // job 1 still runs

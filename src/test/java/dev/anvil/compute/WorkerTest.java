@@ -46,9 +46,9 @@ class WorkerTest {
     return scheduler;
   }
 
-  private static Job job(LocalScheduler scheduler, String kind, String json, long timeoutMs,
+  private static TaskRun job(LocalScheduler scheduler, String kind, String json, long timeoutMs,
       TestProbe<TaskOutcome> probe) {
-    return new Job(scheduler.nextId(), catalog.find(kind).orElseThrow(), json.getBytes(StandardCharsets.UTF_8), null,
+    return new TaskRun(scheduler.nextId(), catalog.find(kind).orElseThrow(), json.getBytes(StandardCharsets.UTF_8), null,
         timeoutMs, System.nanoTime(), probe.getRef()::tell);
   }
 
@@ -94,7 +94,7 @@ class WorkerTest {
   void reportsATaskCancelledBeforeItStartedWithoutRunningIt() {
     LocalScheduler scheduler = scheduler(1);
     TestProbe<TaskOutcome> probe = testKit.createTestProbe();
-    Job job = job(scheduler, "spin", "{\"ms\":10000}", 10_000, probe);
+    TaskRun job = job(scheduler, "spin", "{\"ms\":10000}", 10_000, probe);
     job.execution().cancel();
     scheduler.submit(job);
     TaskOutcome.Failed failed = (TaskOutcome.Failed) probe.receiveMessage();

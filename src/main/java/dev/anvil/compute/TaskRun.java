@@ -10,7 +10,7 @@ import java.util.function.Consumer;
  * answer it; answered exactly once, by whichever comes first (its worker, its deadline, a
  * cancel, a failover).
  */
-public final class Job {
+public final class TaskRun {
 
   private final long id;
   private final ComputeTask<?, ?> task;
@@ -30,7 +30,7 @@ public final class Job {
    * @param parsedInput {@code input} read as the kind's input type, or null to read it where it runs
    * @param answer told the outcome, once, on whichever thread ends the job
    */
-  public Job(long id, ComputeTask<?, ?> task, byte[] input, Object parsedInput, long timeoutMs,
+  public TaskRun(long id, ComputeTask<?, ?> task, byte[] input, Object parsedInput, long timeoutMs,
       long receivedNanos, Consumer<TaskOutcome> answer) {
     this.id = id;
     this.task = task;
@@ -104,6 +104,6 @@ public final class Job {
 
   @Override
   public String toString() {
-    return "Job[" + id + " " + task.kind() + "]";
+    return "TaskRun[" + id + " " + task.kind() + "]";
   }
 }
