@@ -1,5 +1,5 @@
 import com.typesafe.config.Config;
-import dev.anvil.compute.Job;
+import dev.anvil.compute.TaskRun;
 import dev.anvil.compute.LoadProtocolStats;
 import dev.anvil.compute.LocalScheduler;
 import dev.anvil.compute.PoolProtocol;
@@ -176,7 +176,7 @@ public class LoadScaling {
             LocalScheduler.Load l = node.scheduler().load();
             return l.running() < l.workers();
           });
-          Job job = new Job(scheduler.nextId(), nap, INPUT, null, 10_000, System.nanoTime(), outcome -> {
+          TaskRun job = new TaskRun(scheduler.nextId(), nap, INPUT, null, 10_000, System.nanoTime(), outcome -> {
             if (outcome instanceof TaskOutcome.Completed c) {
               Integer at = index.get(c.node());
               if (at != null) {
