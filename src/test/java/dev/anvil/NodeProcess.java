@@ -99,6 +99,8 @@ public final class NodeProcess implements AutoCloseable {
     // ...and cluster ports of its own: tests run two at a time, and start's default (25520 up)
     // would let two supervisors pick the same free ports before either binds them
     builder.environment().put("ANVIL_CLUSTER_PORT", Integer.toString(FreePorts.range(8)));
+    // ...and a jobs' database of its own: no test resumes the unfinished jobs of another
+    builder.environment().put("ANVIL_DATA_DIR", java.nio.file.Files.createTempDirectory("anvil-test-data").toString());
     builder.environment().putAll(env);
     NodeProcess started = new NodeProcess(builder.start(), "anvil " + String.join(" ", args));
     STARTED.add(started);
@@ -125,6 +127,13 @@ public final class NodeProcess implements AutoCloseable {
         .append(" lines ---\n");
     all.subList(Math.max(0, all.size() - n), all.size()).forEach(l -> out.append(l).append('\n'));
     return out.toString();
+  }
+
+  /** The node JVMs this process (a supervisor of {@code start}) runs now. */
+  public List<ProcessHandle> nodeJvms() {
+    return process.descendants()
+        .filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains("dev.anvil.Main node"))
+        .toList();
   }
 
   public Process process() {

@@ -10,8 +10,24 @@ import java.util.Map;
 public final class TestNodes {
   private TestNodes() {}
 
+  /** The journal of each cluster the tests started, by its first node's id: each cluster has its own. */
+  private static final Map<String, String> JOURNALS = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final java.util.concurrent.atomic.AtomicInteger CLUSTERS = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** An in-memory H2 journal of its own, kept while this JVM lives, shared by the nodes given it. */
+  public static String newJournal() {
+    return "jdbc:h2:mem:anvil-test-" + ProcessHandle.current().pid() + "-" + CLUSTERS.incrementAndGet()
+        + ";DB_CLOSE_DELAY=-1";
+  }
+
   public static Config config(Map<String, ?> extra) {
     Map<String, Object> o = new HashMap<>();
+    if (!extra.containsKey("anvil.jobs.journal.url")) {
+      Object seeds = extra.get("anvil.cluster.seed-nodes");
+      String seed = seeds == null ? "" : seeds.toString().split(",")[0].trim();
+      o.put("anvil.jobs.journal.url", seed.isEmpty() ? newJournal()
+          : JOURNALS.computeIfAbsent(seed, s -> newJournal()));
+    }
     o.put("anvil.http.port", 0);
     o.put("anvil.cluster.port", 0);
     o.put("anvil.management.port", 0);
@@ -23,7 +39,10 @@ public final class TestNodes {
   }
 
   public static RunningNode start(Map<String, ?> extra) {
-    return RunningNode.start(config(extra));
+    Config config = config(extra);
+    RunningNode node = RunningNode.start(config);
+    JOURNALS.putIfAbsent(node.nodeId(), config.getString("anvil.jobs.journal.url"));
+    return node;
   }
 
   public static RunningNode start() {

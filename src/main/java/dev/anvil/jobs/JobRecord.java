@@ -4,14 +4,11 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import dev.anvil.CborSerializable;
 
 /**
- * One job as every node keeps it: what to run, where it runs, how far it got, and how it ended.
- * Immutable; each change by the job's owner makes a new record with a higher {@code version}, and
- * every node keeps the highest version it has seen of each job (a node that learns of two
- * versions of a job keeps the same one as every other node).
+ * One job as its entity keeps it: what to run, where it ran, how far it got, and how it ended.
+ * Immutable; the entity's state, rebuilt from its events (see {@link JobEvent}).
  *
- * @param owner the store that runs it (node id and incarnation): it alone changes the record,
- *     until it is gone from the cluster and another adopts it
  * @param inputHash hash of kind and body, so an idempotency key reused with another body is told apart
+ * @param attempts the number of the current (or last) run: 1 at first, one more at each resume
  * @param result the kind's result as JSON, when succeeded
  */
 public record JobRecord(
@@ -25,15 +22,13 @@ public record JobRecord(
     double progress,
     int attempts,
     String node,
-    String owner,
     long submittedAt,
     long startedAt,
     long finishedAt,
     long queueMs,
     long computeMs,
     byte[] result,
-    Problem error,
-    long version) implements CborSerializable {
+    Problem error) implements CborSerializable {
 
   public enum Status {
     QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED;
@@ -60,40 +55,29 @@ public record JobRecord(
   /** A failed job's error, as the problem+json the task would have answered. */
   public record Problem(String type, String title, int status, String detail) implements CborSerializable {}
 
-  boolean isFinal() {
+  public boolean isFinal() {
     return status.isFinal();
   }
 
-  /** Whether this version should replace {@code other} of the same job. */
-  boolean newerThan(JobRecord other) {
-    if (version != other.version) {
-      return version > other.version;
-    }
-    if (isFinal() != other.isFinal()) {
-      return isFinal();
-    }
-    return owner.compareTo(other.owner) > 0; // two adopters at once: every node picks the same one
+  JobRecord started(String node, int attempt, long now) {
+    return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, Status.RUNNING, 0, attempt,
+        node, submittedAt, now, 0, 0, 0, null, null);
   }
 
-  JobRecord running(String node, long now) {
-    return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, Status.RUNNING, progress, attempts,
-        node, owner, submittedAt, now, 0, 0, 0, null, null, version + 1);
+  /** As it is told to readers and watchers: without its input, which no view shows. */
+  JobRecord withoutInput() {
+    return input == null ? this : new JobRecord(id, kind, null, timeoutMs, idempotencyKey, inputHash, status, progress,
+        attempts, node, submittedAt, startedAt, finishedAt, queueMs, computeMs, result, error);
   }
 
-  JobRecord progress(double fraction) {
+  JobRecord withProgress(double fraction) {
     return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, status, fraction, attempts, node,
-        owner, submittedAt, startedAt, finishedAt, queueMs, computeMs, result, error, version + 1);
+        submittedAt, startedAt, finishedAt, queueMs, computeMs, result, error);
   }
 
   JobRecord finished(Status end, String node, long now, long queueMs, long computeMs, byte[] result, Problem error) {
     return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, end,
-        end == Status.SUCCEEDED ? 1.0 : progress, attempts, node, owner, submittedAt,
-        startedAt == 0 ? now : startedAt, now, queueMs, computeMs, result, error, version + 1);
-  }
-
-  /** Taken over by {@code newOwner} after its owner left the cluster: it runs again from its input. */
-  JobRecord adoptedBy(String newOwner) {
-    return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, Status.QUEUED, 0, attempts + 1, null,
-        newOwner, submittedAt, 0, 0, 0, 0, null, null, version + 1);
+        end == Status.SUCCEEDED ? 1.0 : progress, attempts, node == null ? this.node : node, submittedAt,
+        startedAt == 0 ? now : startedAt, now, queueMs, computeMs, result, error);
   }
 }

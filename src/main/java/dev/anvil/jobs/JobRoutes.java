@@ -50,7 +50,6 @@ import static org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalli
  */
 public final class JobRoutes extends AllDirectives {
 
-  private static final Duration ASK = Duration.ofSeconds(10);
   private final SubmissionBody bodies;
   private static final Pattern WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,9})");
   private static final int MAX_LIST = 1000;
@@ -62,21 +61,24 @@ public final class JobRoutes extends AllDirectives {
   private static final java.util.concurrent.Executor DIRECT = Runnable::run;
 
   /** {@code anvil.jobs}. */
-  public record Settings(Duration defaultTimeout, Duration maxTimeout, long maxInputBytes, JobStore.Settings store) {}
+  public record Settings(Duration defaultTimeout, Duration maxTimeout, long maxInputBytes, Jobs.Settings jobs) {}
+
+  /** How long a client waits before it submits again when the jobs' database did not answer. */
+  private static final int RETRY_AFTER_SECONDS = 5;
 
   private final ActorSystem<?> system;
-  private final ActorRef<JobStore.Command> store;
+  private final Jobs jobs;
   private final TaskCatalog catalog;
   private final JsonResponses json;
   private final ObjectMapper mapper;
   private final Settings settings;
   private final String node;
 
-  public JobRoutes(ActorSystem<?> system, ActorRef<JobStore.Command> store, TaskCatalog catalog, JsonResponses json,
+  public JobRoutes(ActorSystem<?> system, Jobs jobs, TaskCatalog catalog, JsonResponses json,
       Settings settings, String node, Duration bodyReadTimeout) {
     this.bodies = new SubmissionBody(system, json, catalog, bodyReadTimeout, node);
     this.system = system;
-    this.store = store;
+    this.jobs = jobs;
     this.catalog = catalog;
     this.json = json;
     this.mapper = json.mapper();
@@ -141,31 +143,37 @@ public final class JobRoutes extends AllDirectives {
     if (read.problem() != null) {
       return done(read.problem());
     }
+    Optional<String> refused = jobs.refusal();
+    if (refused.isPresent()) {
+      return done(unavailable("journal-not-shared", refused.get()));
+    }
     String hash = hash(task.kind(), body);
-    return AskPattern.<JobStore.Command, JobStore.SubmitResult>ask(store,
-            replyTo -> new JobStore.Submit(task, body, timeoutMs, key, hash, replyTo), ASK, system.scheduler())
-        .thenComposeAsync(result -> {
-          if (result instanceof JobStore.Accepted accepted) {
+    return jobs.submit(task.kind(), body, timeoutMs, key, hash)
+        .handleAsync((result, error) -> {
+          if (error != null) {
+            return done(unavailable("not-recorded", "the job could not be stored within "
+                + settings.jobs().askTimeout().toSeconds() + " s (is the jobs' database down?); nothing was accepted,"
+                + " submit it again later" + (key == null ? "" : " with the same Idempotency-Key")));
+          }
+          if (result instanceof JobEntity.Accepted accepted) {
             return wait.isPresent() ? awaitThenAnswer(accepted.record(), wait.get()) : done(accepted(accepted.record()));
           }
-          if (result instanceof JobStore.KeyReused reused) {
-            return done(json.problem(StatusCodes.UNPROCESSABLE_ENTITY, "idempotency-key-reused", reused.detail(),
-                "Idempotency-Key"));
-          }
-          if (result instanceof JobStore.Full full) {
-            return done(json.tooManyRequests(full.detail(), 1));
-          }
-          return done(json.problem(StatusCodes.SERVICE_UNAVAILABLE, "not-recorded",
-              ((JobStore.NotRecorded) result).detail()));
-        }, DIRECT);
+          return done(json.problem(StatusCodes.UNPROCESSABLE_ENTITY, "idempotency-key-reused",
+              ((JobEntity.KeyReused) result).detail(), "Idempotency-Key"));
+        }, DIRECT)
+        .thenComposeAsync(r -> r, DIRECT);
+  }
+
+  private HttpResponse unavailable(String slug, String detail) {
+    return json.problem(StatusCodes.SERVICE_UNAVAILABLE, slug, detail)
+        .addHeader(RawHeader.create("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
   }
 
   private CompletionStage<HttpResponse> awaitThenAnswer(JobRecord record, Duration wait) {
     if (wait.isZero()) {
       return done(accepted(record));
     }
-    return AskPattern.<JobStore.Command, JobRecord>ask(store, replyTo -> new JobStore.AwaitFinal(record.id(), replyTo),
-            wait, system.scheduler())
+    return jobs.awaitFinal(record.id(), wait)
         .handleAsync((finished, error) -> finished, DIRECT)
         .thenComposeAsync(finished -> {
           if (finished == null) {
@@ -234,21 +242,30 @@ public final class JobRoutes extends AllDirectives {
   // --- reading, cancelling, listing
 
   private CompletionStage<Optional<JobRecord>> get(String id) {
-    return AskPattern.ask(store, replyTo -> new JobStore.Get(id, replyTo), ASK, system.scheduler());
+    if (!Jobs.isId(id)) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return jobs.get(id).thenApplyAsync(found -> Optional.ofNullable(found.record()), DIRECT);
   }
 
   private CompletionStage<HttpResponse> view(String id) {
-    return get(id).thenApplyAsync(found -> found.map(r -> json.ok(view(r))).orElseGet(() -> notFound(id)), DIRECT);
+    return get(id).handleAsync((found, error) -> error != null ? storeDown(error)
+        : found.map(r -> json.ok(view(r))).orElseGet(() -> notFound(id)), DIRECT);
   }
 
   private CompletionStage<HttpResponse> cancel(String id) {
-    return AskPattern.<JobStore.Command, Optional<JobRecord>>ask(store, replyTo -> new JobStore.Cancel(id, replyTo),
-            ASK, system.scheduler())
-        .thenApplyAsync(found -> {
-          if (found.isEmpty()) {
+    if (!Jobs.isId(id)) {
+      return done(notFound(id));
+    }
+    return jobs.cancel(id)
+        .handleAsync((found, error) -> {
+          if (error != null) {
+            return storeDown(error);
+          }
+          if (found.record() == null) {
             return notFound(id);
           }
-          JobRecord record = found.get();
+          JobRecord record = found.record();
           if (record.isFinal()) {
             return json.problem(StatusCodes.CONFLICT, "job-finished", "job " + id + " is " + record.status().json()
                 + " already; only a queued or running job can be cancelled");
@@ -262,6 +279,7 @@ public final class JobRoutes extends AllDirectives {
     Status status = null;
     String kind = null;
     int limit = 100;
+    String cursor = null;
     try {
       for (Map.Entry<String, List<String>> e : query.entrySet()) {
         String name = e.getKey();
@@ -281,8 +299,16 @@ public final class JobRoutes extends AllDirectives {
                 + ", was '" + TaskRequests.abbreviate(value) + "'");
             limit = Integer.parseInt(value);
           }
+          case "cursor" -> {
+            try {
+              JobIndex.checkCursor(value);
+            } catch (IllegalArgumentException bad) {
+              throw new InvalidInputException("cursor", "cursor must be the 'next' of a previous page");
+            }
+            cursor = value;
+          }
           default -> throw new InvalidInputException(TaskRequests.abbreviate(name), "unknown query parameter '" + TaskRequests.abbreviate(name)
-              + "'; known: status, kind, limit");
+              + "'; known: status, kind, limit, cursor");
         }
       }
     } catch (InvalidInputException e) {
@@ -291,19 +317,27 @@ public final class JobRoutes extends AllDirectives {
     Status s = status;
     String k = kind;
     int l = limit;
-    return AskPattern.<JobStore.Command, List<JobRecord>>ask(store, replyTo -> new JobStore.ListJobs(s, k, l, replyTo),
-            ASK, system.scheduler())
-        .thenApplyAsync(jobs -> {
+    return jobs.list(s, k, l, cursor)
+        .handleAsync((page, error) -> {
+          if (error != null) {
+            return storeDown(error);
+          }
           ObjectNode body = mapper.createObjectNode();
           var array = body.putArray("jobs");
-          jobs.forEach(r -> array.add(view(r)));
+          page.jobs().forEach(r -> array.add(view(r)));
+          if (page.next() != null) {
+            body.put("next", page.next());
+          }
           return json.ok(body);
         }, DIRECT);
   }
 
   /** {@code text/event-stream}: "status" at once and on every change, "progress" in between; ends when final. */
   private Route events(String id) {
-    return onSuccess(get(id), found -> {
+    return onSuccess(get(id).handleAsync((found, error) -> error == null ? found : null, DIRECT), found -> {
+      if (found == null) {
+        return complete(storeDown(new IllegalStateException()));
+      }
       if (found.isEmpty()) {
         return complete(notFound(id));
       }
@@ -311,7 +345,7 @@ public final class JobRoutes extends AllDirectives {
               message -> Optional.<CompletionStrategy>empty(), message -> Optional.empty(), 64,
               OverflowStrategy.dropHead())
           .mapMaterializedValue(ref -> {
-            store.tell(new JobStore.Watch(id, Adapter.toTyped(ref)));
+            jobs.watch(id, Adapter.toTyped(ref));
             return NotUsed.getInstance();
           })
           .statefulMap(() -> new JobRecord[1], (last, record) -> {
@@ -381,7 +415,13 @@ public final class JobRoutes extends AllDirectives {
 
   private HttpResponse notFound(String id) {
     return json.problem(StatusCodes.NOT_FOUND, "unknown-job", "there is no job '" + TaskRequests.abbreviate(id)
-        + "' (never submitted, or finished more than " + settings.store().resultTtl().toSeconds() + " s ago)");
+        + "' (never submitted, or deleted " + settings.jobs().resultTtl().toSeconds() + " s after it finished)");
+  }
+
+  /** A read the jobs' store did not answer in time. */
+  private HttpResponse storeDown(Throwable error) {
+    return unavailable("jobs-unavailable", "the jobs' store did not answer within "
+        + settings.jobs().askTimeout().toSeconds() + " s (is the jobs' database down?); try again");
   }
 
   private static CompletionStage<HttpResponse> done(HttpResponse response) {

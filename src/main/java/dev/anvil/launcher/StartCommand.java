@@ -6,7 +6,10 @@ import dev.anvil.node.NodeConfig;
 import dev.anvil.node.NodeKinds;
 import dev.anvil.config.ExposurePolicy;
 import dev.anvil.config.SettingsCheck;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.Map;
@@ -50,17 +53,22 @@ public final class StartCommand implements Callable<Integer> {
       overrides.put("anvil.management.port", options.managementPort);
       names.put("anvil.management.port", "--management-port");
     }
+    if (options.dataDir != null) {
+      overrides.put("anvil.data-dir", options.dataDir);
+      names.put("anvil.data-dir", "--data-dir");
+    }
     if (options.kindsDir != null) {
       overrides.put("anvil.kinds-dir", options.kindsDir);
       names.put("anvil.kinds-dir", "--kinds");
     }
     LauncherSettings settings;
+    Config config;
     int[] clusterPorts;
     int[] managementPorts;
     ControlSocket control;
     try {
       // every node checks its settings too, but a bad one must stop us here, before any node starts
-      Config config = NodeConfig.load(overrides, names);
+      config = NodeConfig.load(overrides, names);
       settings = LauncherSettings.fromConfig(config, given(names.keySet()));
       ExposurePolicy.check(settings.http()); // each node warns for itself; refuse here, before starting any
       if (!settings.kindsDir().isEmpty()) {
@@ -84,11 +92,30 @@ public final class StartCommand implements Callable<Integer> {
       System.err.println("anvil start: " + e.getMessage());
       return 1;
     }
+    EmbeddedJournal journal = null;
+    List<String> nodeOptions = List.of();
+    try {
+      if (config.getString("anvil.jobs.journal.url").isBlank()) {
+        Path dataDir = Path.of(config.getString("anvil.data-dir"));
+        journal = EmbeddedJournal.start(dataDir);
+        nodeOptions = journal.nodeOptions(dataDir);
+        System.out.println("anvil start: jobs are kept in " + dataDir.toAbsolutePath().normalize().resolve("jobs.mv.db")
+            + " (H2, served to the nodes at " + journal.url() + ")");
+      }
+    } catch (IOException | java.sql.SQLException | SettingsCheck.BadSetting e) {
+      System.err.println("anvil start: cannot serve the jobs' database from " + config.getString("anvil.data-dir")
+          + ": " + e.getMessage());
+      control.close();
+      return 1;
+    }
     try {
       return new Supervisor(settings, clusterPorts, managementPorts,
-          ControlSocket.statusFileFor(settings.http().port()), System.out).run(control);
+          ControlSocket.statusFileFor(settings.http().port()), nodeOptions, System.out).run(control);
     } finally {
       control.close();
+      if (journal != null) {
+        journal.close(); // after the nodes: they stored their last events
+      }
     }
   }
 

@@ -29,4 +29,9 @@ public final class StartOptions {
       description = "Folder of kind jars: every *.jar in it is loaded on every node beside the built-in kinds"
           + " (env ANVIL_KINDS_DIR; default none)")
   String kindsDir;
+
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Folder of the jobs' database, when no journal URL is given (env ANVIL_DATA_DIR;"
+          + " default ./anvil-data)")
+  String dataDir;
 }

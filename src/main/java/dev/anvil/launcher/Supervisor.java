@@ -49,6 +49,7 @@ final class Supervisor {
   private final int[] clusterPorts;
   private final int[] managementPorts;
   private final Path statusFile;
+  private final List<String> nodeOptions;
   private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
     Thread t = new Thread(r, "supervisor");
     t.setDaemon(true);
@@ -62,8 +63,11 @@ final class Supervisor {
   private boolean everyNodeUp;
   private boolean bannerPrinted;
 
-  Supervisor(LauncherSettings settings, int[] clusterPorts, int[] managementPorts, Path statusFile, PrintStream out) {
+  /** @param nodeOptions JVM options for every node (how to reach the jobs' database) */
+  Supervisor(LauncherSettings settings, int[] clusterPorts, int[] managementPorts, Path statusFile,
+      List<String> nodeOptions, PrintStream out) {
     this.settings = settings;
+    this.nodeOptions = nodeOptions;
     this.out = out;
     this.nodes = new NodeProcessHandle[settings.nodes()];
     this.policies = new RestartPolicy[settings.nodes()];
@@ -129,7 +133,8 @@ final class Supervisor {
   private NodeProcessHandle spawn(int slot, int portIndex, List<String> seeds) throws IOException {
     return NodeProcessHandle.start(slot, clusterPorts[portIndex], managementPorts[portIndex], seeds, settings,
         // the kinds folder always, even empty: the nodes load what this supervisor checked
-        List.of("-Danvil.launcher.status-file=" + statusFile, "-Danvil.kinds-dir=" + settings.kindsDir()), out);
+        java.util.stream.Stream.concat(nodeOptions.stream(), java.util.stream.Stream.of(
+            "-Danvil.launcher.status-file=" + statusFile, "-Danvil.kinds-dir=" + settings.kindsDir())).toList(), out);
   }
 
   private void onExit(NodeProcessHandle node) {

@@ -134,7 +134,7 @@ public final class AnvilMetrics implements Extension, TaskMeters {
     for (S status : statuses.getEnumConstants()) {
       Gauge.builder("anvil.jobs", status, count)
           .tags("status", status.name().toLowerCase(Locale.ROOT))
-          .description("Jobs held by this node's store, by status")
+          .description("Jobs of this node's runner: queued and running now, and ended here since start, by status")
           .register(registry);
     }
   }

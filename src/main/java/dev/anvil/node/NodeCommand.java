@@ -48,6 +48,11 @@ public final class NodeCommand implements Callable<Integer> {
           + " (env ANVIL_KINDS_DIR; default none)")
   String kindsDir;
 
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Folder of the jobs' H2 database, when no journal URL is given (env ANVIL_DATA_DIR;"
+          + " default ./anvil-data)")
+  String dataDir;
+
   @Override
   public Integer call() {
     RunningNode node;
@@ -89,6 +94,7 @@ public final class NodeCommand implements Callable<Integer> {
     putIf(o, "anvil.compute.workers", workers);
     putIf(o, "anvil.management.port", managementPort);
     putIf(o, "anvil.kinds-dir", kindsDir);
+    putIf(o, "anvil.data-dir", dataDir);
     // A node downed by the cluster, or told to stop, ends its JVM so a supervisor can restart it.
     o.put("pekko.coordinated-shutdown.exit-jvm", "on");
     return o;
@@ -105,6 +111,7 @@ public final class NodeCommand implements Callable<Integer> {
     putIf(names, "anvil.compute.workers", workers == null ? null : "--workers");
     putIf(names, "anvil.management.port", managementPort == null ? null : "--management-port");
     putIf(names, "anvil.kinds-dir", kindsDir == null ? null : "--kinds");
+    putIf(names, "anvil.data-dir", dataDir == null ? null : "--data-dir");
     return names;
   }
 

@@ -60,6 +60,12 @@ public final class NodeConfig {
       derived.putAll(clusterTls(resolved));
     }
     derived.putAll(bootstrap(resolved));
+    String appVersion = resolved.getString("anvil.cluster.app-version");
+    String jarVersion = NodeConfig.class.getPackage().getImplementationVersion();
+    if (!appVersion.isBlank() || jarVersion != null) {
+      derived.put("pekko.cluster.app-version", appVersion.isBlank() ? jarVersion : appVersion);
+    }
+    dev.anvil.jobs.JobJournal.check(resolved);
     return ConfigFactory.parseMap(derived).withFallback(resolved);
   }
 

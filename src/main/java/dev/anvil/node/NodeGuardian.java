@@ -25,7 +25,7 @@ import dev.anvil.http.KindRoutes;
 import dev.anvil.http.OpenApiRoutes;
 import dev.anvil.http.TaskEndpoint;
 import dev.anvil.jobs.JobRoutes;
-import dev.anvil.jobs.JobStore;
+import dev.anvil.jobs.Jobs;
 import com.typesafe.config.Config;
 import dev.anvil.security.ApiTokens;
 import java.time.Duration;
@@ -112,12 +112,9 @@ public final class NodeGuardian {
 
       Config jobsConfig = system.settings().config().getConfig("anvil.jobs");
       JobRoutes.Settings jobSettings = new JobRoutes.Settings(jobsConfig.getDuration("default-timeout"),
-          jobsConfig.getDuration("max-timeout"), jobsConfig.getBytes("max-input-bytes"), new JobStore.Settings(
-              jobsConfig.getDuration("result-ttl"), jobsConfig.getInt("max-jobs"), jobsConfig.getBytes("max-result-bytes"),
-              jobsConfig.getBytes("max-bytes"),
-              Math.max(1, workers) * jobsConfig.getInt("concurrency-per-worker")));
-      ActorRef<JobStore.Command> jobStore = ctx.spawn(JobStore.create(nodeId, scheduler, catalog,
-          jobSettings.store()), "jobs");
+          jobsConfig.getDuration("max-timeout"), jobsConfig.getBytes("max-input-bytes"),
+          Jobs.Settings.fromConfig(jobsConfig, workers));
+      Jobs jobStore = Jobs.start(ctx, nodeId, scheduler, catalog, jobSettings.jobs());
 
       JsonResponses json = new JsonResponses(mapper);
       JobRoutes jobs = new JobRoutes(system, jobStore, catalog, json, jobSettings, nodeId,

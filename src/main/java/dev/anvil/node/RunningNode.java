@@ -6,6 +6,7 @@ import dev.anvil.compute.TaskRouter;
 import dev.anvil.compute.WorkerPool;
 import dev.anvil.config.AnvilSettings;
 import dev.anvil.config.ExposurePolicy;
+import dev.anvil.jobs.JobJournal;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Optional;
@@ -39,7 +40,8 @@ public final class RunningNode implements AutoCloseable {
    *
    * @throws dev.anvil.compute.BadKind when a kind cannot be loaded or run, before anything starts
    */
-  public static RunningNode start(Config config) {
+  public static RunningNode start(Config nodeConfig) {
+    Config config = nodeConfig;
     AnvilSettings settings = AnvilSettings.fromConfig(config);
     PortOwnership.conflict(settings.http(), settings.cluster()).ifPresent(conflict -> {
       throw new IllegalStateException(conflict);
@@ -50,6 +52,10 @@ public final class RunningNode implements AutoCloseable {
     }
     // before the ActorSystem: a bad kind is one line, with no port bound and no cluster joined
     NodeKinds kinds = NodeKinds.load(config);
+    // and the jobs' database: reachable, its schema made, its journal named in this node's roles
+    JobJournal.Connection journal = JobJournal.connection(config);
+    String journalId = JobJournal.prepare(journal, config.getDuration("anvil.jobs.journal.connect-timeout").toMillis());
+    config = JobJournal.configure(config, journal, journalId);
     CompletableFuture<NodeGuardian.Started> started = new CompletableFuture<>();
     // Pekko's threads, the workers' among them, get the folder's loader as their context class
     // loader, so a kind's libraries that look classes up through it find the kind's own.

@@ -93,6 +93,8 @@ public final class AnvilCluster implements AutoCloseable {
     return new Builder();
   }
 
+  private final String journal;
+
   private AnvilCluster(Builder builder) {
     try {
       leases = Files.createTempDirectory("anvil-testkit-leases");
@@ -100,6 +102,7 @@ public final class AnvilCluster implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     config = new HashMap<>(builder.config);
+    journal = "jdbc:h2:mem:anvil-testkit-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
     try {
       for (int i = 0; i < builder.nodes; i++) {
         nodes.add(new AnvilNode(i, RunningNode.start(nodeConfig(i, builder.workers)), client));
@@ -127,6 +130,8 @@ public final class AnvilCluster implements AutoCloseable {
     o.put("pekko.coordinated-shutdown.run-by-actor-system-terminate", "off");
     // a crashed node is downed 3 s after it is found unreachable, not 7 s: scenarios run faster
     o.put("pekko.cluster.split-brain-resolver.stable-after", "3s");
+    // the cluster's own jobs journal, in memory, shared by its nodes (a test's jobs die with its JVM)
+    o.put("anvil.jobs.journal.url", journal);
     o.putAll(config);
     return NodeConfig.load(o);
   }

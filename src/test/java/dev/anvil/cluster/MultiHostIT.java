@@ -60,6 +60,8 @@ class MultiHostIT {
     return "http://" + ip(host) + ":" + httpPort(host);
   }
 
+  private static dev.anvil.TestDatabases.Database journal;
+
   @BeforeAll
   static void makeHosts() throws Exception {
     Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
@@ -89,6 +91,9 @@ class MultiHostIT {
     for (NodeProcess start : starts) {
       start.close();
     }
+    if (journal != null) {
+      journal.close();
+    }
     if (made) {
       for (int h = 1; h <= HOSTS; h++) {
         run(false, "ip", "netns", "delete", ns(h));
@@ -104,15 +109,19 @@ class MultiHostIT {
       contactPoints.add(ip(h) + ":8558");
       contactPoints.add(ip(h) + ":8559");
     }
+    // machines share one jobs' database (PostgreSQL in production): here an H2 server on the bridge
+    journal = dev.anvil.TestDatabases.h2Server(NET + "254");
     long begin = System.nanoTime();
     for (int h = 1; h <= HOSTS; h++) {
-      starts.add(NodeProcess.startUnder(List.of("ip", "netns", "exec", ns(h)), Map.of(
+      Map<String, String> env = new java.util.HashMap<>(journal.env());
+      env.putAll(Map.of(
               "ANVIL_CLUSTER_HOSTNAME", ip(h),
               "ANVIL_CLUSTER_DISCOVERY", "config",
               "ANVIL_CONTACT_POINTS", String.join(",", contactPoints),
               "ANVIL_REQUIRED_CONTACT_POINTS", "6",
               "ANVIL_MANAGEMENT_PORT", "8558",
-              "ANVIL_API_TOKENS", TOKEN),
+              "ANVIL_API_TOKENS", TOKEN));
+      starts.add(NodeProcess.startUnder(List.of("ip", "netns", "exec", ns(h)), env,
           "start", "--nodes", "2", "--http-host", ip(h), "--http-port", Integer.toString(httpPort(h))));
     }
     for (NodeProcess start : starts) {

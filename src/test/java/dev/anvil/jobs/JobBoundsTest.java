@@ -8,27 +8,34 @@ import static org.awaitility.Awaitility.await;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
 import dev.anvil.node.RunningNode;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Retention and bounds: max-jobs gives 429, finished jobs are forgotten after the result TTL. */
+/** Retention: finished jobs are deleted after the result TTL, with their rows, and their keys are free again. */
 class JobBoundsTest {
 
   @Test
-  void pastMaxJobs429AndFinishedJobsAreForgottenAfterTheirTtl() {
-    try (RunningNode node = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.jobs.max-jobs", 2,
-        "anvil.jobs.result-ttl", "2s"))) {
+  void finishedJobsAreDeletedAfterTheirTtlAndTheirIdempotencyKeyIsFreeAgain() {
+    try (RunningNode node = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.jobs.result-ttl", "2s",
+        "anvil.jobs.sweep-interval", "500ms"))) {
       HttpTestClient http = new HttpTestClient(node.httpPort());
       String first = json(http.post("/v1/jobs/primes", "{\"limit\":10}", "application/json")).at("/id").asText();
-      assertThat(http.post("/v1/jobs/primes", "{\"limit\":11}", "application/json").statusCode()).isEqualTo(202);
-      HttpResponse<String> full = http.post("/v1/jobs/primes", "{\"limit\":12}", "application/json");
-      assertProblem(full, 429, null);
-      assertThat(full.headers().firstValue("Retry-After")).isPresent();
-      // once the two are done and their TTL passes, they are gone and there is room again
-      await().atMost(Duration.ofSeconds(15)).until(() -> http.get("/v1/jobs/" + first).statusCode() == 404);
-      assertThat(http.post("/v1/jobs/primes", "{\"limit\":12}", "application/json").statusCode()).isEqualTo(202);
+      String keyed = json(http.send(http.request("/v1/jobs/primes").header("Content-Type", "application/json")
+          .header("Idempotency-Key", "bounds-1").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+              "{\"limit\":11}")).build())).at("/id").asText();
+      await().atMost(Duration.ofSeconds(10)).until(() -> json(http.get("/v1/jobs/" + first)).at("/status").asText()
+          .equals("succeeded"));
+      // once done and past their TTL, they are gone, from the entity and from the listing
+      await().atMost(Duration.ofSeconds(20)).until(() -> http.get("/v1/jobs/" + first).statusCode() == 404
+          && http.get("/v1/jobs/" + keyed).statusCode() == 404);
+      assertProblem(http.get("/v1/jobs/" + first), 404, null);
+      assertThat(json(http.get("/v1/jobs?kind=primes")).at("/jobs")).isEmpty();
+      // the key names a new job now: another body is no longer a reuse
+      var again = http.send(http.request("/v1/jobs/primes").header("Content-Type", "application/json")
+          .header("Idempotency-Key", "bounds-1").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+              "{\"limit\":12}")).build());
+      assertThat(again.statusCode()).as(again.body()).isEqualTo(202);
     }
   }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
+import dev.anvil.TestDatabases;
 import dev.anvil.Tiers;
 import dev.anvil.testkit.ClusterView;
 import java.net.http.HttpResponse;
@@ -43,9 +44,10 @@ class JobChaosIT {
     int seedPort = FreePorts.one();
     int victimPort = FreePorts.one();
     String seed = "127.0.0.1:" + seedPort;
-    try (NodeProcess a = node(http[0], seedPort, null);
-        NodeProcess b = node(http[1], 0, seed)) {
-      NodeProcess c = node(http[2], victimPort, seed);
+    try (TestDatabases.Database db = TestDatabases.h2Server();
+        NodeProcess a = node(db, http[0], seedPort, null);
+        NodeProcess b = node(db, http[1], 0, seed)) {
+      NodeProcess c = node(db, http[2], victimPort, seed);
       try {
         List<HttpTestClient> clients = List.of(new HttpTestClient(http[0]), new HttpTestClient(http[1]),
             new HttpTestClient(http[2]));
@@ -57,7 +59,7 @@ class JobChaosIT {
         Map<String, Integer> expected = submitRoundRobin(clients);
         await().atMost(Duration.ofSeconds(20)).until(() -> count(clients.get(0), "succeeded") >= 20);
         c.process().destroyForcibly().waitFor(); // kill -9 while jobs run, some of them on it
-        c = node(http[2], victimPort, seed); // and started again, same address, new incarnation
+        c = node(db, http[2], victimPort, seed); // and started again, same address, new incarnation
         c.awaitServing(Duration.ofSeconds(60));
 
         List<HttpTestClient> all = clients;
@@ -88,13 +90,15 @@ class JobChaosIT {
     }
   }
 
-  private static NodeProcess node(int httpPort, int clusterPort, String seed) throws Exception {
+  /** A node JVM; the three share one jobs' database, as nodes of several machines share PostgreSQL. */
+  private static NodeProcess node(TestDatabases.Database db, int httpPort, int clusterPort, String seed)
+      throws Exception {
     List<String> args = new ArrayList<>(List.of("node", "--http-port", "" + httpPort, "--cluster-port",
         "" + clusterPort, "--workers", "1"));
     if (seed != null) {
       args.addAll(List.of("--seed-nodes", seed));
     }
-    return NodeProcess.start(Map.of(), args.toArray(String[]::new));
+    return NodeProcess.start(db.env(), args.toArray(String[]::new));
   }
 
   private static Map<String, Integer> submitRoundRobin(List<HttpTestClient> clients) {

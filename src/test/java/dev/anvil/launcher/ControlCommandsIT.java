@@ -86,10 +86,7 @@ class ControlCommandsIT {
 
   /** A node JVM of this supervisor that is none of {@code known}. */
   private static Optional<ProcessHandle> newNode(NodeProcess supervisor, List<Long> known) {
-    return supervisor.process().descendants()
-        .filter(p -> p.isAlive() && !known.contains(p.pid())
-            && p.info().commandLine().orElse("").contains("dev.anvil.Main node"))
-        .findFirst();
+    return supervisor.nodeJvms().stream().filter(p -> !known.contains(p.pid())).findFirst();
   }
 
   /** The supervisor's slots, as 'status --json' prints them under "supervisor". */

@@ -25,8 +25,7 @@ class StartCommandIT {
     try (NodeProcess supervisor = NodeProcess.start(Map.of("ANVIL_CLUSTER_PORT", "" + FreePorts.range(4)),
         "start", "--nodes", "2", "--http-port", "" + httpPort)) {
       supervisor.awaitLine(l -> l.contains("Anvil is up"), Duration.ofSeconds(60));
-      List<ProcessHandle> nodes = supervisor.process().descendants()
-          .filter(p -> p.info().commandLine().orElse("").contains("dev.anvil.Main node")).toList();
+      List<ProcessHandle> nodes = supervisor.nodeJvms();
       assertThat(nodes).hasSize(2);
       HttpTestClient http = new HttpTestClient(httpPort);
       await().atMost(Duration.ofSeconds(15)).until(() -> json(http.get("/health")).at("/members").asInt() == 2);

@@ -123,9 +123,7 @@ class SupervisorIT {
   }
 
   private static List<ProcessHandle> nodeProcesses(NodeProcess supervisor) {
-    return supervisor.process().descendants()
-        .filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains("dev.anvil.Main node"))
-        .toList();
+    return supervisor.nodeJvms();
   }
 
   private static Set<Long> pids(NodeProcess supervisor) {

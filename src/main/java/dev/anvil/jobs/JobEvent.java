@@ -1,0 +1,25 @@
+package dev.anvil.jobs;
+
+import dev.anvil.CborSerializable;
+import dev.anvil.jobs.JobRecord.Problem;
+import dev.anvil.jobs.JobRecord.Status;
+
+/**
+ * What a job's entity stores in the journal, in order. Progress is not among them: it goes to
+ * the job's watchers only.
+ */
+public sealed interface JobEvent extends CborSerializable {
+
+  /** Stored before the 202: from here on the job outlives any restart. */
+  record Accepted(String id, String kind, byte[] input, long timeoutMs, String idempotencyKey, String inputHash,
+      String submitter, long submittedAt) implements JobEvent {}
+
+  /** A run began on {@code node}; {@code attempt} counts the runs, 1 first. */
+  record Started(String node, int attempt, long at) implements JobEvent {}
+
+  /** The run's end: succeeded with a result, or failed with a problem. */
+  record Finished(Status status, String node, long at, long queueMs, long computeMs, byte[] result, Problem error)
+      implements JobEvent {}
+
+  record Cancelled(long at) implements JobEvent {}
+}

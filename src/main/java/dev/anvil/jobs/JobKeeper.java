@@ -1,0 +1,100 @@
+package dev.anvil.jobs;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * One per cluster (a sharded daemon process of one): wakes the entities of unfinished jobs, so
+ * that they run again after a restart of the whole cluster or the loss of their node (an entity
+ * starts only when a message reaches it); and deletes finished jobs past {@code result-ttl}.
+ * Each round reads the listing's table, page by page; a wake to an entity that runs is a no-op.
+ */
+final class JobKeeper {
+
+  private static final int PAGE = 500;
+
+  interface Command extends NoSerializationVerificationNeeded {}
+
+  private enum Resume implements Command { INSTANCE }
+
+  private enum Sweep implements Command { INSTANCE }
+
+  private record Done(String what, Throwable error) implements Command {}
+
+  private JobKeeper() {}
+
+  static Behavior<Command> create(JobIndex index, Duration resumeInterval, Duration sweepInterval, Duration resultTtl) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+      timers.startTimerWithFixedDelay(Resume.INSTANCE, Duration.ofSeconds(2), resumeInterval);
+      timers.startTimerWithFixedDelay(Sweep.INSTANCE, sweepInterval, sweepInterval);
+      boolean[] busy = new boolean[1];
+      return Behaviors.<Command>receive((context, message) -> {
+        if (message instanceof Done done) {
+          busy[0] = false;
+          if (done.error() != null) {
+            context.getLog().warn("Jobs: the {} round failed: {}", done.what(), done.error().getMessage());
+          }
+          return Behaviors.same();
+        }
+        if (busy[0]) {
+          return Behaviors.same(); // one round at a time; the next tick tries again
+        }
+        busy[0] = true;
+        boolean resume = message == Resume.INSTANCE;
+        CompletableFuture<Integer> round = CompletableFuture.supplyAsync(() -> {
+          try {
+            return resume ? resume(index, sharding) : sweep(index, sharding, resultTtl);
+          } catch (java.sql.SQLException e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        }, index.blocking());
+        context.pipeToSelf(round, (count, error) -> {
+          if (error == null && count > 0) {
+            context.getLog().info(resume ? "Jobs: woke {} unfinished jobs" : "Jobs: deleted {} jobs past result-ttl",
+                count);
+          }
+          return new Done(resume ? "resume" : "retention", error);
+        });
+        return Behaviors.same();
+      });
+    }));
+  }
+
+  private static int resume(JobIndex index, ClusterSharding sharding) throws java.sql.SQLException {
+    int count = 0;
+    String after = "";
+    while (true) {
+      List<String> ids = index.unfinished(after, PAGE);
+      for (String id : ids) {
+        sharding.entityRefFor(JobEntity.KEY, id).tell(JobEntity.Wake.INSTANCE);
+      }
+      count += ids.size();
+      if (ids.size() < PAGE) {
+        return count;
+      }
+      after = ids.get(ids.size() - 1);
+    }
+  }
+
+  private static int sweep(JobIndex index, ClusterSharding sharding, Duration resultTtl) throws java.sql.SQLException {
+    int count = 0;
+    long before = System.currentTimeMillis() - resultTtl.toMillis();
+    while (true) {
+      List<String> ids = index.expired(before, PAGE);
+      index.delete(ids);
+      for (String id : ids) {
+        sharding.entityRefFor(JobEntity.KEY, id).tell(JobEntity.Forget.INSTANCE);
+      }
+      count += ids.size();
+      if (ids.size() < PAGE) {
+        return count;
+      }
+    }
+  }
+}

@@ -1,0 +1,184 @@
+package dev.anvil.jobs;
+
+import com.typesafe.config.Config;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.anvil.compute.LocalScheduler;
+import dev.anvil.compute.TaskCatalog;
+import dev.anvil.jobs.JobRecord.Status;
+import dev.anvil.metrics.AnvilMetrics;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.projection.ProjectionBehavior;
+import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's door to the jobs: the sharded job entities, this node's runner, the listing's
+ * projection and the keeper. What {@link JobRoutes} calls.
+ */
+public final class Jobs {
+  private static final Logger log = LoggerFactory.getLogger(Jobs.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** {@code anvil.jobs}, what the store needs of it. */
+  public record Settings(Duration resultTtl, long maxResultBytes, int concurrency, Duration askTimeout,
+      Duration resumeInterval, Duration sweepInterval) {
+
+    public static Settings fromConfig(Config jobs, int workers) {
+      return new Settings(jobs.getDuration("result-ttl"), jobs.getBytes("max-result-bytes"),
+          Math.max(1, workers) * jobs.getInt("concurrency-per-worker"), jobs.getDuration("ask-timeout"),
+          jobs.getDuration("resume-interval"), jobs.getDuration("sweep-interval"));
+    }
+  }
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final Cluster cluster;
+  private final JobIndex index;
+  private final Settings settings;
+  private final String role;
+  private final AtomicReference<String> lastRefusal = new AtomicReference<>();
+
+  private Jobs(ActorSystem<?> system, JobIndex index, Settings settings, String role) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.cluster = Cluster.get(system);
+    this.index = index;
+    this.settings = settings;
+    this.role = role;
+  }
+
+  /** Starts this node's part of the jobs: its runner, its shard region, its share of the projection. */
+  public static Jobs start(ActorContext<?> ctx, String nodeId, LocalScheduler scheduler, TaskCatalog catalog,
+      Settings settings) {
+    ActorSystem<?> system = ctx.getSystem();
+    Config config = system.settings().config();
+    JobJournal.Connection connection = JobJournal.connection(config);
+    String role = config.getStringList("pekko.cluster.roles").stream()
+        .filter(r -> r.startsWith(JobJournal.ROLE_PREFIX)).findFirst()
+        .orElseThrow(() -> new IllegalStateException("the node has no journal role: start it with RunningNode"));
+    HikariDataSource pool = JobJournal.pool(connection, "anvil-jobs-" + nodeId, 4);
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-job-pool",
+        () -> {
+          pool.close();
+          return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+        });
+    JobIndex index = new JobIndex(system, pool, connection.dialect());
+
+    AtomicIntegerArray byStatus = new AtomicIntegerArray(Status.values().length);
+    AnvilMetrics.get(system).bindJobs(Status.class, s -> byStatus.get(s.ordinal()));
+    ActorRef<JobRunner.Command> runner = ctx.spawn(JobRunner.create(nodeId, scheduler, catalog,
+        new JobRunner.Settings(settings.maxResultBytes(), settings.concurrency()), byStatus), "job-runner");
+    ClusterSharding.get(system).init(Entity.of(JobEntity.KEY, entity -> JobEntity.create(entity, runner))
+        .withRole(role));
+
+    JdbcProjection.createTablesIfNotExists(() -> new JobIndex.Session(pool), system)
+        .whenComplete((done, error) -> {
+          if (error != null) {
+            log.error("Jobs: the listing's offset tables could not be created: {}", error.getMessage());
+            return;
+          }
+          ShardedDaemonProcess daemons = ShardedDaemonProcess.get(system);
+          daemons.init(ProjectionBehavior.Command.class, "anvil-jobs-listing", JobEntity.TAGS,
+              tag -> ProjectionBehavior.create(JobIndex.projection(system, pool, connection.dialect(), tag)),
+              org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings.create(system)
+                  .withRole(role),
+              Optional.of(ProjectionBehavior.stopMessage()));
+          daemons.init(JobKeeper.Command.class, "anvil-jobs-keeper", 1,
+              i -> JobKeeper.create(index, settings.resumeInterval(), settings.sweepInterval(), settings.resultTtl()),
+              org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings.create(system).withRole(role),
+              Optional.empty());
+        });
+    return new Jobs(system, index, settings, role);
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /**
+   * Why this node refuses jobs now, if it does: a member of the cluster keeps its jobs in another
+   * journal (entities of the same job would diverge). Logged once per cause.
+   */
+  public Optional<String> refusal() {
+    for (Member m : cluster.state().getMembers()) {
+      if ((m.status() == MemberStatus.up() || m.status() == MemberStatus.leaving()) && !m.hasRole(role)) {
+        String reason = "node " + dev.anvil.compute.NodeIds.of(m.address()) + " keeps its jobs in another journal than this node (" + role + "); give every node the same"
+            + " anvil.jobs.journal.url (ANVIL_JOURNAL_URL), or start them together with `start`";
+        if (!reason.equals(lastRefusal.getAndSet(reason))) {
+          log.error("Jobs refused: {}", reason);
+        }
+        return Optional.of(reason);
+      }
+    }
+    lastRefusal.set(null);
+    return Optional.empty();
+  }
+
+  /** A new job's id; with an idempotency key, the key's own id, so the key finds its job after any restart. */
+  static String newId(String idempotencyKey) {
+    if (idempotencyKey == null) {
+      byte[] bytes = new byte[12];
+      RANDOM.nextBytes(bytes);
+      return HexFormat.of().formatHex(bytes);
+    }
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      byte[] digest = sha.digest(("idempotency-key\0" + idempotencyKey).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 12);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Whether {@code id} could be a job's: anything else is 404 without a look. */
+  static boolean isId(String id) {
+    return id.length() == 24 && id.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+  }
+
+  CompletionStage<JobEntity.SubmitReply> submit(String kind, byte[] input, long timeoutMs, String key, String hash) {
+    return sharding.entityRefFor(JobEntity.KEY, newId(key)).ask(
+        replyTo -> new JobEntity.Submit(kind, input, timeoutMs, key, hash, "", replyTo), settings.askTimeout());
+  }
+
+  CompletionStage<JobEntity.Found> get(String id) {
+    return sharding.entityRefFor(JobEntity.KEY, id).ask(JobEntity.Get::new, settings.askTimeout());
+  }
+
+  CompletionStage<JobEntity.Found> cancel(String id) {
+    return sharding.entityRefFor(JobEntity.KEY, id).ask(JobEntity.Cancel::new, settings.askTimeout());
+  }
+
+  void watch(String id, ActorRef<JobRecord> subscriber) {
+    sharding.entityRefFor(JobEntity.KEY, id).tell(new JobEntity.Watch(subscriber));
+  }
+
+  CompletionStage<JobRecord> awaitFinal(String id, Duration wait) {
+    return sharding.entityRefFor(JobEntity.KEY, id).ask(JobEntity.AwaitFinal::new, wait);
+  }
+
+  CompletionStage<JobIndex.Page> list(Status status, String kind, int limit, String cursor) {
+    return index.list(status, kind, limit, cursor);
+  }
+
+  ActorSystem<?> system() {
+    return system;
+  }
+}

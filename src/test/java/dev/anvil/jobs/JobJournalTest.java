@@ -1,0 +1,65 @@
+package dev.anvil.jobs;
+
+import static dev.anvil.HttpTestClient.json;
+import static dev.anvil.ProblemAssertions.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.anvil.HttpTestClient;
+import dev.anvil.TestNodes;
+import dev.anvil.config.SettingsCheck;
+import dev.anvil.node.NodeConfig;
+import dev.anvil.node.RunningNode;
+import dev.anvil.testkit.ClusterView;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Where jobs are kept: the journal's settings, and a cluster whose nodes do not share one. */
+class JobJournalTest {
+
+  @Test
+  void theUrlChoosesTheDatabaseAndTheDefaultIsAnH2FileInTheDataFolder() throws Exception {
+    Path dir = Files.createTempDirectory("anvil-journal");
+    JobJournal.Connection embedded = JobJournal.connection(NodeConfig.load(Map.of("anvil.data-dir", dir.toString())));
+    assertThat(embedded.url()).isEqualTo("jdbc:h2:file:" + dir.resolve("jobs") + ";WRITE_DELAY=0");
+    assertThat(embedded.dialect()).isEqualTo(JobJournal.Dialect.H2);
+    assertThat(embedded.password()).isNotBlank().isEqualTo(Files.readString(dir.resolve("jobs.password")));
+    assertThat(Files.getPosixFilePermissions(dir.resolve("jobs.password")))
+        .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+
+    Path secret = dir.resolve("pg.password");
+    Files.writeString(secret, "s3cret\n");
+    JobJournal.Connection pg = JobJournal.connection(NodeConfig.load(Map.of(
+        "anvil.jobs.journal.url", "jdbc:postgresql://db:5432/anvil", "anvil.jobs.journal.user", "anvil",
+        "anvil.jobs.journal.password-file", secret.toString())));
+    assertThat(pg.dialect()).isEqualTo(JobJournal.Dialect.POSTGRES);
+    assertThat(pg.password()).isEqualTo("s3cret");
+
+    assertThatThrownBy(() -> NodeConfig.load(Map.of("anvil.jobs.journal.url", "jdbc:mysql://db/anvil")))
+        .isInstanceOf(SettingsCheck.BadSetting.class).hasMessageContaining("ANVIL_JOURNAL_URL");
+  }
+
+  @Test
+  void aNodeWhoseJournalIsNotTheClustersMakesBothRefuseJobsWith503SayingWhy() {
+    try (RunningNode a = TestNodes.start(Map.of("anvil.compute.workers", 1));
+        RunningNode b = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.cluster.seed-nodes", a.nodeId(),
+            "anvil.jobs.journal.url", TestNodes.newJournal()))) {
+      HttpTestClient http = new HttpTestClient(a.httpPort());
+      await().atMost(Duration.ofSeconds(30)).until(() -> ClusterView.read(a.httpPort()).up() == 2);
+      for (int port : new int[] {a.httpPort(), b.httpPort()}) {
+        HttpResponse<String> r = new HttpTestClient(port).post("/v1/jobs/primes", "{\"limit\":10}", "application/json");
+        assertProblem(r, 503, null);
+        assertThat(json(r).at("/detail").asText()).contains("another journal", "ANVIL_JOURNAL_URL");
+        assertThat(r.headers().firstValue("Retry-After")).isPresent();
+      }
+      // tasks do not need the journal
+      assertThat(http.postTask("primes", "{\"limit\":10}").statusCode()).isEqualTo(200);
+    }
+  }
+}
