@@ -133,17 +133,20 @@ public final class JobJournal {
   public static String prepare(Connection connection, long timeoutMillis) {
     long deadline = System.currentTimeMillis() + timeoutMillis;
     SQLException last;
+    int schemaTries = 0;
     do {
       try (java.sql.Connection c = DriverManager.getConnection(connection.url(), connection.user(),
           connection.password())) {
         return createSchema(c, connection.dialect());
       } catch (SQLException e) {
         last = e;
-        if (!isConnectFailure(e)) {
+        // a database that starts beside the node is waited for; a schema that another node creates
+        // at the same moment is tried again (H2 has no lock to take for it)
+        if (!isConnectFailure(e) && ++schemaTries >= 3) {
           break;
         }
         try {
-          Thread.sleep(200); // a database that starts with the node: retried until the deadline
+          Thread.sleep(200);
         } catch (InterruptedException ie) {
           Thread.currentThread().interrupt();
           break;
@@ -166,6 +169,10 @@ public final class JobJournal {
   private static String createSchema(java.sql.Connection c, Dialect dialect) throws SQLException {
     String script = resource("/dev/anvil/jobs/schema-" + dialect.script + ".sql");
     try (Statement s = c.createStatement()) {
+      if (dialect == Dialect.POSTGRES) {
+        // nodes that start together create the schema one after the other (released with the session)
+        s.execute("SELECT pg_advisory_lock(72657381)");
+      }
       for (String statement : script.split(";\\s*\\n")) {
         if (!statement.isBlank()) {
           s.execute(statement);
