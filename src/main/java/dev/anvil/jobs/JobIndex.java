@@ -185,27 +185,21 @@ public final class JobIndex {
     long[] after = cursor == null ? null : new long[] {decodeTime(cursor)};
     String afterId = cursor == null ? null : decodeId(cursor);
     return CompletableFuture.supplyAsync(() -> {
-      StringBuilder sql = new StringBuilder("SELECT id, kind, status, attempts, node, submitted_at, started_at,"
-          + " finished_at, queue_ms, compute_ms, error_type, error_title, error_status, error_detail, result FROM anvil_jobs"
-          + " WHERE 1 = 1");
+      String sql = listQuery(status != null, kind != null, after != null);
       List<Object> args = new ArrayList<>();
       if (status != null) {
-        sql.append(" AND status = ?");
         args.add(status.json());
       }
       if (kind != null) {
-        sql.append(" AND kind = ?");
         args.add(kind);
       }
       if (after != null) {
-        sql.append(" AND (submitted_at < ? OR (submitted_at = ? AND id < ?))");
         args.add(after[0]);
         args.add(after[0]);
         args.add(afterId);
       }
-      sql.append(" ORDER BY submitted_at DESC, id DESC LIMIT ?");
       args.add(limit + 1);
-      try (Connection c = pool.getConnection(); PreparedStatement s = c.prepareStatement(sql.toString())) {
+      try (Connection c = pool.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
         for (int i = 0; i < args.size(); i++) {
           s.setObject(i + 1, args.get(i));
         }
@@ -226,6 +220,27 @@ public final class JobIndex {
         throw new JobStoreUnavailable("the jobs' database did not answer: " + e.getMessage(), e);
       }
     }, blocking);
+  }
+
+  /**
+   * The listing's query: newest first, optionally by status, by kind, and after a cursor's
+   * (submitted_at, id); its parameters in that order (the cursor's time twice), then the limit.
+   * Public for the listing's benchmark (bench/JobListing.java), which times this very query.
+   */
+  public static String listQuery(boolean byStatus, boolean byKind, boolean afterCursor) {
+    StringBuilder sql = new StringBuilder("SELECT id, kind, status, attempts, node, submitted_at, started_at,"
+        + " finished_at, queue_ms, compute_ms, error_type, error_title, error_status, error_detail, result FROM anvil_jobs"
+        + " WHERE 1 = 1");
+    if (byStatus) {
+      sql.append(" AND status = ?");
+    }
+    if (byKind) {
+      sql.append(" AND kind = ?");
+    }
+    if (afterCursor) {
+      sql.append(" AND (submitted_at < ? OR (submitted_at = ? AND id < ?))");
+    }
+    return sql.append(" ORDER BY submitted_at DESC, id DESC LIMIT ?").toString();
   }
 
   private static JobRecord row(ResultSet r) throws SQLException {

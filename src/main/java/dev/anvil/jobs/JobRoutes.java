@@ -53,6 +53,8 @@ public final class JobRoutes extends AllDirectives {
   private final SubmissionBody bodies;
   private static final Pattern WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,9})");
   private static final int MAX_LIST = 1000;
+  /** How often an events stream tells the job's entity again that it watches. */
+  private static final Duration REWATCH = Duration.ofSeconds(3);
   /**
    * Continuations of futures from Scala (asks, toStrict) run on the thread that completes them:
    * their plain thenApply and kin go to the common pool, which on a node JVM of one core starts a
@@ -341,12 +343,22 @@ public final class JobRoutes extends AllDirectives {
       if (found.isEmpty()) {
         return complete(notFound(id));
       }
+      java.util.concurrent.atomic.AtomicReference<org.apache.pekko.actor.Cancellable> rewatch =
+          new java.util.concurrent.atomic.AtomicReference<>();
       Source<ServerSentEvent, NotUsed> events = Source.<JobRecord>actorRef(
               message -> Optional.<CompletionStrategy>empty(), message -> Optional.empty(), 64,
               OverflowStrategy.dropHead())
           .mapMaterializedValue(ref -> {
             jobs.watch(id, Adapter.toTyped(ref));
+            // again every few seconds: an entity that started anew (its node was lost, or a
+            // rebalance) knows no watchers; a second watch of one that does is a no-op
+            rewatch.set(system.scheduler().scheduleAtFixedRate(REWATCH, REWATCH,
+                () -> jobs.watch(id, Adapter.toTyped(ref)), system.executionContext()));
             return NotUsed.getInstance();
+          })
+          .watchTermination((notUsed, done) -> {
+            done.whenComplete((d, error) -> rewatch.get().cancel());
+            return notUsed;
           })
           .statefulMap(() -> new JobRecord[1], (last, record) -> {
             JobRecord previous = last[0];

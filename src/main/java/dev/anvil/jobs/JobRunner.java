@@ -229,7 +229,12 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
         case CRASHED -> end(h, new JobEvent.Finished(Status.FAILED, f.node(), now, 0, 0, null, new Problem(
             "urn:anvil:problem:task-failed", "Internal Server Error", 500, "the task failed on node " + f.node() + ": "
                 + f.detail())));
-        case REJECTED, UNAVAILABLE, ABANDONED -> queue.addFirst(ran.id()); // no room, or its node stopped: again
+        case REJECTED, UNAVAILABLE -> queue.addFirst(ran.id()); // no room: again
+        case ABANDONED -> { // the node it ran on stopped: it runs again, one attempt more
+          Run again = new Run(h.run.id(), h.run.kind(), h.run.input(), h.run.timeoutMs(), h.run.attempt() + 1);
+          held.put(again.id(), new Held(again));
+          queue.addFirst(again.id());
+        }
       }
     }
     startNext();

@@ -42,7 +42,8 @@ public final class JobHandle {
 
   /**
    * Follows the job's events on {@code node} until its final status, and returns that view.
-   * If the stream ends early (its node stopped), asks again, until {@code timeout}.
+   * If the stream ends early (its node stopped), or the job cannot be read for now (503: the node
+   * of its entity was lost and is not yet replaced), asks again, until {@code timeout}.
    */
   public JsonNode awaitFinal(AnvilNode node, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -57,6 +58,12 @@ public final class JobHandle {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while waiting for job " + id, e);
+      }
+      if (r.statusCode() == 503) {
+        // the job's entity is not reachable now (its node was lost and is not yet downed): again
+        r.body().close();
+        pause(Duration.ofMillis(Math.min(500, left.toMillis())));
+        continue;
       }
       if (r.statusCode() != 200) {
         throw new IllegalStateException("job " + id + " events on " + node.id() + ": " + r.statusCode());
@@ -86,6 +93,15 @@ public final class JobHandle {
       }
     }
     throw new IllegalStateException("job " + id + " did not finish within " + timeout);
+  }
+
+  private static void pause(Duration d) {
+    try {
+      Thread.sleep(d.toMillis()); // a retry's backoff
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   private URI uri(AnvilNode node, String suffix) {

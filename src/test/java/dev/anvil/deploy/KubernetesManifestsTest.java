@@ -40,6 +40,7 @@ class KubernetesManifestsTest {
   private static final Path APPLICATION_CONF = Path.of("src/main/resources/application.conf");
   /** The example Secret: its token is a public placeholder, so kustomization.yaml leaves it out. */
   private static final String SECRET_EXAMPLE = "secret-example.yaml";
+  private static final String JOURNAL_SECRET_EXAMPLE = "secret-journal-example.yaml";
 
   /**
    * Variables read by pekko-management-cluster-bootstrap 1.1.1's reference.conf
@@ -96,8 +97,9 @@ class KubernetesManifestsTest {
           .filter(n -> !n.equals("kustomization.yaml")).collect(Collectors.toCollection(TreeSet::new));
     }
     Set<String> listed = new TreeSet<>(strings(kustomization.get("resources")));
-    assertThat(listed).doesNotContain(SECRET_EXAMPLE);
-    assertThat(listed).as("resources of kustomization.yaml").isEqualTo(without(manifests, SECRET_EXAMPLE));
+    assertThat(listed).doesNotContain(SECRET_EXAMPLE, JOURNAL_SECRET_EXAMPLE);
+    assertThat(listed).as("resources of kustomization.yaml")
+        .isEqualTo(without(without(manifests, SECRET_EXAMPLE), JOURNAL_SECRET_EXAMPLE));
     assertThat(byKind.keySet()).contains("Deployment", "Service", "ServiceAccount", "Role", "RoleBinding",
         "PodDisruptionBudget");
 
@@ -262,10 +264,21 @@ class KubernetesManifestsTest {
     Map<String, Object> ref = map(at(tokens, "valueFrom", "secretKeyRef"));
     assertThat(ref.get("optional")).as("a node on 0.0.0.0 without tokens refuses to start").isNotEqualTo(true);
     for (Map.Entry<String, Map<String, Object>> variable : env.entrySet()) {
-      if (variable.getKey().matches(".*(TOKEN|PASSWORD|SECRET).*")) {
+      if (variable.getKey().matches(".*(TOKEN|PASSWORD|SECRET).*") && !variable.getKey().endsWith("_FILE")) {
         assertThat(variable.getValue()).as("%s is not a literal", variable.getKey()).doesNotContainKey("value");
       }
     }
+    // a secret given as a file (ANVIL_JOURNAL_PASSWORD_FILE) is in a volume mounted from a Secret
+    String passwordFile = string(env.get("ANVIL_JOURNAL_PASSWORD_FILE").get("value"));
+    Map<String, Object> mount = maps(container.get("volumeMounts")).stream()
+        .filter(m -> passwordFile.startsWith(string(m.get("mountPath")) + "/")).findFirst().orElseThrow();
+    Map<String, Object> volume = maps(podSpec.get("volumes")).stream()
+        .filter(v -> v.get("name").equals(mount.get("name"))).findFirst().orElseThrow();
+    assertThat(at(volume, "secret", "secretName")).as("the journal's password comes from a Secret")
+        .isEqualTo("anvil-journal");
+    Map<String, Object> journalExample = yaml(DIR.resolve(JOURNAL_SECRET_EXAMPLE));
+    assertThat(at(journalExample, "metadata", "name")).isEqualTo("anvil-journal");
+    assertThat(string(map(journalExample.get("stringData")).get("password"))).startsWith("PLACEHOLDER");
 
     Map<String, Object> example = yaml(DIR.resolve(SECRET_EXAMPLE));
     assertThat(example.get("kind")).isEqualTo("Secret");

@@ -77,15 +77,44 @@ class JobChaosIT {
   @Test
   void underARollingRestartOfStartEveryJobSucceedsOnce() throws Exception {
     int httpPort = FreePorts.one();
-    // two nodes: each step of the roll takes the owner of about half the jobs away
+    // two nodes: each step of the roll takes the node of about half the jobs' entities away
     try (NodeProcess supervisor = NodeProcess.start(Map.of(), "start", "--nodes", "2", "--http-port", "" + httpPort)) {
       supervisor.awaitLine(l -> l.contains("Anvil is up"), Duration.ofSeconds(120));
       HttpTestClient http = new HttpTestClient(httpPort);
       Map<String, Integer> expected = submitRoundRobin(List.of(http));
+      // and more submitted while the roll goes on: each is accepted, or refused with Retry-After
+      java.util.concurrent.ConcurrentHashMap<String, Integer> duringRoll = new java.util.concurrent.ConcurrentHashMap<>();
+      java.util.concurrent.ConcurrentLinkedQueue<String> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      java.util.concurrent.atomic.AtomicBoolean rolling = new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread submitter = new Thread(() -> {
+        for (int i = 0; rolling.get(); i++) {
+          try {
+            HttpResponse<String> r = http.post("/v1/jobs/primes", "{\"limit\":" + limit(i) + "}", "application/json");
+            if (r.statusCode() == 202) {
+              duringRoll.put(json(r).at("/id").asText(), PRIMES.get(limit(i)));
+            } else if (!((r.statusCode() == 503 || r.statusCode() == 429)
+                && r.headers().firstValue("Retry-After").isPresent())) {
+              failed.add(r.statusCode() + " " + r.body());
+            }
+            Thread.sleep(50); // the offered rate, not synchronization
+          } catch (InterruptedException e) {
+            return;
+          } catch (RuntimeException e) {
+            failed.add(e.toString());
+          }
+        }
+      }, "submitter");
+      submitter.start();
       try (NodeProcess roll = NodeProcess.start(Map.of(), "roll", "--http-port", "" + httpPort)) {
         assertThat(roll.awaitExit()).as(roll.output()).isZero();
+      } finally {
+        rolling.set(false);
+        submitter.join();
       }
-      await().atMost(Duration.ofSeconds(180)).until(() -> count(http, "succeeded") == JOBS);
+      assertThat(failed).as("submissions during the roll that failed other than with Retry-After").isEmpty();
+      assertThat(duringRoll).as("jobs accepted during the roll").isNotEmpty();
+      expected.putAll(duringRoll);
+      await().atMost(Duration.ofSeconds(180)).until(() -> count(http, "succeeded") == expected.size());
       checkEveryJob(http, expected);
     }
   }

@@ -50,23 +50,31 @@ class AnvilClusterTest {
   void tasksAndAJobOfANodeThatCrashesUnderThemAllSucceed() {
     AnvilCluster cluster = anvil.cluster();
     JobHandle job = cluster.node(2).submitJob("spin", "{\"ms\":3000}");
-    // 12 tasks of 1.5 s on 3 one-worker nodes: node 2 runs some of them when it dies
+    // the node that runs the job (where its entity lives) is the one to crash
+    await().atMost(Duration.ofSeconds(10)).until(() -> job.view(cluster.node(0)).path("status").asText()
+        .equals("running"));
+    String runsOn = job.view(cluster.node(0)).path("node").asText();
+    int victim = java.util.stream.IntStream.range(0, 3).filter(i -> cluster.node(i).id().equals(runsOn))
+        .findFirst().orElseThrow();
+    int entry = (victim + 1) % 3;
+    // 12 tasks of 1.5 s on 3 one-worker nodes: the victim runs some of them when it dies
     List<CompletableFuture<TaskAnswer>> answers = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
-      answers.add(cluster.node(0).submitAsync("spin", "{\"ms\":1500}"));
+      answers.add(cluster.node(entry).submitAsync("spin", "{\"ms\":1500}"));
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> ClusterView.read(cluster.node(2).httpPort()).running(cluster.node(2).id()) > 0
-        && job.view(cluster.node(0)).path("status").asText().equals("running"));
-    cluster.crash(2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> ClusterView.read(cluster.node(victim).httpPort())
+        .running(cluster.node(victim).id()) > 0);
+    cluster.crash(victim);
     List<TaskAnswer> done = answers.stream().map(CompletableFuture::join).toList();
     assertThat(done).allSatisfy(a -> assertThat(a.succeeded()).as(a.body()).isTrue());
-    JsonNode view = job.awaitFinal(cluster.node(0), Duration.ofSeconds(60));
+    JsonNode view = job.awaitFinal(cluster.node(entry), Duration.ofSeconds(60));
     assertThat(view.path("status").asText()).isEqualTo("succeeded");
     assertThat(view.path("attempts").asInt()).isGreaterThanOrEqualTo(2);
-    cluster.awaitRemoved(2);
-    assertThat(cluster.node(1).submit("primes", "{\"limit\":1000}").result().path("count").asInt()).isEqualTo(168);
+    cluster.awaitRemoved(victim);
+    int other = 3 - victim - entry;
+    assertThat(cluster.node(other).submit("primes", "{\"limit\":1000}").result().path("count").asInt())
+        .isEqualTo(168);
   }
-
 
   private static boolean reachable(AnvilNode from, AnvilNode to) {
     return ClusterView.read(from.httpPort()).reachable(to.id());
