@@ -27,6 +27,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+for tool in wrk psql curl; do
+  command -v "$tool" >/dev/null || { echo "bench/jobs.sh needs $tool (apt-get install wrk postgresql curl)" >&2; exit 2; }
+done
 [ "$BUILD" = 1 ] && mvn -B -q package -DskipTests
 JAR=target/anvil.jar
 WORK=$(mktemp -d)

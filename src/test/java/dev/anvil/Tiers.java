@@ -1,9 +1,10 @@
 package dev.anvil;
 
 /**
- * The tags that split the tests into tiers. {@code mvn -B verify} runs them all (the full tier,
- * what CI runs); {@code mvn -B verify -Pquick} leaves out every class tagged here, for day-to-day
- * work. Run one kind alone with {@code -Dgroups=chaos} (and {@code -Dit.test=...} as usual).
+ * The tags that split the tests into tiers. {@code mvn -B verify} runs all but the benchmark's
+ * smoke run and the jobs' durability scenarios (the full tier); CI runs those two as steps of
+ * their own after it. {@code mvn -B verify -Pquick} leaves out every class tagged here, for
+ * day-to-day work. Run one kind alone with {@code -Dgroups=chaos} (and {@code -Dit.test=...}).
  */
 public final class Tiers {
   private Tiers() {}
@@ -16,6 +17,11 @@ public final class Tiers {
   public static final String BROWSER = "browser";
   /** Needs root: network namespaces. */
   public static final String ROOT = "root";
+  /**
+   * The jobs' durability scenarios on real JVMs and databases: whole clusters killed and started
+   * again, a database stopped under load, a node killed and a roll under jobs (about 5 minutes).
+   */
+  public static final String DURABILITY = "durability";
   /** The benchmark's smoke run (wrk, Node.js). */
   public static final String BENCH = "bench";
 }

@@ -195,7 +195,6 @@ public final class JobIndex {
       }
       if (after != null) {
         args.add(after[0]);
-        args.add(after[0]);
         args.add(afterId);
       }
       args.add(limit + 1);
@@ -224,7 +223,7 @@ public final class JobIndex {
 
   /**
    * The listing's query: newest first, optionally by status, by kind, and after a cursor's
-   * (submitted_at, id); its parameters in that order (the cursor's time twice), then the limit.
+   * (submitted_at, id); its parameters in that order, then the limit.
    * Public for the listing's benchmark (bench/JobListing.java), which times this very query.
    */
   public static String listQuery(boolean byStatus, boolean byKind, boolean afterCursor) {
@@ -238,9 +237,13 @@ public final class JobIndex {
       sql.append(" AND kind = ?");
     }
     if (afterCursor) {
-      sql.append(" AND (submitted_at < ? OR (submitted_at = ? AND id < ?))");
+      // a row value, so PostgreSQL and H2 start an index range scan at the cursor rather than filter
+      sql.append(" AND (submitted_at, id) < (?, ?)");
     }
-    return sql.append(" ORDER BY submitted_at DESC, id DESC LIMIT ?").toString();
+    // the filter's column leads the ORDER BY (it is one value, so the order is the same): H2 then
+    // reads its index in order instead of sorting every row of the kind (1.4 s at a million rows)
+    String lead = byStatus ? "status, " : byKind ? "kind, " : "";
+    return sql.append(" ORDER BY ").append(lead).append("submitted_at DESC, id DESC LIMIT ?").toString();
   }
 
   private static JobRecord row(ResultSet r) throws SQLException {

@@ -2,7 +2,6 @@ package dev.anvil.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.util.RawValue;
 import dev.anvil.compute.TaskCatalog;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
@@ -14,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -24,10 +22,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -75,6 +71,7 @@ public final class JobRoutes extends AllDirectives {
   private final ObjectMapper mapper;
   private final Settings settings;
   private final String node;
+  private final JobViews views;
 
   public JobRoutes(ActorSystem<?> system, Jobs jobs, TaskCatalog catalog, JsonResponses json,
       Settings settings, String node, Duration bodyReadTimeout) {
@@ -86,6 +83,7 @@ public final class JobRoutes extends AllDirectives {
     this.mapper = json.mapper();
     this.settings = settings;
     this.node = node;
+    this.views = new JobViews(json, node);
   }
 
   public Route routes() {
@@ -181,32 +179,12 @@ public final class JobRoutes extends AllDirectives {
           if (finished == null) {
             return get(record.id()).thenApplyAsync(now -> accepted(now.orElse(record)), DIRECT);
           }
-          return done(asTaskAnswer(finished).addHeader(RawHeader.create("Preference-Applied", "wait=" + wait.toSeconds())));
+          return done(views.asTaskAnswer(finished).addHeader(RawHeader.create("Preference-Applied", "wait=" + wait.toSeconds())));
         }, DIRECT);
   }
 
-  /** A finished job, answered as the task itself would have been. */
-  private HttpResponse asTaskAnswer(JobRecord record) {
-    if (record.status() == Status.SUCCEEDED) {
-      ObjectNode body = mapper.createObjectNode();
-      body.put("kind", record.kind());
-      body.putRawValue("result", new RawValue(new String(record.result(), StandardCharsets.UTF_8)));
-      body.put("node", record.node());
-      body.put("receivedBy", node);
-      body.put("queueMs", record.queueMs());
-      body.put("computeMs", record.computeMs());
-      body.put("job", record.id());
-      return json.ok(body);
-    }
-    if (record.status() == Status.CANCELLED) {
-      return json.problem(StatusCodes.CONFLICT, "cancelled", "job " + record.id() + " was cancelled");
-    }
-    JobRecord.Problem p = record.error();
-    return json.problem(StatusCodes.get(p.status()), p.type().substring(p.type().lastIndexOf(':') + 1), p.detail());
-  }
-
   private HttpResponse accepted(JobRecord record) {
-    return json.json(StatusCodes.ACCEPTED, view(record))
+    return json.json(StatusCodes.ACCEPTED, views.view(record))
         .addHeader(Location.create("/v1/jobs/" + record.id()))
         .addHeader(RawHeader.create("Preference-Applied", "respond-async"));
   }
@@ -252,7 +230,7 @@ public final class JobRoutes extends AllDirectives {
 
   private CompletionStage<HttpResponse> view(String id) {
     return get(id).handleAsync((found, error) -> error != null ? storeDown(error)
-        : found.map(r -> json.ok(view(r))).orElseGet(() -> notFound(id)), DIRECT);
+        : found.map(r -> json.ok(views.view(r))).orElseGet(() -> notFound(id)), DIRECT);
   }
 
   private CompletionStage<HttpResponse> cancel(String id) {
@@ -272,7 +250,7 @@ public final class JobRoutes extends AllDirectives {
             return json.problem(StatusCodes.CONFLICT, "job-finished", "job " + id + " is " + record.status().json()
                 + " already; only a queued or running job can be cancelled");
           }
-          return json.json(StatusCodes.ACCEPTED, view(record));
+          return json.json(StatusCodes.ACCEPTED, views.view(record));
         }, DIRECT);
   }
 
@@ -326,7 +304,7 @@ public final class JobRoutes extends AllDirectives {
           }
           ObjectNode body = mapper.createObjectNode();
           var array = body.putArray("jobs");
-          page.jobs().forEach(r -> array.add(view(r)));
+          page.jobs().forEach(r -> array.add(views.view(r)));
           if (page.next() != null) {
             body.put("next", page.next());
           }
@@ -368,7 +346,7 @@ public final class JobRoutes extends AllDirectives {
               event = previous.progress() == record.progress() ? Optional.empty() : Optional.of(ServerSentEvent.create(
                   "{\"progress\":" + record.progress() + "}", "progress"));
             } else {
-              event = Optional.of(ServerSentEvent.create(mapper.writeValueAsString(view(record)), "status"));
+              event = Optional.of(ServerSentEvent.create(mapper.writeValueAsString(views.view(record)), "status"));
             }
             return org.apache.pekko.japi.Pair.create(last, event);
           }, last -> Optional.empty())
@@ -384,45 +362,6 @@ public final class JobRoutes extends AllDirectives {
     return event.getEventType().filter("status"::equals).isPresent()
         && (event.getData().contains("\"status\":\"succeeded\"") || event.getData().contains("\"status\":\"failed\"")
         || event.getData().contains("\"status\":\"cancelled\""));
-  }
-
-  /** The job as clients see it. */
-  ObjectNode view(JobRecord r) {
-    ObjectNode v = mapper.createObjectNode();
-    v.put("id", r.id());
-    v.put("kind", r.kind());
-    v.put("status", r.status().json());
-    v.put("progress", r.progress());
-    v.put("attempts", r.attempts());
-    if (r.node() == null) {
-      v.putNull("node");
-    } else {
-      v.put("node", r.node());
-    }
-    v.put("submittedAt", Instant.ofEpochMilli(r.submittedAt()).toString());
-    time(v, "startedAt", r.startedAt());
-    time(v, "finishedAt", r.finishedAt());
-    v.put("queueMs", r.queueMs());
-    v.put("computeMs", r.computeMs());
-    if (r.status() == Status.SUCCEEDED && r.result() != null) {
-      v.putRawValue("result", new RawValue(new String(r.result(), StandardCharsets.UTF_8)));
-    }
-    if (r.error() != null) {
-      ObjectNode e = v.putObject("error");
-      e.put("type", r.error().type());
-      e.put("title", r.error().title());
-      e.put("status", r.error().status());
-      e.put("detail", r.error().detail());
-    }
-    return v;
-  }
-
-  private static void time(ObjectNode v, String field, long epochMillis) {
-    if (epochMillis == 0) {
-      v.putNull(field);
-    } else {
-      v.put(field, Instant.ofEpochMilli(epochMillis).toString());
-    }
   }
 
   private HttpResponse notFound(String id) {

@@ -53,9 +53,15 @@ public final class RunningNode implements AutoCloseable {
     // before the ActorSystem: a bad kind is one line, with no port bound and no cluster joined
     NodeKinds kinds = NodeKinds.load(config);
     // and the jobs' database: reachable, its schema made, its journal named in this node's roles
-    JobJournal.Connection journal = JobJournal.connection(config);
-    String journalId = JobJournal.prepare(journal, config.getDuration("anvil.jobs.journal.connect-timeout").toMillis());
-    config = JobJournal.configure(config, journal, journalId);
+    try {
+      JobJournal.Connection journal = JobJournal.connection(config);
+      String journalId = JobJournal.prepare(journal,
+          config.getDuration("anvil.jobs.journal.connect-timeout").toMillis());
+      config = JobJournal.configure(config, journal, journalId);
+    } catch (RuntimeException e) {
+      kinds.close();
+      throw e;
+    }
     CompletableFuture<NodeGuardian.Started> started = new CompletableFuture<>();
     // Pekko's threads, the workers' among them, get the folder's loader as their context class
     // loader, so a kind's libraries that look classes up through it find the kind's own.

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * 500; synchronous tasks are served as before; after it is back, submissions are accepted again
  * within 5 s; and every job accepted before, during or after ends succeeded.
  */
-@Tag(Tiers.CHAOS)
+@Tag(Tiers.DURABILITY)
 class JobDatabaseLossIT {
 
   @Test

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * cluster starts again on the same database. Every accepted id answers; finished jobs keep their
  * results; unfinished ones run to succeeded with the right results; the keys give the same ids.
  */
-@Tag(Tiers.SLOW)
+@Tag(Tiers.DURABILITY)
 class JobRestartIT {
 
   /** Limits whose prime counts are known: each job's result can be checked. */
