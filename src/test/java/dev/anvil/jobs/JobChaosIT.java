@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * No node loss loses a job: 300 jobs over three real node JVMs, one of them killed (kill -9) and
- * started again while they run; and the same under a rolling restart of a {@code start}. Every
+ * No node loss loses a job: 300 jobs over three real node JVMs, the node of a running job
+ * killed (kill -9) and started again while they run; and the same under a rolling restart of a
+ * {@code start}, with more jobs submitted during the roll. Every
  * job ends succeeded with the right result, the same on every node, listed once.
  */
 @Tag(Tiers.DURABILITY)
@@ -39,37 +40,68 @@ class JobChaosIT {
   }
 
   @Test
-  void threeNodesOneKilledAndStartedAgainEveryJobSucceedsOnce() throws Exception {
+  void theNodeOfARunningJobKilledAndStartedAgainEveryJobSucceedsOnce() throws Exception {
     int[] http = {FreePorts.one(), FreePorts.one(), FreePorts.one()};
-    int seedPort = FreePorts.one();
-    int victimPort = FreePorts.one();
-    String seed = "127.0.0.1:" + seedPort;
-    try (TestDatabases.Database db = TestDatabases.h2Server();
-        NodeProcess a = node(db, http[0], seedPort, null);
-        NodeProcess b = node(db, http[1], 0, seed)) {
-      NodeProcess c = node(db, http[2], victimPort, seed);
+    int[] cluster = {FreePorts.one(), FreePorts.one(), FreePorts.one()};
+    String seed = "127.0.0.1:" + cluster[0];
+    NodeProcess[] nodes = new NodeProcess[3];
+    try (TestDatabases.Database db = TestDatabases.h2Server()) {
       try {
+        for (int i = 0; i < 3; i++) {
+          nodes[i] = node(db, http[i], cluster[i], i == 0 ? null : seed);
+        }
         List<HttpTestClient> clients = List.of(new HttpTestClient(http[0]), new HttpTestClient(http[1]),
             new HttpTestClient(http[2]));
-        for (NodeProcess n : List.of(a, b, c)) {
+        for (NodeProcess n : nodes) {
           n.awaitServing(Duration.ofSeconds(60));
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> ClusterView.read(clients.get(0).port()).up() == 3);
 
         Map<String, Integer> expected = submitRoundRobin(clients);
-        await().atMost(Duration.ofSeconds(20)).until(() -> count(clients.get(0), "succeeded") >= 20);
-        c.process().destroyForcibly().waitFor(); // kill -9 while jobs run, some of them on it
-        c = node(db, http[2], victimPort, seed); // and started again, same address, new incarnation
-        c.awaitServing(Duration.ofSeconds(60));
+        // then long jobs, so that some run when a node is killed
+        List<String> longJobs = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+          HttpResponse<String> r = clients.get(i % 3).post("/v1/jobs/spin", "{\"ms\":5000}", "application/json");
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+          longJobs.add(json(r).at("/id").asText());
+        }
+        // the node of a running long job (its entity's node: where it runs from), not the seed
+        String[] victimJob = new String[1];
+        int[] victim = new int[1];
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+          for (String id : longJobs) {
+            JsonNode view = json(clients.get(0).get("/v1/jobs/" + id));
+            for (int i = 1; i < 3; i++) {
+              if (view.at("/status").asText().equals("running")
+                  && view.at("/node").asText().equals("127.0.0.1:" + cluster[i])) {
+                victimJob[0] = id;
+                victim[0] = i;
+                return true;
+              }
+            }
+          }
+          return false;
+        });
+        nodes[victim[0]].process().destroyForcibly().waitFor(); // kill -9 while the job runs from it
+        nodes[victim[0]] = node(db, http[victim[0]], cluster[victim[0]], seed); // same address, new incarnation
+        nodes[victim[0]].awaitServing(Duration.ofSeconds(60));
 
-        List<HttpTestClient> all = clients;
-        await().atMost(Duration.ofSeconds(180)).until(() -> count(all.get(0), "succeeded") == JOBS);
+        int total = expected.size() + longJobs.size();
+        await().atMost(Duration.ofSeconds(180)).until(() -> count(clients.get(0), "succeeded") == total);
         for (HttpTestClient each : clients) {
-          await().atMost(Duration.ofSeconds(30)).until(() -> count(each, "succeeded") == JOBS);
+          await().atMost(Duration.ofSeconds(30)).until(() -> count(each, "succeeded") == total);
           checkEveryJob(each, expected);
         }
+        JsonNode lost = json(clients.get(0).get("/v1/jobs/" + victimJob[0]));
+        assertThat(lost.at("/status").asText()).isEqualTo("succeeded");
+        assertThat(lost.at("/result/ms").asInt()).isEqualTo(5000);
+        assertThat(lost.at("/attempts").asInt()).as("the job whose node was killed ran again").isGreaterThanOrEqualTo(2);
       } finally {
-        c.close();
+        for (NodeProcess n : nodes) {
+          if (n != null) {
+            n.close();
+          }
+        }
       }
     }
   }
