@@ -52,6 +52,13 @@ public final class JobJournal {
 
   public static final String ROLE_PREFIX = "journal-";
 
+  /**
+   * H2's settings for the jobs' database: every commit written at once; and not closed by H2's
+   * own JVM shutdown hook, which ran beside the graceful stop (the nodes' last writes, the
+   * supervisor's stop of its nodes) and closed the database under them.
+   */
+  public static final String H2_SETTINGS = ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
+
   private JobJournal() {}
 
   /** The connection named by {@code anvil.jobs.journal.*}, or the H2 file in the data folder. */
@@ -70,7 +77,7 @@ public final class JobJournal {
     }
     if (url.isBlank()) {
       Path dir = Path.of(c.getString("anvil.data-dir")).toAbsolutePath().normalize();
-      url = "jdbc:h2:file:" + dir.resolve("jobs") + ";WRITE_DELAY=0";
+      url = "jdbc:h2:file:" + dir.resolve("jobs") + H2_SETTINGS;
       user = "anvil";
       password = embeddedPassword(dir);
     }

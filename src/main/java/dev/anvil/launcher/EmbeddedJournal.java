@@ -39,7 +39,7 @@ final class EmbeddedJournal implements AutoCloseable {
         "-ifNotExists").start(); // loopback only: no -tcpAllowOthers
     String password = JobJournal.embeddedPassword(dir);
     JobJournal.Connection connection = new JobJournal.Connection(
-        "jdbc:h2:tcp://127.0.0.1:" + port + "/jobs;WRITE_DELAY=0", "anvil", password, JobJournal.Dialect.H2);
+        "jdbc:h2:tcp://127.0.0.1:" + port + "/jobs" + JobJournal.H2_SETTINGS, "anvil", password, JobJournal.Dialect.H2);
     return new EmbeddedJournal(server, connection);
   }
 

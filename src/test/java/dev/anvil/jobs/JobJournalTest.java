@@ -26,7 +26,7 @@ class JobJournalTest {
   void theUrlChoosesTheDatabaseAndTheDefaultIsAnH2FileInTheDataFolder() throws Exception {
     Path dir = Files.createTempDirectory("anvil-journal");
     JobJournal.Connection embedded = JobJournal.connection(NodeConfig.load(Map.of("anvil.data-dir", dir.toString())));
-    assertThat(embedded.url()).isEqualTo("jdbc:h2:file:" + dir.resolve("jobs") + ";WRITE_DELAY=0");
+    assertThat(embedded.url()).isEqualTo("jdbc:h2:file:" + dir.resolve("jobs") + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE");
     assertThat(embedded.dialect()).isEqualTo(JobJournal.Dialect.H2);
     assertThat(embedded.password()).isNotBlank().isEqualTo(Files.readString(dir.resolve("jobs.password")));
     assertThat(Files.getPosixFilePermissions(dir.resolve("jobs.password")))
