@@ -174,7 +174,9 @@ public final class JobJournal {
   }
 
   private static String createSchema(java.sql.Connection c, Dialect dialect) throws SQLException {
-    String script = resource("/dev/anvil/jobs/schema-" + dialect.script + ".sql");
+    // the journal plugin's tables as each database spells them, then Anvil's own, alike on both
+    String script = resource("/dev/anvil/jobs/schema-" + dialect.script + ".sql")
+        + resource("/dev/anvil/jobs/schema-anvil.sql");
     try (Statement s = c.createStatement()) {
       if (dialect == Dialect.POSTGRES) {
         // nodes that start together create the schema one after the other (released with the session)
