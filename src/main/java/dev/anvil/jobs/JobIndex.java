@@ -40,6 +40,29 @@ public final class JobIndex {
   /** One page of the listing; {@code next} is null on the last page. */
   public record Page(List<JobRecord> jobs, String next) {}
 
+  /** Where a page starts: after the job submitted at {@code submittedAt} with {@code id}. */
+  record Cursor(long submittedAt, String id) {
+    String encode() {
+      return Base64.getUrlEncoder().withoutPadding().encodeToString((submittedAt + ":" + id)
+          .getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** @throws IllegalArgumentException for a cursor this listing did not make */
+    static Cursor parse(String text) {
+      String decoded;
+      try {
+        decoded = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("cursor is not one this listing gave");
+      }
+      if (!decoded.matches("[0-9]{1,19}:[0-9a-f]{1,32}")) {
+        throw new IllegalArgumentException("cursor is not one this listing gave");
+      }
+      int colon = decoded.indexOf(':');
+      return new Cursor(Long.parseLong(decoded.substring(0, colon)), decoded.substring(colon + 1));
+    }
+  }
+
   /** Results up to this size are in the listing too; larger ones only in the job's own view. */
   static final int MAX_LISTED_RESULT = 16 * 1024;
 
@@ -177,13 +200,9 @@ public final class JobIndex {
   // --- the listing
 
   /**
-   * Newest first, after {@code cursor} (from the previous page's {@code next}).
-   *
-   * @throws IllegalArgumentException for a cursor this listing did not make
+   * Newest first, after {@code after} (from the previous page's {@code next}; null: from the newest).
    */
-  public CompletionStage<Page> list(Status status, String kind, int limit, String cursor) {
-    long[] after = cursor == null ? null : new long[] {decodeTime(cursor)};
-    String afterId = cursor == null ? null : decodeId(cursor);
+  CompletionStage<Page> list(Status status, String kind, int limit, Cursor after) {
     return CompletableFuture.supplyAsync(() -> {
       String sql = listQuery(status != null, kind != null, after != null);
       List<Object> args = new ArrayList<>();
@@ -194,8 +213,8 @@ public final class JobIndex {
         args.add(kind);
       }
       if (after != null) {
-        args.add(after[0]);
-        args.add(afterId);
+        args.add(after.submittedAt());
+        args.add(after.id());
       }
       args.add(limit + 1);
       try (Connection c = pool.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
@@ -212,7 +231,7 @@ public final class JobIndex {
         if (jobs.size() > limit) {
           jobs.remove(limit);
           JobRecord last = jobs.get(limit - 1);
-          next = encode(last.submittedAt(), last.id());
+          next = new Cursor(last.submittedAt(), last.id()).encode();
         }
         return new Page(jobs, next);
       } catch (SQLException e) {
@@ -252,39 +271,6 @@ public final class JobIndex {
     return new JobRecord(r.getString(1), r.getString(2), null, 0, null, null, Status.parse(r.getString(3)), 
         Status.parse(r.getString(3)) == Status.SUCCEEDED ? 1.0 : 0, r.getInt(4), r.getString(5), r.getLong(6),
         r.getLong(7), r.getLong(8), r.getLong(9), r.getLong(10), r.getBytes(15), error);
-  }
-
-  static String encode(long submittedAt, String id) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString((submittedAt + ":" + id)
-        .getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static long decodeTime(String cursor) {
-    String text = decoded(cursor);
-    return Long.parseLong(text.substring(0, text.indexOf(':')));
-  }
-
-  private static String decodeId(String cursor) {
-    String text = decoded(cursor);
-    return text.substring(text.indexOf(':') + 1);
-  }
-
-  private static String decoded(String cursor) {
-    String text;
-    try {
-      text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("cursor is not one this listing gave");
-    }
-    if (!text.matches("[0-9]{1,19}:[0-9a-f]{1,32}")) {
-      throw new IllegalArgumentException("cursor is not one this listing gave");
-    }
-    return text;
-  }
-
-  /** Checks a cursor before the query runs: a 400 rather than a failure later. */
-  static void checkCursor(String cursor) {
-    decoded(cursor);
   }
 
   // --- for the keeper

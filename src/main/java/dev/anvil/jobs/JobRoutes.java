@@ -229,7 +229,7 @@ public final class JobRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> view(String id) {
-    return get(id).handleAsync((found, error) -> error != null ? storeDown(error)
+    return get(id).handleAsync((found, error) -> error != null ? storeDown()
         : found.map(r -> json.ok(views.view(r))).orElseGet(() -> notFound(id)), DIRECT);
   }
 
@@ -240,7 +240,7 @@ public final class JobRoutes extends AllDirectives {
     return jobs.cancel(id)
         .handleAsync((found, error) -> {
           if (error != null) {
-            return storeDown(error);
+            return storeDown();
           }
           if (found.record() == null) {
             return notFound(id);
@@ -259,7 +259,7 @@ public final class JobRoutes extends AllDirectives {
     Status status = null;
     String kind = null;
     int limit = 100;
-    String cursor = null;
+    JobIndex.Cursor cursor = null;
     try {
       for (Map.Entry<String, List<String>> e : query.entrySet()) {
         String name = e.getKey();
@@ -281,11 +281,10 @@ public final class JobRoutes extends AllDirectives {
           }
           case "cursor" -> {
             try {
-              JobIndex.checkCursor(value);
+              cursor = JobIndex.Cursor.parse(value);
             } catch (IllegalArgumentException bad) {
               throw new InvalidInputException("cursor", "cursor must be the 'next' of a previous page");
             }
-            cursor = value;
           }
           default -> throw new InvalidInputException(TaskRequests.abbreviate(name), "unknown query parameter '" + TaskRequests.abbreviate(name)
               + "'; known: status, kind, limit, cursor");
@@ -300,7 +299,7 @@ public final class JobRoutes extends AllDirectives {
     return jobs.list(s, k, l, cursor)
         .handleAsync((page, error) -> {
           if (error != null) {
-            return storeDown(error);
+            return storeDown();
           }
           ObjectNode body = mapper.createObjectNode();
           var array = body.putArray("jobs");
@@ -316,7 +315,7 @@ public final class JobRoutes extends AllDirectives {
   private Route events(String id) {
     return onSuccess(get(id).handleAsync((found, error) -> error == null ? found : null, DIRECT), found -> {
       if (found == null) {
-        return complete(storeDown(new IllegalStateException()));
+        return complete(storeDown());
       }
       if (found.isEmpty()) {
         return complete(notFound(id));
@@ -370,7 +369,7 @@ public final class JobRoutes extends AllDirectives {
   }
 
   /** A read the jobs' store did not answer in time. */
-  private HttpResponse storeDown(Throwable error) {
+  private HttpResponse storeDown() {
     return unavailable("jobs-unavailable", "the jobs' store did not answer within "
         + settings.jobs().askTimeout().toSeconds() + " s (is the jobs' database down?); try again");
   }

@@ -1,6 +1,6 @@
 package dev.anvil.jobs;
 
-/** The jobs' database did not answer in time, or this node's journal is not the cluster's: 503. */
+/** The listing's query failed (the jobs' database is down or did not answer): 503. */
 public final class JobStoreUnavailable extends RuntimeException {
   public JobStoreUnavailable(String message, Throwable cause) {
     super(message, cause);

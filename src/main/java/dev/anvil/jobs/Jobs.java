@@ -174,8 +174,8 @@ public final class Jobs {
     return sharding.entityRefFor(JobEntity.KEY, id).ask(JobEntity.AwaitFinal::new, wait);
   }
 
-  CompletionStage<JobIndex.Page> list(Status status, String kind, int limit, String cursor) {
-    return index.list(status, kind, limit, cursor);
+  CompletionStage<JobIndex.Page> list(Status status, String kind, int limit, JobIndex.Cursor after) {
+    return index.list(status, kind, limit, after);
   }
 
   ActorSystem<?> system() {
