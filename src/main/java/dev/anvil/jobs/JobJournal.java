@@ -121,8 +121,8 @@ public final class JobJournal {
   }
 
   /**
-   * The node's config with the journal's plugins pointed at {@code connection}, and the journal's
-   * id among its cluster roles.
+   * The node's config with the journal's plugins pointed at {@code connection}, its settings
+   * resolved to it, and the journal's id among its cluster roles.
    */
   public static Config configure(Config config, Connection connection, String journalId) {
     List<String> roles = new java.util.ArrayList<>(config.getStringList("pekko.cluster.roles"));
@@ -130,6 +130,11 @@ public final class JobJournal {
     roles.add(role(journalId));
     Map<String, Object> m = pluginConfig(connection, config.getInt("anvil.jobs.journal.max-connections"));
     m.put("pekko.cluster.roles", roles);
+    // resolved once: the node's own pool (Jobs.start) reads them as they are, no file read again
+    m.put("anvil.jobs.journal.url", connection.url());
+    m.put("anvil.jobs.journal.user", connection.user());
+    m.put("anvil.jobs.journal.password", connection.password());
+    m.put("anvil.jobs.journal.password-file", "");
     return ConfigFactory.parseMap(m).withFallback(config);
   }
 
