@@ -59,7 +59,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   public record Get(ActorRef<Found> replyTo) implements Command {}
 
-  /** Cancels a queued or running job; answers with the job as it was (final already: nothing done). */
+  /**
+   * Cancels a queued or running job, or deletes a finished one; answers with the job as it was
+   * (null: there was none).
+   */
   public record Cancel(ActorRef<Found> replyTo) implements Command {}
 
   /** Sends the record now and at every change, progress included, until it is final. */
@@ -208,9 +211,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private Effect<JobEvent, State> onCancel(State state, Cancel cancel) {
     JobRecord job = state.job();
-    if (job == null || job.isFinal()) {
-      cancel.replyTo().tell(new Found(job));
-      return job == null ? Effect().stop() : Effect().none();
+    if (job == null) {
+      cancel.replyTo().tell(new Found(null));
+      return Effect().stop();
+    }
+    if (job.isFinal()) { // deleted: watchers have had its end already, and there is nothing to run
+      return Effect().persist(new JobEvent.Deleted(System.currentTimeMillis()))
+          .thenRun(deleted -> cancel.replyTo().tell(new Found(live(job))))
+          .thenStop();
     }
     return Effect().persist(new JobEvent.Cancelled(System.currentTimeMillis()))
         .thenRun(cancelled -> {
@@ -298,6 +306,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
             e.queueMs(), e.computeMs(), e.result(), e.error())))
         .onEvent(JobEvent.Cancelled.class, (state, e) -> new State(state.job().finished(Status.CANCELLED, null,
             e.at(), 0, 0, null, null)))
+        .onEvent(JobEvent.Deleted.class, (state, e) -> emptyState())
         .build();
   }
 }

@@ -22,4 +22,10 @@ public sealed interface JobEvent extends CborSerializable {
       implements JobEvent {}
 
   record Cancelled(long at) implements JobEvent {}
+
+  /**
+   * A finished job was deleted by its client ({@code DELETE}): from here on it is unknown (404) and
+   * its key free again; the keeper's next sweep removes its rows.
+   */
+  record Deleted(long at) implements JobEvent {}
 }

@@ -123,6 +123,9 @@ public final class JobIndex {
   }
 
   /** Applies events to rows, in the order they came (a job's events all come in one stream, in order). */
+  /** The status of a deleted job's row until the sweep removes it: never listed. */
+  static final String DELETED = "deleted";
+
   static final class RowWriter extends JdbcHandler<List<EventEnvelope<JobEvent>>, Session> {
     private final JobJournal.Dialect dialect;
 
@@ -137,14 +140,21 @@ public final class JobIndex {
             ? "MERGE INTO anvil_jobs (id, kind, status, attempts, node, submitted_at, started_at, finished_at,"
                 + " queue_ms, compute_ms) KEY (id) VALUES (?, ?, 'queued', 1, NULL, ?, 0, 0, 0, 0)"
             : "INSERT INTO anvil_jobs (id, kind, status, attempts, node, submitted_at, started_at, finished_at,"
-                + " queue_ms, compute_ms) VALUES (?, ?, 'queued', 1, NULL, ?, 0, 0, 0, 0) ON CONFLICT (id) DO NOTHING";
+                + " queue_ms, compute_ms) VALUES (?, ?, 'queued', 1, NULL, ?, 0, 0, 0, 0) ON CONFLICT (id) DO UPDATE SET"
+                + " kind = EXCLUDED.kind, status = 'queued', attempts = 1, node = NULL, submitted_at ="
+                + " EXCLUDED.submitted_at, started_at = 0, finished_at = 0, queue_ms = 0, compute_ms = 0, error_type ="
+                + " NULL, error_title = NULL, error_status = NULL, error_detail = NULL, result = NULL"
+                + " WHERE anvil_jobs.status = 'deleted'"; // its key used again after a DELETE
         try (PreparedStatement accepted = c.prepareStatement(insert);
             PreparedStatement started = c.prepareStatement("UPDATE anvil_jobs SET status = 'running', attempts = ?,"
                 + " node = ?, started_at = ? WHERE id = ? AND status IN ('queued', 'running')");
             PreparedStatement finished = c.prepareStatement("UPDATE anvil_jobs SET status = ?, node = COALESCE(?, node),"
                 + " started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END, finished_at = ?, queue_ms = ?,"
                 + " compute_ms = ?, error_type = ?, error_title = ?, error_status = ?, error_detail = ?, result = ?"
-                + " WHERE id = ? AND status IN ('queued', 'running')")) {
+                + " WHERE id = ? AND status IN ('queued', 'running')");
+            // hidden from the listing at once, and past its retention: the keeper's next sweep removes its rows
+            PreparedStatement deleted = c.prepareStatement("UPDATE anvil_jobs SET status = '" + DELETED + "',"
+                + " finished_at = 1, result = NULL WHERE id = ?")) {
           for (EventEnvelope<JobEvent> envelope : envelopes) {
             String id = envelope.persistenceId().substring(envelope.persistenceId().indexOf('|') + 1);
             JobEvent event = envelope.event();
@@ -164,6 +174,9 @@ public final class JobIndex {
                   f.result() != null && f.result().length <= MAX_LISTED_RESULT ? f.result() : null);
             } else if (event instanceof JobEvent.Cancelled x) {
               finish(finished, id, Status.CANCELLED, null, x.at(), 0, 0, null, null);
+            } else if (event instanceof JobEvent.Deleted) {
+              deleted.setString(1, id);
+              deleted.executeUpdate();
             }
           }
         }
@@ -251,6 +264,8 @@ public final class JobIndex {
         + " WHERE 1 = 1");
     if (byStatus) {
       sql.append(" AND status = ?");
+    } else {
+      sql.append(" AND status <> '" + DELETED + "'");
     }
     if (byKind) {
       sql.append(" AND kind = ?");

@@ -246,9 +246,8 @@ public final class JobRoutes extends AllDirectives {
             return notFound(id);
           }
           JobRecord record = found.record();
-          if (record.isFinal()) {
-            return json.problem(StatusCodes.CONFLICT, "job-finished", "job " + id + " is " + record.status().json()
-                + " already; only a queued or running job can be cancelled");
+          if (record.isFinal()) { // it was deleted: 404 from now on, and its key is free again
+            return HttpResponse.create().withStatus(StatusCodes.NO_CONTENT);
           }
           return json.json(StatusCodes.ACCEPTED, views.view(record));
         }, DIRECT);

@@ -91,14 +91,19 @@ class JobApiTest {
   }
 
   @Test
-  void aRunningJobIsCancelledWhereItRunsAndAFinishedOneCannotBe() {
+  void aRunningJobIsCancelledWhereItRunsAndAFinishedOneIsDeleted() {
     String id = json(submit("spin", "{\"ms\":20000}")).at("/id").asText();
     awaitStatus(id, "running");
     HttpResponse<String> cancel = http.send(http.request("/v1/jobs/" + id).DELETE().build());
     assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
     awaitStatus(id, "cancelled");
     await().atMost(Duration.ofSeconds(2)).until(() -> node.scheduler().load().running() == 0);
-    assertProblem(http.send(http.request("/v1/jobs/" + id).DELETE().build()), 409, null);
+    // a finished job is deleted: gone from reads and from the listing
+    assertThat(http.send(http.request("/v1/jobs/" + id).DELETE().build()).statusCode()).isEqualTo(204);
+    assertProblem(http.get("/v1/jobs/" + id), 404, null);
+    assertProblem(http.send(http.request("/v1/jobs/" + id).DELETE().build()), 404, null);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(json(http.get("/v1/jobs?kind=spin"))
+        .at("/jobs").findValuesAsText("id")).doesNotContain(id));
     assertProblem(http.send(http.request("/v1/jobs/nope").DELETE().build()), 404, null);
     assertProblem(http.get("/v1/jobs/nope"), 404, null);
     assertProblem(http.get("/v1/jobs/nope/events"), 404, null);
@@ -113,6 +118,16 @@ class JobApiTest {
     assertThat(again.headers().firstValue("Location")).isEqualTo(first.headers().firstValue("Location"));
     assertProblem(submit("primes", "{\"limit\":78}", "Idempotency-Key", "order-42"), 422, "Idempotency-Key");
     assertProblem(submit("primes", "{\"limit\":77}", "Idempotency-Key", "x".repeat(256)), 400, "Idempotency-Key");
+    // once its job is finished and deleted, the key is free: another body makes a new job under it
+    String id = json(first).at("/id").asText();
+    awaitStatus(id, "succeeded");
+    assertThat(http.send(http.request("/v1/jobs/" + id).DELETE().build()).statusCode()).isEqualTo(204);
+    HttpResponse<String> reused = submit("primes", "{\"limit\":78}", "Idempotency-Key", "order-42");
+    assertThat(reused.statusCode()).as(reused.body()).isEqualTo(202);
+    awaitStatus(id, "succeeded");
+    assertThat(json(http.get("/v1/jobs/" + id)).at("/result/count").asInt()).isEqualTo(21);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(json(http.get("/v1/jobs?kind=primes"))
+        .at("/jobs").findValuesAsText("id")).contains(id));
   }
 
   @Test
