@@ -3,16 +3,20 @@ package dev.anvil.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code anvil jobs watch|get|cancel|list}: the asynchronous jobs of /v1/jobs. */
+/** {@code anvil jobs watch|get|cancel|delete|list}: the asynchronous jobs of /v1/jobs. */
 @Command(name = "jobs", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
     synopsisSubcommandLabel = "COMMAND",
-    description = "Follows, reads, cancels and lists jobs (submit one with 'submit --async').",
-    subcommands = {JobWatchCommand.class, JobsCommand.Get.class, JobsCommand.Cancel.class, JobsCommand.ListJobs.class})
+    description = "Follows, reads, cancels, deletes and lists jobs (submit one with 'submit --async').",
+    subcommands = {JobWatchCommand.class, JobsCommand.Get.class, JobsCommand.Cancel.class, JobsCommand.Delete.class,
+        JobsCommand.ListJobs.class})
 public final class JobsCommand {
+
+  private static final Set<String> FINAL = Set.of("succeeded", "failed", "cancelled");
 
   @Command(name = "get", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
       description = "Prints a job's view (GET /v1/jobs/ID) as indented JSON, whatever its status.",
@@ -31,18 +35,49 @@ public final class JobsCommand {
   }
 
   @Command(name = "cancel", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
-      description = "Cancels a queued or running job (DELETE /v1/jobs/ID) where it runs.",
+      description = {"Cancels a queued or running job (DELETE /v1/jobs/ID) where it runs.",
+          "A finished job is left as it is (exit 1); remove one with 'jobs delete'."},
       exitCodeListHeading = ClientCommand.EXIT_HEADING,
-      exitCodeList = {ClientCommand.EXIT_OK, "1:the server refused (404: unknown job; 409: already finished)",
+      exitCodeList = {ClientCommand.EXIT_OK, "1:the server refused (404: unknown job), or the job had finished",
           ClientCommand.EXIT_USAGE, ClientCommand.EXIT_UNREACHABLE})
   static final class Cancel extends ClientCommand {
     @Parameters(paramLabel = "ID", description = "The job's id") String id;
 
     @Override
     int run(ApiClient client) throws ClientException, InterruptedException {
-      String body = client.send(client.request("/v1/jobs/" + ApiClient.segment(id)).DELETE().build()).body();
-      JsonNode view = Json.parseOrNull(body);
+      // The server's DELETE also removes a finished job; a command named cancel must not drop a result, so it reads
+      // the job first. A job that ends between the two requests is deleted, and the line says so.
+      String path = "/v1/jobs/" + ApiClient.segment(id);
+      JsonNode before = Json.parseOrNull(client.send(client.request(path).GET().build()).body());
+      String status = before == null ? "" : before.path("status").asText();
+      if (FINAL.contains(status)) {
+        throw ClientException.failed("job " + id + " is " + status + " already (remove it with 'anvil jobs delete')");
+      }
+      var response = client.send(client.request(path).DELETE().build());
+      if (response.statusCode() == 204) {
+        out().println("job " + id + ": it finished before the cancel arrived, and is deleted");
+        return OK;
+      }
+      JsonNode view = Json.parseOrNull(response.body());
       out().println("job " + id + ": cancel accepted, now " + (view == null ? "?" : view.path("status").asText()));
+      return OK;
+    }
+  }
+
+  @Command(name = "delete", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+      description = {"Deletes a finished job and its result (DELETE /v1/jobs/ID); its Idempotency-Key is free again.",
+          "A job still queued or running is cancelled instead."},
+      exitCodeListHeading = ClientCommand.EXIT_HEADING,
+      exitCodeList = {ClientCommand.EXIT_OK, "1:the server refused (404: unknown job)",
+          ClientCommand.EXIT_USAGE, ClientCommand.EXIT_UNREACHABLE})
+  static final class Delete extends ClientCommand {
+    @Parameters(paramLabel = "ID", description = "The job's id") String id;
+
+    @Override
+    int run(ApiClient client) throws ClientException, InterruptedException {
+      var response = client.send(client.request("/v1/jobs/" + ApiClient.segment(id)).DELETE().build());
+      out().println(response.statusCode() == 204 ? "job " + id + ": deleted"
+          : "job " + id + ": it had not finished; cancel accepted");
       return OK;
     }
   }

@@ -105,6 +105,19 @@ class ClientCommandsTest {
     Run again = anvil("jobs", "cancel", id, "--url", url);
     assertThat(again.exit()).isEqualTo(1);
     assertThat(again.err()).startsWith("anvil jobs cancel: job " + id + " is cancelled already");
+    assertThat(http.get("/v1/jobs/" + id).statusCode()).as("a refused cancel leaves the job").isEqualTo(200);
+  }
+
+  @Test
+  void deleteRemovesAFinishedJob() {
+    String id = anvil("submit", "--async", "primes", "{\"limit\":1000}", "--url", url).out().strip();
+    assertThat(anvil("jobs", "watch", id, "--quiet", "--url", url).exit()).isZero();
+    Run delete = anvil("jobs", "delete", id, "--url", url);
+    assertThat(delete.exit()).as(delete.err()).isZero();
+    assertThat(delete.out()).isEqualTo("job " + id + ": deleted" + System.lineSeparator());
+    assertThat(http.get("/v1/jobs/" + id).statusCode()).isEqualTo(404);
+    Run again = anvil("jobs", "delete", id, "--url", url);
+    assertThat(again.exit()).isEqualTo(1);
   }
 
   @Test
