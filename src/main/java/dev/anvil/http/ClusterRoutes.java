@@ -34,11 +34,13 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
+import dev.anvil.metrics.LoadHistory;
 
 /**
  * {@code GET /v1/cluster}: every member, its status and roles, and the load its pool last reported;
  * {@code GET /v1/cluster/events}: the same with each node's task statistics, as server-sent events
- * once a second (what the dashboard shows).
+ * once a second (what the dashboard shows); {@code GET /v1/cluster/history}: every node's last
+ * five minutes, a sample a second (what the dashboard draws first).
  */
 public final class ClusterRoutes extends AllDirectives {
 
@@ -98,6 +100,8 @@ public final class ClusterRoutes extends AllDirectives {
 
   public Route routes() {
     return concat(path(PathMatchers.segment("v1").slash("cluster").slash("events"), () -> get(this::events)),
+        path(PathMatchers.segment("v1").slash("cluster").slash("history"), () -> get(() -> completeWithFuture(
+            history().thenApply(json::ok)))),
         path(PathMatchers.segment("v1").slash("cluster"), () -> get(() -> completeWithFuture(
         AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
                 system.scheduler())
@@ -123,6 +127,34 @@ public final class ClusterRoutes extends AllDirectives {
         })
         .mapMaterializedValue(cancellable -> NotUsed.getInstance());
     return completeOK(events, EventStreamMarshalling.toEventStream());
+  }
+
+  /**
+   * The last minutes of every node, each as its node keeps them ({@link LoadHistory}): what the
+   * dashboard draws first, before the live stream's snapshots. A node that does not answer within
+   * a second is left out.
+   *
+   * @param nodes by node, oldest sample first
+   */
+  public record HistoryResponse(String self, int intervalMs, List<LoadHistory.History> nodes) {}
+
+  private CompletionStage<HistoryResponse> history() {
+    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+            replyTo -> Receptionist.find(LoadHistory.KEY, replyTo), QUERY_TIMEOUT, system.scheduler())
+        .thenComposeAsync(listing -> {
+          List<LoadHistory.History> nodes = java.util.Collections.synchronizedList(new ArrayList<>());
+          CompletableFuture<?>[] asked = listing.getServiceInstances(LoadHistory.KEY).stream()
+              .map(recorder -> AskPattern.<LoadHistory.Command, LoadHistory.History>ask(recorder,
+                      LoadHistory.Query::new, QUERY_TIMEOUT, system.scheduler())
+                  .toCompletableFuture()
+                  .handleAsync((h, error) -> h != null && nodes.add(h), Runnable::run))
+              .toArray(CompletableFuture[]::new);
+          return CompletableFuture.allOf(asked).thenApplyAsync(done -> {
+            List<LoadHistory.History> sorted = new ArrayList<>(nodes);
+            sorted.sort(java.util.Comparator.comparing(LoadHistory.History::node));
+            return new HistoryResponse(node, (int) LoadHistory.INTERVAL.toMillis(), sorted);
+          }, Runnable::run);
+        }, Runnable::run);
   }
 
   /** Every pool of the cluster asked for its load and statistics; a node that does not answer in time shows without. */

@@ -110,6 +110,8 @@ public final class NodeGuardian {
       });
       system.getWhenTerminated().thenRun(() -> log.info("Anvil node {} stopped", nodeId));
 
+      ctx.spawn(dev.anvil.metrics.LoadHistory.create(nodeId, scheduler), "load-history");
+
       Config jobsConfig = system.settings().config().getConfig("anvil.jobs");
       JobRoutes.Settings jobSettings = new JobRoutes.Settings(jobsConfig.getDuration("default-timeout"),
           jobsConfig.getDuration("max-timeout"), jobsConfig.getBytes("max-input-bytes"),
