@@ -1,4 +1,5 @@
-// Follows GET /v1/cluster/events: the nodes table, the totals, the failures and the throughput chart.
+// Follows GET /v1/cluster/events: the nodes table, the totals, the failures, and the throughput and
+// latency charts, which start from the last five minutes of GET /v1/cluster/history.
 "use strict";
 
 const CHART_SECONDS = 300;
@@ -69,8 +70,11 @@ function onStreamState(state, detail) {
 
 /** Per node: the last completed count and its time, for tasks/s. */
 const lastLoad = new Map();
-/** The chart's data: seconds, the cluster total, and one series per node (aligned, null where unknown). */
-const history = { times: [], total: [], nodes: new Map() };
+/**
+ * The charts' data: seconds, the cluster total, one rate series per node, and per node its compute
+ * p50 and p99 (aligned, null where unknown).
+ */
+const chartData = { times: [], total: [], nodes: new Map(), p50: new Map(), p99: new Map() };
 let chart = null;
 let chartNodes = "";
 let lastFailures = "";
@@ -98,7 +102,11 @@ function onSnapshot(snapshot) {
   renderNodes(snapshot.self, members, rates);
   renderSupervisor(snapshot.supervisor);
   renderFailures(snapshot.failures || []);
-  record(snapshot.time, rates);
+  const latencies = new Map();
+  for (const m of members) {
+    if (m.stats) latencies.set(m.node, { p50: m.stats.computeP50Ms ?? null, p99: m.stats.computeP99Ms ?? null });
+  }
+  record(Math.round(snapshot.time / 1000), rates, latencies);
   drawChart();
 }
 
@@ -208,21 +216,94 @@ function renderFailures(failures) {
   show($("no-failures"), failures.length === 0);
 }
 
-function record(timeMs, rates) {
-  const h = history;
+/** Appends one second: the nodes' rates and latencies (null where unknown); drops what is older than the window. */
+function record(seconds, rates, latencies) {
+  const h = chartData;
+  if (h.times.length && seconds <= h.times[h.times.length - 1]) return; // the history already has it
   const known = [...rates.values()].filter((r) => r != null);
-  h.times.push(timeMs / 1000);
+  h.times.push(seconds);
   h.total.push(known.length ? known.reduce((a, b) => a + b, 0) : null);
-  for (const [node, rate] of rates) {
+  for (const node of rates.keys()) {
     if (!h.nodes.has(node)) h.nodes.set(node, new Array(h.times.length - 1).fill(null));
   }
   for (const [node, series] of h.nodes) series.push(rates.has(node) ? rates.get(node) : null);
-  while (h.times.length && h.times[0] < timeMs / 1000 - CHART_SECONDS) {
+  for (const [node, l] of latencies) {
+    for (const [map, value] of [[h.p50, l.p50], [h.p99, l.p99]]) {
+      if (!map.has(node)) map.set(node, new Array(h.times.length - 1).fill(null));
+    }
+  }
+  for (const [map, key] of [[h.p50, "p50"], [h.p99, "p99"]]) {
+    for (const [node, series] of map) series.push(latencies.has(node) ? latencies.get(node)[key] : null);
+  }
+  while (h.times.length && h.times[0] < seconds - CHART_SECONDS) {
     h.times.shift();
     h.total.shift();
-    for (const series of h.nodes.values()) series.shift();
+    for (const map of [h.nodes, h.p50, h.p99]) for (const series of map.values()) series.shift();
   }
-  for (const [node, series] of h.nodes) if (series.every((v) => v == null)) h.nodes.delete(node);
+  for (const map of [h.nodes, h.p50, h.p99]) {
+    for (const [node, series] of map) if (series.every((v) => v == null)) map.delete(node);
+  }
+}
+
+/**
+ * The last five minutes as every node kept them (GET /v1/cluster/history), so that a new tab
+ * shows them at once; the live snapshots carry on from its last second.
+ */
+async function loadHistory() {
+  let body;
+  try {
+    body = await (await api("GET", "/v1/cluster/history")).json();
+  } catch (e) {
+    return; // the live stream still fills the charts, from now on
+  }
+  // each node samples at its own instant within the second: one row per whole second
+  const bySecond = new Map();
+  for (const n of body.nodes) {
+    for (const s of n.samples) {
+      const second = Math.round(s.time / 1000);
+      if (!bySecond.has(second)) bySecond.set(second, new Map());
+      bySecond.get(second).set(n.node, s);
+    }
+  }
+  const seconds = [...bySecond.keys()].sort((a, b) => a - b);
+  const last = new Map(); // a node's sample of the second before, for a second it has none (phase drift)
+  for (const second of seconds) {
+    const rates = new Map();
+    const latencies = new Map();
+    for (const n of body.nodes) {
+      let s = bySecond.get(second).get(n.node);
+      const before = last.get(n.node);
+      if (s) last.set(n.node, { second, s });
+      else if (before && second - before.second <= 2) s = before.s;
+      if (!s) continue;
+      rates.set(n.node, s.rate);
+      latencies.set(n.node, { p50: s.computeP50Ms ?? null, p99: s.computeP99Ms ?? null });
+    }
+    record(second, rates, latencies);
+  }
+  document.body.dataset.historyPoints = String(chartData.times.length); // for tests: what came from the server
+  drawChart();
+}
+
+/** Local wall-clock labels for the time axis (uPlot's own would follow its scale's unit and locale). */
+function timeLabels(u, splits) {
+  const labels = splits.map((s) => (s == null ? "" : new Date(s * 1000).toLocaleTimeString([], {
+    hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit",
+  })));
+  u.root.parentElement.dataset.xLabels = labels.join(" "); // for tests: what the axis shows
+  return labels;
+}
+
+function timeScale() {
+  // the window grows to CHART_SECONDS, from a minute: a few points do not fill the width
+  return {
+    time: true,
+    range: (u, min, max) => {
+      const end = max == null ? Date.now() / 1000 : max;
+      const start = min == null ? end - 60 : min;
+      return [end - Math.min(CHART_SECONDS, Math.max(60, end - start)), end];
+    },
+  };
 }
 
 function chartOptions(nodes) {
@@ -231,28 +312,48 @@ function chartOptions(nodes) {
     label: node, stroke: COLORS[i % COLORS.length], width: 1.25, value: (u, v) => fmtRate(v),
   }));
   return {
-    width: chartWidth(),
+    width: chartWidth($("chart")),
     height: 240,
     series,
-    scales: {
-      // the window grows to CHART_SECONDS, from a minute: a few points do not fill the width
-      x: { time: true, range: (u, min, max) => [max - Math.min(CHART_SECONDS, Math.max(60, max - min)), max] },
-      y: { range: (u, min, max) => [0, max > 0 ? max * 1.15 : 1] },
-    },
-    axes: [{}, { label: "tasks/s", size: 56 }],
+    scales: { x: timeScale(), y: { range: (u, min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+    axes: [{ values: timeLabels }, { label: "tasks/s", size: 56 }],
     cursor: { drag: { x: false, y: false } },
   };
 }
 
-function chartWidth() {
-  return Math.max(300, $("chart").clientWidth);
+/** p99 of every node (solid) and its p50 (dashed), when there are at most MAX_NODE_SERIES / 2 nodes; else p99 only. */
+function latencyOptions(nodes, withP50) {
+  const series = [{}];
+  nodes.forEach((node, i) => {
+    series.push({ label: `${node} p99`, stroke: COLORS[i % COLORS.length], width: 1.5, value: (u, v) => fmtMs(v) });
+    if (withP50) {
+      series.push({
+        label: `${node} p50`, stroke: COLORS[i % COLORS.length], width: 1, dash: [4, 4], value: (u, v) => fmtMs(v),
+      });
+    }
+  });
+  return {
+    width: chartWidth($("latency")),
+    height: 200,
+    series,
+    scales: { x: timeScale(), y: { range: (u, min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+    axes: [{ values: timeLabels }, { label: "compute ms", size: 56 }],
+    cursor: { drag: { x: false, y: false } },
+  };
 }
+
+function chartWidth(element) {
+  return Math.max(300, element.clientWidth);
+}
+
+let latency = null;
+let latencyNodes = "";
 
 function drawChart() {
   // one line per node when there are a few (one node alone would only repeat the total)
-  const count = history.nodes.size;
-  const nodes = count > 1 && count <= MAX_NODE_SERIES ? [...history.nodes.keys()] : [];
-  const data = [history.times, history.total, ...nodes.map((n) => history.nodes.get(n))];
+  const count = chartData.nodes.size;
+  const nodes = count > 1 && count <= MAX_NODE_SERIES ? [...chartData.nodes.keys()] : [];
+  const data = [chartData.times, chartData.total, ...nodes.map((n) => chartData.nodes.get(n))];
   const key = nodes.join(",");
   if (chart && key === chartNodes) {
     chart.setData(data);
@@ -262,9 +363,30 @@ function drawChart() {
     chart = new uPlot(chartOptions(nodes), data, $("chart"));
   }
   // the legend shows the latest rates unless the pointer is over the chart
-  if (chart.cursor.left == null || chart.cursor.left < 0) chart.setLegend({ idx: history.times.length - 1 });
+  if (chart.cursor.left == null || chart.cursor.left < 0) chart.setLegend({ idx: chartData.times.length - 1 });
+  drawLatency();
+}
+
+function drawLatency() {
+  const nodes = [...chartData.p99.keys()].slice(0, MAX_NODE_SERIES);
+  const withP50 = nodes.length <= MAX_NODE_SERIES / 2;
+  const data = [chartData.times];
+  for (const node of nodes) {
+    data.push(chartData.p99.get(node));
+    if (withP50) data.push(chartData.p50.get(node) || new Array(chartData.times.length).fill(null));
+  }
+  const key = `${nodes.join(",")}|${withP50}`;
+  if (latency && key === latencyNodes) {
+    latency.setData(data);
+  } else {
+    if (latency) latency.destroy();
+    latencyNodes = key;
+    latency = new uPlot(latencyOptions(nodes, withP50), data, $("latency"));
+  }
+  if (latency.cursor.left == null || latency.cursor.left < 0) latency.setLegend({ idx: chartData.times.length - 1 });
 }
 
 window.addEventListener("resize", () => {
-  if (chart) chart.setSize({ width: chartWidth(), height: 240 });
+  if (chart) chart.setSize({ width: chartWidth($("chart")), height: 240 });
+  if (latency) latency.setSize({ width: chartWidth($("latency")), height: 200 });
 });

@@ -1,6 +1,6 @@
 // The live dashboard: what the other scripts share, and the start. Plain scripts, no framework,
 // no build; every value goes into the page with textContent. cluster.js follows the cluster,
-// run.js runs tasks and jobs, sse.js reads event streams; this one loads last.
+// run.js runs tasks and jobs, jobs.js lists the jobs, sse.js reads event streams; this one loads last.
 "use strict";
 
 const TOKEN_KEY = "anvil.token";
@@ -55,6 +55,7 @@ function onToken(event) {
   else sessionStorage.removeItem(TOKEN_KEY);
   stream.restart();
   loadKinds();
+  loadJobs();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -63,7 +64,13 @@ document.addEventListener("DOMContentLoaded", () => {
   $("kind").addEventListener("change", onKindChosen);
   $("submit-form").addEventListener("submit", onSubmit);
   $("job-cancel").addEventListener("click", cancelJob);
+  $("jobs-filter").addEventListener("change", () => loadJobs());
+  $("jobs-newer").addEventListener("click", newerJobs);
+  $("jobs-older").addEventListener("click", olderJobs);
+  $("jobs").tBodies[0].addEventListener("click", onJobRowClicked);
   drawChart();
-  stream.restart();
+  // the stream's snapshots carry on from the history's last second, so the history comes first
+  loadHistory().finally(() => stream.restart());
   loadKinds();
+  loadJobs();
 });

@@ -20,6 +20,7 @@ async function loadKinds() {
     }
     if (kinds.has(chosen)) select.value = chosen;
     onKindChosen();
+    fillJobKinds();
     showSubmitError("");
   } catch (e) {
     showSubmitError(`Could not list the kinds: ${e.message}`);
@@ -111,7 +112,12 @@ let jobWatch = null;
 async function submitJob() {
   const response = await api("POST", submitPath("job"), $("input").value);
   const view = await response.json();
-  const location = response.headers.get("Location") || `/v1/jobs/${encodeURIComponent(view.id)}`;
+  openJob(view, response.headers.get("Location") || `/v1/jobs/${encodeURIComponent(view.id)}`);
+  showJobsPage(); // the table shows it too
+}
+
+/** Shows a job in the job panel and follows it until it ends (submitted here, or chosen in the jobs table). */
+function openJob(view, location) {
   show($("job"), true);
   show($("job-error"), false);
   show($("job-result"), false);
@@ -119,7 +125,11 @@ async function submitJob() {
   setText("job-id", view.id);
   $("job").dataset.id = view.id;
   showJob(view);
-  watchJob(view.id, location);
+  if (FINAL.has(view.status)) {
+    if (jobWatch) jobWatch.abort();
+  } else {
+    watchJob(view.id, location);
+  }
 }
 
 /** Follows a job's events until its final status; reconnects (the stream starts with the status) if cut. */

@@ -41,6 +41,7 @@ public final class DashboardRoutes extends AllDirectives {
       "sse.js", new File("sse.js", "text/javascript; charset=UTF-8"),
       "cluster.js", new File("cluster.js", "text/javascript; charset=UTF-8"),
       "run.js", new File("run.js", "text/javascript; charset=UTF-8"),
+      "jobs.js", new File("jobs.js", "text/javascript; charset=UTF-8"),
       "uPlot.iife.min.js", new File("vendor/uplot/uPlot.iife.min.js", "text/javascript; charset=UTF-8"),
       "uPlot.min.css", new File("vendor/uplot/uPlot.min.css", "text/css; charset=UTF-8"),
       "uPlot-LICENSE.txt", new File("vendor/uplot/LICENSE", "text/plain; charset=UTF-8"));

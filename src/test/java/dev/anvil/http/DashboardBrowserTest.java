@@ -143,6 +143,102 @@ class DashboardBrowserTest {
   }
 
   @Test
+  void aPageOpenedAfterLoadShowsTheMinutesBeforeItWithLocalTimes() throws Exception {
+    long loadStarted = System.currentTimeMillis();
+    AtomicBoolean stop = new AtomicBoolean();
+    ExecutorService load = load(stop);
+    try {
+      // some seconds of load that no page saw: each node keeps its own samples
+      await().atMost(Duration.ofSeconds(30)).until(() -> busySeconds(a) >= 4 && busySeconds(b) >= 4);
+    } finally {
+      stop.set(true);
+      load.shutdown();
+      assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    }
+    long opened = System.currentTimeMillis();
+    browser.get("http://127.0.0.1:" + a.httpPort() + "/");
+    until(Duration.ofSeconds(10), () -> browser.findElement(By.tagName("body")).getDomAttribute("data-history-points")
+        != null);
+    // what the charts hold now came from the server: seconds before the page opened, for both nodes
+    @SuppressWarnings("unchecked")
+    Map<String, Object> charts = (Map<String, Object>) browser.executeScript("""
+        const before = (series) => series.filter((v, i) => v != null && v > 0 && chartData.times[i] * 1000 < arguments[0]);
+        return {
+          busySeconds: before(chartData.total).length,
+          ratesOf: [...chartData.nodes.keys()].filter((n) => before(chartData.nodes.get(n)).length > 0),
+          p99Of: [...chartData.p99.keys()].filter((n) => before(chartData.p99.get(n)).length > 0),
+          first: chartData.times[0] * 1000,
+        };""", opened);
+    assertThat((Long) charts.get("busySeconds")).isGreaterThanOrEqualTo(4);
+    assertThat((List<Object>) charts.get("ratesOf")).containsExactlyInAnyOrder(a.nodeId(), b.nodeId());
+    assertThat((List<Object>) charts.get("p99Of")).containsExactlyInAnyOrder(a.nodeId(), b.nodeId());
+    assertThat(((Number) charts.get("first")).longValue()).isLessThan(loadStarted + 2000);
+    // both time axes read as the browser's own wall clock, within the last minutes
+    for (String chart : List.of("chart", "latency")) {
+      String labels = browser.findElement(By.id(chart)).getDomAttribute("data-x-labels");
+      assertThat(labels).as(chart).isNotBlank();
+      long now = clockSeconds((String) browser.executeScript(
+          "return new Date().toLocaleTimeString([], {hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit'})"));
+      for (String label : labels.trim().split(" ")) {
+        assertThat(label).as(chart + " axis label").matches("\\d\\d:\\d\\d:\\d\\d");
+        assertThat(Math.floorMod(now - clockSeconds(label), 86_400)).as(chart + " axis label " + label + " seconds ago")
+            .isLessThanOrEqualTo(6 * 60);
+      }
+    }
+  }
+
+  @Test
+  void theJobsTableListsFiltersPagesAndOpensAJob() {
+    String failed = json(http.post("/v1/jobs/test-fail", "{}", "application/json")).at("/id").asText();
+    java.util.List<String> primes = new java.util.ArrayList<>();
+    for (int i = 0; i < 23; i++) { // more than a page of 20
+      primes.add(json(http.post("/v1/jobs/primes", "{\"limit\":" + (100 + i) + "}", "application/json")).at("/id")
+          .asText());
+    }
+    String running = json(http.post("/v1/jobs/spin", "{\"ms\":15000}", "application/json")).at("/id").asText();
+    browser.navigate().refresh();
+    until(Duration.ofSeconds(10), () -> !browser.findElements(By.cssSelector("#jobs-kind option[value='primes']"))
+        .isEmpty());
+
+    // newest first: the spin job, then the primes jobs from the last submitted
+    until(Duration.ofSeconds(15), () -> jobRows().size() == 20 && jobRows().get(0).equals(running));
+    assertThat(jobRows().get(1)).isEqualTo(primes.get(22));
+
+    new Select(browser.findElement(By.id("jobs-status"))).selectByValue("failed");
+    until(Duration.ofSeconds(10), () -> jobRows().contains(failed) && browser.findElements(By.cssSelector(
+        "#jobs tbody tr:not([data-status='failed'])")).isEmpty());
+    new Select(browser.findElement(By.id("jobs-status"))).selectByValue("");
+    new Select(browser.findElement(By.id("jobs-kind"))).selectByValue("primes");
+    until(Duration.ofSeconds(10), () -> jobRows().size() == 20 && browser.findElements(By.cssSelector(
+        "#jobs tbody td[data-field='kind']")).stream().allMatch(td -> td.getText().equals("primes")));
+    List<String> firstPage = jobRows();
+    assertThat(firstPage.subList(0, 3)).containsExactly(primes.get(22), primes.get(21), primes.get(20));
+    browser.findElement(By.id("jobs-older")).click();
+    until(Duration.ofSeconds(10), () -> !jobRows().isEmpty() && !jobRows().get(0).equals(firstPage.get(0)));
+    assertThat(jobRows()).contains(primes.get(0), primes.get(1), primes.get(2)).doesNotContainAnyElementsOf(firstPage);
+    browser.findElement(By.id("jobs-newer")).click();
+    until(Duration.ofSeconds(10), () -> jobRows().equals(firstPage));
+
+    // a finished job opens with its result
+    until(Duration.ofSeconds(10), () -> "succeeded".equals(browser.findElement(By.cssSelector(
+        "#jobs tr[data-id='" + primes.get(22) + "']")).getDomAttribute("data-status")));
+    browser.findElement(By.cssSelector("#jobs tr[data-id='" + primes.get(22) + "']")).click();
+    until(Duration.ofSeconds(10), () -> primes.get(22).equals(text(By.id("job-id")))
+        && "succeeded".equals(text(By.id("job-status"))));
+    assertThat(text(By.id("job-result"))).contains("\"count\": 30");
+
+    // a running one opens with its progress, which moves
+    new Select(browser.findElement(By.id("jobs-kind"))).selectByValue("spin");
+    until(Duration.ofSeconds(10), () -> jobRows().contains(running));
+    browser.findElement(By.cssSelector("#jobs tr[data-id='" + running + "']")).click();
+    until(Duration.ofSeconds(10), () -> running.equals(text(By.id("job-id"))) && "running".equals(text(By.id("job-status"))));
+    int seen = progress();
+    until(Duration.ofSeconds(10), () -> progress() > seen && progress() < 100);
+    until(Duration.ofSeconds(30), () -> "succeeded".equals(text(By.id("job-status"))));
+    assertThat(progress()).isEqualTo(100);
+  }
+
+  @Test
   void aJobSubmittedThroughTheFormRunsToOneHundredPercent() {
     submitJob("{\"ms\":1500}");
     // the bar moves while the job runs (spin reports its progress, the job's events carry it)
@@ -211,6 +307,31 @@ class DashboardBrowserTest {
     field.clear();
     field.sendKeys(input);
     browser.findElement(By.id("submit-job")).click();
+  }
+
+  /** The ids of the jobs table's rows, top to bottom. */
+  private static List<String> jobRows() {
+    return browser.findElements(By.cssSelector("#jobs tbody tr")).stream().map(r -> r.getDomAttribute("data-id"))
+        .toList();
+  }
+
+  /** Seconds in which {@code node}'s workers completed tasks, among those it keeps ({@code /v1/cluster/history}). */
+  private static int busySeconds(RunningNode node) {
+    for (com.fasterxml.jackson.databind.JsonNode each : json(http.get("/v1/cluster/history")).at("/nodes")) {
+      if (each.at("/node").asText().equals(node.nodeId())) {
+        int busy = 0;
+        for (com.fasterxml.jackson.databind.JsonNode sample : each.at("/samples")) {
+          busy += sample.at("/rate").asDouble() > 0 ? 1 : 0;
+        }
+        return busy;
+      }
+    }
+    return 0;
+  }
+
+  private static long clockSeconds(String hhmmss) {
+    String[] parts = hhmmss.split(":");
+    return Long.parseLong(parts[0]) * 3600 + Long.parseLong(parts[1]) * 60 + Long.parseLong(parts[2]);
   }
 
   private static int progress() {
