@@ -218,7 +218,9 @@ final class NodeProcessHandle {
    * @return whether it left by itself within the timeout
    */
   boolean stop(Duration timeout) {
-    process.destroy();
+    // ProcessHandle's SIGTERM, not Process.destroy(): that also closes the pipe of the node's output, so every
+    // line the node logged while it drained and left (what it stopped with, how long it took) was lost
+    process.toHandle().destroy();
     try {
       if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         return true;
