@@ -133,6 +133,8 @@ public final class TaskRouter extends AbstractBehavior<TaskRouter.Command> {
   private TaskRouter(ActorContext<Command> context, TimerScheduler<Command> timers, String node,
       LocalScheduler scheduler, ActorRef<WorkerPool.Command> localPool, int sample) {
     super(context);
+    // named after this class: the default is the setup wrapper's, under org.apache.pekko (WARN), and lost INFO lines
+    context.setLoggerName(TaskRouter.class);
     this.sample = Math.max(1, sample);
     this.stats = LoadProtocolStats.get(context.getSystem());
     this.timers = timers;

@@ -46,6 +46,8 @@ public final class Worker extends AbstractBehavior<Worker.Command> {
   private Worker(ActorContext<Command> context, WorkerSlot slot, LocalScheduler scheduler, TaskCatalog catalog,
       String node, NodeHealth health) {
     super(context);
+    // named after this class: the default is the setup wrapper's, under org.apache.pekko (WARN), and lost INFO lines
+    context.setLoggerName(Worker.class);
     this.health = health;
     this.slot = slot;
     this.scheduler = scheduler;

@@ -116,6 +116,8 @@ public final class WorkerPool extends AbstractBehavior<WorkerPool.Command> {
   private WorkerPool(ActorContext<Command> context, TimerScheduler<Command> timers, String node, int workers,
       LocalScheduler scheduler, TaskCatalog catalog, Settings settings, NodeHealth health) {
     super(context);
+    // named after this class: the default is the setup wrapper's, under org.apache.pekko (WARN), and lost INFO lines
+    context.setLoggerName(WorkerPool.class);
     this.node = node;
     this.scheduler = scheduler;
     this.catalog = catalog;

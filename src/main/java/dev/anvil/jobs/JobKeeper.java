@@ -30,10 +30,12 @@ final class JobKeeper {
 
   static Behavior<Command> create(JobIndex index, Duration resumeInterval, Duration sweepInterval, Duration resultTtl) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ctx.setLoggerName(JobKeeper.class); // not the setup wrapper's name, under org.apache.pekko (WARN)
       ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
       timers.startTimerWithFixedDelay(Resume.INSTANCE, Duration.ofSeconds(2), resumeInterval);
       timers.startTimerWithFixedDelay(Sweep.INSTANCE, sweepInterval, sweepInterval);
       boolean[] busy = new boolean[1];
+      boolean[] resumedOnce = new boolean[1];
       return Behaviors.<Command>receive((context, message) -> {
         if (message instanceof Done done) {
           busy[0] = false;
@@ -55,10 +57,15 @@ final class JobKeeper {
           }
         }, index.blocking());
         context.pipeToSelf(round, (count, error) -> {
-          if (error == null && count > 0) {
-            context.getLog().info(resume ? "Jobs: woke {} unfinished jobs" : "Jobs: deleted {} jobs past result-ttl",
-                count);
+          if (error == null && count > 0 && resume && !resumedOnce[0]) {
+            context.getLog().info("Jobs: {} unfinished jobs found in the journal (this keeper's first round); each"
+                + " goes on where its entity lives", count);
+          } else if (error == null && count > 0 && resume) { // every round wakes every unfinished job: not news
+            context.getLog().debug("Jobs: woke {} unfinished jobs", count);
+          } else if (error == null && count > 0) {
+            context.getLog().info("Jobs: deleted {} jobs past result-ttl", count);
           }
+          resumedOnce[0] |= resume && error == null;
           return new Done(resume ? "resume" : "retention", error);
         });
         return Behaviors.same();
