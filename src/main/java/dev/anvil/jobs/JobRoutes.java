@@ -364,7 +364,8 @@ public final class JobRoutes extends AllDirectives {
 
   private HttpResponse notFound(String id) {
     return json.problem(StatusCodes.NOT_FOUND, "unknown-job", "there is no job '" + TaskRequests.abbreviate(id)
-        + "' (never submitted, or deleted " + settings.jobs().resultTtl().toSeconds() + " s after it finished)");
+        + "' (never submitted, deleted with DELETE, or removed " + settings.jobs().resultTtl().toSeconds()
+        + " s after it finished; unfinished jobs are kept through restarts)");
   }
 
   /** A read the jobs' store did not answer in time. */

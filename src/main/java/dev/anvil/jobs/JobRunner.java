@@ -62,6 +62,9 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
 
   private enum Tick implements Command, NoSerializationVerificationNeeded { INSTANCE }
 
+  /** From the node's coordinated shutdown, as it begins: the runner logs what it still holds. */
+  enum Stopping implements Command, NoSerializationVerificationNeeded { INSTANCE }
+
   private static final class Held {
     final Run run;
     TaskRun task;
@@ -105,6 +108,8 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
   private JobRunner(ActorContext<Command> context, TimerScheduler<Command> timers, String node,
       LocalScheduler scheduler, TaskCatalog catalog, Settings settings, AtomicIntegerArray byStatus) {
     super(context);
+    // named after this class: the default is the setup wrapper's, under org.apache.pekko (WARN), and lost INFO lines
+    context.setLoggerName(JobRunner.class);
     this.node = node;
     this.scheduler = scheduler;
     this.catalog = catalog;
@@ -128,6 +133,14 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
         })
         .onMessage(Ran.class, this::onRan)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessageEquals(Stopping.INSTANCE, () -> {
+          if (!held.isEmpty()) { // a stop, SIGTERM or roll: say what becomes of them, since their clients wait
+            getContext().getLog().info("Stopping with {} jobs held here ({} running, {} queued): they are kept in the"
+                + " journal and run again (attempts + 1) on a node that is up, or when one starts", held.size(),
+                running, held.size() - running);
+          }
+          return this;
+        })
         .build();
   }
 

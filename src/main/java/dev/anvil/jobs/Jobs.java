@@ -86,6 +86,10 @@ public final class Jobs {
     AnvilMetrics.get(system).bindJobs(Status.class, s -> byStatus.get(s.ordinal()));
     ActorRef<JobRunner.Command> runner = ctx.spawn(JobRunner.create(nodeId, scheduler, catalog,
         new JobRunner.Settings(settings.maxResultBytes(), settings.concurrency()), byStatus), "job-runner");
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "jobs-held", () -> {
+      runner.tell(JobRunner.Stopping.INSTANCE);
+      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+    });
     ClusterSharding.get(system).init(Entity.of(JobEntity.KEY, entity -> JobEntity.create(entity, runner))
         .withRole(role));
 
