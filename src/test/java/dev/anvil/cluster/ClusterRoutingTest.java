@@ -148,6 +148,47 @@ class ClusterRoutingTest {
   }
 
   @Test
+  void historyHoldsEveryNodesLastSecondsFromAnyNode() {
+    RunningNode[] ab = shared;
+    HttpTestClient http = new HttpTestClient(ab[0].httpPort());
+    for (int i = 0; i < 4; i++) {
+      assertThat(new HttpTestClient(ab[1].httpPort()).postTask("primes", "{\"limit\":1000}").statusCode())
+          .isEqualTo(200);
+    }
+    // B's workers ran the tasks entering at B (it has a free worker); A, asked, reports B's seconds
+    await().atMost(Duration.ofSeconds(10)).until(() -> busySeconds(json(http.get("/v1/cluster/history")),
+        ab[1].nodeId()) > 0);
+    JsonNode history = json(http.get("/v1/cluster/history"));
+    assertThat(history.at("/self").asText()).isEqualTo(ab[0].nodeId());
+    assertThat(history.at("/intervalMs").asInt()).isEqualTo(1000);
+    List<String> nodes = new ArrayList<>();
+    history.at("/nodes").forEach(n -> nodes.add(n.at("/node").asText()));
+    assertThat(nodes).containsExactlyInAnyOrder(ab[0].nodeId(), ab[1].nodeId());
+    for (JsonNode n : history.at("/nodes")) {
+      long last = 0;
+      for (JsonNode sample : n.at("/samples")) {
+        assertThat(sample.at("/time").asLong()).as("samples oldest first").isGreaterThan(last);
+        assertThat(sample.at("/rate").asDouble()).isGreaterThanOrEqualTo(0);
+        last = sample.at("/time").asLong();
+      }
+      assertThat(last).as("the newest sample is from the last seconds")
+          .isGreaterThan(System.currentTimeMillis() - 10_000);
+    }
+  }
+
+  private static long busySeconds(JsonNode history, String node) {
+    long busy = 0;
+    for (JsonNode n : history.at("/nodes")) {
+      if (n.at("/node").asText().equals(node)) {
+        for (JsonNode sample : n.at("/samples")) {
+          busy += sample.at("/rate").asDouble() > 0 ? 1 : 0;
+        }
+      }
+    }
+    return busy;
+  }
+
+  @Test
   void tasksOfANodeThatIsDownedRunAgainElsewhere() {
     RunningNode[] ab = twoNodes(1, 2);
     HttpTestClient http = new HttpTestClient(ab[0].httpPort());
