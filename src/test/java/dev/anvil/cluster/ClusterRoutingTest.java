@@ -105,6 +105,9 @@ class ClusterRoutingTest {
     RunningNode[] ab = shared;
     HttpTestClient http = new HttpTestClient(ab[0].httpPort());
     for (int i = 0; i < 20; i++) {
+      // A worker answers before it returns to the idle ones (its client need not wait for that); on a
+      // loaded machine the next request could otherwise come first, wait past spill-after and go to B
+      await().atMost(Duration.ofSeconds(5)).until(() -> ClusterView.read(http.port()).running(ab[0].nodeId()) == 0);
       HttpResponse<String> r = http.postTask("primes", "{\"limit\":1000}");
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(json(r).at("/node").asText()).isEqualTo(ab[0].nodeId());
