@@ -285,11 +285,20 @@ async function loadHistory() {
   drawChart();
 }
 
+function localTime(seconds) {
+  return new Date(seconds * 1000).toLocaleTimeString([], {
+    hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+}
+
+/** The legend's time: the same clock as the axis (uPlot's default is a date at minute precision). */
+function timeSeries() { // a new object per chart: uPlot writes its state into each series
+  return { value: (u, v) => (v == null ? "–" : localTime(v)) };
+}
+
 /** Local wall-clock labels for the time axis (uPlot's own would follow its scale's unit and locale). */
 function timeLabels(u, splits) {
-  const labels = splits.map((s) => (s == null ? "" : new Date(s * 1000).toLocaleTimeString([], {
-    hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit",
-  })));
+  const labels = splits.map((s) => (s == null ? "" : localTime(s)));
   u.root.parentElement.dataset.xLabels = labels.join(" "); // for tests: what the axis shows
   return labels;
 }
@@ -307,7 +316,7 @@ function timeScale() {
 }
 
 function chartOptions(nodes) {
-  const series = [{}, { label: "total", stroke: "#1d2533", width: 2, value: (u, v) => fmtRate(v) }];
+  const series = [timeSeries(), { label: "total", stroke: "#1d2533", width: 2, value: (u, v) => fmtRate(v) }];
   nodes.forEach((node, i) => series.push({
     label: node, stroke: COLORS[i % COLORS.length], width: 1.25, value: (u, v) => fmtRate(v),
   }));
@@ -323,7 +332,7 @@ function chartOptions(nodes) {
 
 /** p99 of every node (solid) and its p50 (dashed), when there are at most MAX_NODE_SERIES / 2 nodes; else p99 only. */
 function latencyOptions(nodes, withP50) {
-  const series = [{}];
+  const series = [timeSeries()];
   nodes.forEach((node, i) => {
     series.push({ label: `${node} p99`, stroke: COLORS[i % COLORS.length], width: 1.5, value: (u, v) => fmtMs(v) });
     if (withP50) {

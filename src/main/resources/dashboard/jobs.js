@@ -86,7 +86,11 @@ function renderJobs(jobs) {
         cell.textContent = String(values[field]);
       }
       if (["attempts", "queueMs", "computeMs"].includes(field)) cell.className = "num";
-      if (field === "id") cell.className = "id";
+      if (field === "id") { // the first 8 of its 24 hex digits, as git shows a commit; the whole id on hover
+        cell.className = "id";
+        cell.title = job.id;
+        cell.textContent = job.id.slice(0, 8) + "…";
+      }
     }
   }
   show($("no-jobs"), jobs.length === 0);
