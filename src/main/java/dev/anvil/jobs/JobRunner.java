@@ -135,9 +135,9 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(Stopping.INSTANCE, () -> {
           if (!held.isEmpty()) { // a stop, SIGTERM or roll: say what becomes of them, since their clients wait
-            getContext().getLog().info("Stopping with {} jobs held here ({} running, {} queued): they are kept in the"
-                + " journal and run again (attempts + 1) on a node that is up, or when one starts", held.size(),
-                running, held.size() - running);
+            getContext().getLog().info("Stopping with {} jobs held here ({} running, {} queued): those not finished"
+                + " within the drain are kept in the journal and run again (attempts + 1) on a node that is up, or"
+                + " when one starts", held.size(), running, held.size() - running);
           }
           return this;
         })
