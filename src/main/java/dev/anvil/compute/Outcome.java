@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * How a task ended for its client (the {@code outcome} label of the meters and the dashboard),
  * and {@link #status(TaskOutcome)}: the one map from a task's outcome to the HTTP status its client
- * gets, used by the task endpoint and the statistics alike.
+ * gets, used by the task endpoint, the jobs and the statistics alike, with {@link #problemSlug} its problem's type.
  */
 public enum Outcome {
   SUCCEEDED, FAILED, REJECTED, TIMED_OUT, CANCELLED;
@@ -26,6 +26,17 @@ public enum Outcome {
       case CRASHED -> 500;
       // no node could take it, its node stopped (and no other took it in time), or its client left
       case UNAVAILABLE, ABANDONED, CANCELLED -> 503;
+    };
+  }
+
+  /** The end of the problem's type ({@code urn:anvil:problem:<slug>}) a client gets for {@code failure}. */
+  public static String problemSlug(TaskOutcome.Failure failure) {
+    return switch (failure) {
+      case REJECTED -> "queue-full";
+      case TIMED_OUT -> "deadline";
+      case CRASHED -> "task-failed";
+      case UNAVAILABLE, ABANDONED -> "unavailable";
+      case CANCELLED -> "cancelled";
     };
   }
 

@@ -2,6 +2,8 @@ package dev.anvil.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.anvil.compute.Outcome;
+import dev.anvil.compute.TaskOutcome;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -66,7 +68,8 @@ public final class JsonResponses {
   public HttpResponse tooManyRequests(String detail, int seconds) {
     List<HttpHeader> headers = new ArrayList<>();
     headers.add(RawHeader.create("Retry-After", Integer.toString(seconds)));
-    return problem(StatusCodes.TOO_MANY_REQUESTS, "queue-full", detail).withHeaders(headers);
+    return problem(StatusCodes.TOO_MANY_REQUESTS, Outcome.problemSlug(TaskOutcome.Failure.REJECTED), detail)
+        .withHeaders(headers);
   }
 
   private byte[] write(Object body) {

@@ -196,11 +196,10 @@ public final class TaskEndpoint extends AllDirectives {
     StatusCode status = StatusCodes.get(Outcome.status(f));
     return switch (f.failure()) {
       case REJECTED -> json.tooManyRequests(f.detail(), 1);
-      case TIMED_OUT -> json.problem(status, "deadline", f.detail());
-      case UNAVAILABLE, ABANDONED -> json.problem(status, "unavailable", f.detail());
-      case CANCELLED -> json.problem(status, "cancelled", f.detail());
-      case CRASHED -> json.problem(status, "task-failed",
+      case CRASHED -> json.problem(status, Outcome.problemSlug(f.failure()),
           "the task failed on node " + f.node() + ": " + TaskRequests.abbreviate(f.detail()));
+      case TIMED_OUT, UNAVAILABLE, ABANDONED, CANCELLED -> json.problem(status, Outcome.problemSlug(f.failure()),
+          f.detail());
     };
   }
 

@@ -2,6 +2,7 @@ package dev.anvil.jobs;
 
 import dev.anvil.CborSerializable;
 import dev.anvil.compute.LocalScheduler;
+import dev.anvil.compute.Outcome;
 import dev.anvil.compute.TaskCatalog;
 import dev.anvil.compute.TaskOutcome;
 import dev.anvil.compute.TaskRun;
@@ -25,6 +26,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
 
 /**
  * Runs the jobs whose entities live on this node, through this node's {@link LocalScheduler}: so
@@ -209,6 +212,13 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
     gauges();
   }
 
+  /** The problem a failed run leaves in its job: the same type and status a task's client gets (Outcome). */
+  private static Problem problem(TaskOutcome.Failed failed, String detail) {
+    StatusCode status = StatusCodes.get(Outcome.status(failed));
+    return new Problem("urn:anvil:problem:" + Outcome.problemSlug(failed.failure()), status.reason(),
+        status.intValue(), detail);
+  }
+
   private Behavior<Command> onRan(Ran ran) {
     Held h = held.get(ran.id());
     if (h == null || h.task == null || h.run.attempt() != ran.attempt()) {
@@ -237,11 +247,10 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
         case CANCELLED -> {
           held.remove(ran.id()); // its entity stored the cancel before it asked for this
         }
-        case TIMED_OUT -> end(h, new JobEvent.Finished(Status.FAILED, f.node(), now, 0, 0, null, new Problem(
-            "urn:anvil:problem:deadline", "Gateway Timeout", 504, f.detail())));
-        case CRASHED -> end(h, new JobEvent.Finished(Status.FAILED, f.node(), now, 0, 0, null, new Problem(
-            "urn:anvil:problem:task-failed", "Internal Server Error", 500, "the task failed on node " + f.node() + ": "
-                + f.detail())));
+        case TIMED_OUT -> end(h, new JobEvent.Finished(Status.FAILED, f.node(), now, 0, 0, null,
+            problem(f, f.detail())));
+        case CRASHED -> end(h, new JobEvent.Finished(Status.FAILED, f.node(), now, 0, 0, null,
+            problem(f, "the task failed on node " + f.node() + ": " + f.detail())));
         case REJECTED, UNAVAILABLE -> queue.addFirst(ran.id()); // no room: again
         case ABANDONED -> { // the node it ran on stopped: it runs again, one attempt more
           Run again = new Run(h.run.id(), h.run.kind(), h.run.input(), h.run.timeoutMs(), h.run.attempt() + 1);

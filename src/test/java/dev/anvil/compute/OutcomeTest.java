@@ -25,6 +25,14 @@ class OutcomeTest {
         TaskOutcome.Failure.REJECTED, Outcome.REJECTED, TaskOutcome.Failure.TIMED_OUT, Outcome.TIMED_OUT,
         TaskOutcome.Failure.CRASHED, Outcome.FAILED, TaskOutcome.Failure.UNAVAILABLE, Outcome.REJECTED,
         TaskOutcome.Failure.ABANDONED, Outcome.FAILED, TaskOutcome.Failure.CANCELLED, Outcome.CANCELLED));
+    Map<TaskOutcome.Failure, String> slugs = new EnumMap<>(TaskOutcome.Failure.class);
+    for (TaskOutcome.Failure failure : TaskOutcome.Failure.values()) {
+      slugs.put(failure, Outcome.problemSlug(failure));
+    }
+    assertThat(slugs).containsExactlyInAnyOrderEntriesOf(Map.of(
+        TaskOutcome.Failure.REJECTED, "queue-full", TaskOutcome.Failure.TIMED_OUT, "deadline",
+        TaskOutcome.Failure.CRASHED, "task-failed", TaskOutcome.Failure.UNAVAILABLE, "unavailable",
+        TaskOutcome.Failure.ABANDONED, "unavailable", TaskOutcome.Failure.CANCELLED, "cancelled"));
     TaskOutcome done = new TaskOutcome.Completed(1, "primes", new byte[0], "127.0.0.1:25520", 0, 1);
     assertThat(Outcome.status(done)).isEqualTo(200);
     assertThat(Outcome.of(done)).isEqualTo(Outcome.SUCCEEDED);

@@ -227,6 +227,19 @@ class JobApiTest {
   }
 
   @Test
+  void aJobPastItsDeadlineFailsWithTheProblemATaskWouldGet() {
+    HttpResponse<String> task = http.post("/v1/tasks/spin?timeoutMs=200", "{\"ms\":5000}", "application/json");
+    assertThat(task.statusCode()).isEqualTo(504);
+    String id = json(http.post("/v1/jobs/spin?timeoutMs=200", "{\"ms\":5000}", "application/json")).at("/id")
+        .asText();
+    JsonNode error = awaitStatus(id, "failed").at("/error");
+    assertThat(error.at("/status").asInt()).isEqualTo(504);
+    assertThat(error.at("/type").asText()).isEqualTo(json(task).at("/type").asText())
+        .isEqualTo("urn:anvil:problem:deadline");
+    assertThat(error.at("/title").asText()).isEqualTo("Gateway Timeout");
+  }
+
+  @Test
   void aResultLargerThanAJobMayKeepFailsTheJobWithAClearError() {
     String id = json(submit("stats", "{\"values\":[1,2,3]}")).at("/id").asText();
     awaitStatus(id, "succeeded");
