@@ -22,9 +22,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.HashMap;
 import dev.anvil.compute.PoolProtocol;
 import dev.anvil.compute.WorkerPool;
+import dev.anvil.metrics.LoadHistory;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -34,7 +36,6 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
-import dev.anvil.metrics.LoadHistory;
 
 /**
  * {@code GET /v1/cluster}: every member, its status and roles, and the load its pool last reported;
@@ -101,7 +102,7 @@ public final class ClusterRoutes extends AllDirectives {
   public Route routes() {
     return concat(path(PathMatchers.segment("v1").slash("cluster").slash("events"), () -> get(this::events)),
         path(PathMatchers.segment("v1").slash("cluster").slash("history"), () -> get(() -> completeWithFuture(
-            history().thenApply(json::ok)))),
+            history().thenApplyAsync(json::ok, Runnable::run)))),
         path(PathMatchers.segment("v1").slash("cluster"), () -> get(() -> completeWithFuture(
         AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
                 system.scheduler())
@@ -139,38 +140,43 @@ public final class ClusterRoutes extends AllDirectives {
   public record HistoryResponse(String self, int intervalMs, List<LoadHistory.History> nodes) {}
 
   private CompletionStage<HistoryResponse> history() {
+    return askEvery(LoadHistory.KEY, LoadHistory.Query::new).thenApplyAsync(nodes -> {
+      List<LoadHistory.History> sorted = new ArrayList<>(nodes);
+      sorted.sort(java.util.Comparator.comparing(LoadHistory.History::node));
+      return new HistoryResponse(node, (int) LoadHistory.INTERVAL.toMillis(), sorted);
+    }, Runnable::run);
+  }
+
+  /** Every actor registered under {@code key} in the cluster, asked with {@code query}: see {@link #askAll}. */
+  private <C, R> CompletionStage<List<R>> askEvery(ServiceKey<C> key,
+      org.apache.pekko.japi.function.Function<ActorRef<R>, C> query) {
     return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
-            replyTo -> Receptionist.find(LoadHistory.KEY, replyTo), QUERY_TIMEOUT, system.scheduler())
-        .thenComposeAsync(listing -> {
-          List<LoadHistory.History> nodes = java.util.Collections.synchronizedList(new ArrayList<>());
-          CompletableFuture<?>[] asked = listing.getServiceInstances(LoadHistory.KEY).stream()
-              .map(recorder -> AskPattern.<LoadHistory.Command, LoadHistory.History>ask(recorder,
-                      LoadHistory.Query::new, QUERY_TIMEOUT, system.scheduler())
-                  .toCompletableFuture()
-                  .handleAsync((h, error) -> h != null && nodes.add(h), Runnable::run))
-              .toArray(CompletableFuture[]::new);
-          return CompletableFuture.allOf(asked).thenApplyAsync(done -> {
-            List<LoadHistory.History> sorted = new ArrayList<>(nodes);
-            sorted.sort(java.util.Comparator.comparing(LoadHistory.History::node));
-            return new HistoryResponse(node, (int) LoadHistory.INTERVAL.toMillis(), sorted);
-          }, Runnable::run);
-        }, Runnable::run);
+            replyTo -> Receptionist.find(key, replyTo), QUERY_TIMEOUT, system.scheduler())
+        .thenComposeAsync(listing -> askAll(listing.getServiceInstances(key), query), Runnable::run);
+  }
+
+  /**
+   * {@code actors} asked with {@code query} at once: the answers that came within {@link #QUERY_TIMEOUT},
+   * in no order (one that does not answer is left out).
+   */
+  private <C, R> CompletableFuture<List<R>> askAll(java.util.Collection<ActorRef<C>> actors,
+      org.apache.pekko.japi.function.Function<ActorRef<R>, C> query) {
+    List<R> answers = java.util.Collections.synchronizedList(new ArrayList<>());
+    CompletableFuture<?>[] asked = actors.stream()
+        .map(each -> AskPattern.<C, R>ask(each, query, QUERY_TIMEOUT, system.scheduler())
+            .toCompletableFuture()
+            .handleAsync((answer, error) -> answer != null && answers.add(answer), Runnable::run))
+        .toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(asked).thenApplyAsync(done -> List.copyOf(answers), Runnable::run);
   }
 
   /** Every pool of the cluster asked for its load and statistics; a node that does not answer in time shows without. */
   private CompletionStage<Snapshot> snapshot() {
-    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
-            replyTo -> Receptionist.find(WorkerPool.KEY, replyTo), QUERY_TIMEOUT, system.scheduler())
-        .thenComposeAsync(listing -> {
-          Map<String, PoolProtocol.PoolStats> stats = new ConcurrentHashMap<>();
-          CompletableFuture<?>[] asked = listing.getServiceInstances(WorkerPool.KEY).stream()
-              .map(pool -> AskPattern.<WorkerPool.Command, PoolProtocol.PoolStats>ask(pool,
-                      PoolProtocol.QueryStats::new, QUERY_TIMEOUT, system.scheduler())
-                  .toCompletableFuture()
-                  .handleAsync((s, error) -> s == null ? null : stats.put(s.node(), s), Runnable::run))
-              .toArray(CompletableFuture[]::new);
-          return CompletableFuture.allOf(asked).thenApplyAsync(done -> snapshotOf(stats), Runnable::run);
-        }, Runnable::run);
+    return askEvery(WorkerPool.KEY, PoolProtocol.QueryStats::new).thenApplyAsync(answers -> {
+      Map<String, PoolProtocol.PoolStats> stats = new HashMap<>();
+      answers.forEach(s -> stats.put(s.node(), s));
+      return snapshotOf(stats);
+    }, Runnable::run);
   }
 
   private Snapshot snapshotOf(Map<String, PoolProtocol.PoolStats> stats) {
@@ -200,18 +206,14 @@ public final class ClusterRoutes extends AllDirectives {
    * A pool that does not answer within a second shows without a load.
    */
   private CompletableFuture<Map<String, TaskRouter.PoolView>> withTheOthers(TaskRouter.View view) {
-    Map<String, TaskRouter.PoolView> loads = new ConcurrentHashMap<>();
-    for (TaskRouter.PoolView pool : view.pools()) {
-      loads.put(pool.node(), pool);
-    }
-    CompletableFuture<?>[] asked = view.withoutLoad().stream()
-        .map(pool -> AskPattern.<WorkerPool.Command, PoolProtocol.PoolLoad>ask(pool, PoolProtocol.QueryLoad::new,
-                QUERY_TIMEOUT, system.scheduler())
-            .toCompletableFuture()
-            .handleAsync((load, error) -> load == null ? null : loads.put(load.node(),
-                TaskRouter.PoolView.of(load, true)), Runnable::run))
-        .toArray(CompletableFuture[]::new);
-    return CompletableFuture.allOf(asked).thenApplyAsync(done -> loads, Runnable::run);
+    return askAll(view.withoutLoad(), PoolProtocol.QueryLoad::new).thenApplyAsync(answers -> {
+      Map<String, TaskRouter.PoolView> loads = new HashMap<>();
+      for (TaskRouter.PoolView pool : view.pools()) {
+        loads.put(pool.node(), pool);
+      }
+      answers.forEach(load -> loads.put(load.node(), TaskRouter.PoolView.of(load, true)));
+      return loads;
+    }, Runnable::run);
   }
 
   private ClusterResponse describe(Map<String, TaskRouter.PoolView> loads) {
