@@ -26,7 +26,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 
 /**
@@ -188,8 +187,8 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
       Run run = h.run;
       Optional<ComputeTask<?, ?>> task = catalog.find(run.kind());
       if (task.isEmpty()) {
-        end(h, new JobEvent.Finished(Status.FAILED, node, System.currentTimeMillis(), 0, 0, null, new Problem(
-            "urn:anvil:problem:unknown-kind", "Not Found", 404, "node " + node + " has no kind '" + run.kind() + "'")));
+        end(h, new JobEvent.Finished(Status.FAILED, node, System.currentTimeMillis(), 0, 0, null, problem(404,
+            "unknown-kind", "node " + node + " has no kind '" + run.kind() + "'")));
         continue;
       }
       ActorRef<Command> me = getContext().getSelf();
@@ -214,9 +213,12 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
 
   /** The problem a failed run leaves in its job: the same type and status a task's client gets (Outcome). */
   private static Problem problem(TaskOutcome.Failed failed, String detail) {
-    StatusCode status = StatusCodes.get(Outcome.status(failed));
-    return new Problem("urn:anvil:problem:" + Outcome.problemSlug(failed.failure()), status.reason(),
-        status.intValue(), detail);
+    return problem(Outcome.status(failed), Outcome.problemSlug(failed.failure()), detail);
+  }
+
+  /** A problem as the HTTP layer writes one: {@code urn:anvil:problem:<slug>}, titled by its status. */
+  private static Problem problem(int status, String slug, String detail) {
+    return new Problem("urn:anvil:problem:" + slug, StatusCodes.get(status).reason(), status, detail);
   }
 
   private Behavior<Command> onRan(Ran ran) {
@@ -234,8 +236,8 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
     }
     if (outcome instanceof TaskOutcome.Completed c) {
       if (c.result().length > settings.maxResultBytes()) {
-        end(h, new JobEvent.Finished(Status.FAILED, c.node(), now, c.queueMs(), c.computeMs(), null, new Problem(
-            "urn:anvil:problem:result-too-large", "Internal Server Error", 500, "the result of " + c.result().length
+        end(h, new JobEvent.Finished(Status.FAILED, c.node(), now, c.queueMs(), c.computeMs(), null, problem(500,
+            "result-too-large", "the result of " + c.result().length
                 + " bytes is larger than a job may keep (anvil.jobs.max-result-bytes = " + settings.maxResultBytes()
                 + "); run it as a task (POST /v1/tasks/" + h.run.kind() + ")")));
       } else {
