@@ -23,7 +23,8 @@ public final class JobWatchCommand extends ClientCommand {
 
   /** Times the event stream may end (its node stopped) before the job does; each time it is opened again. */
   private static final int RECONNECTS = 3;
-  private static final Set<String> FINAL = Set.of("succeeded", "failed", "cancelled");
+  /** The statuses a job ends in. */
+  static final Set<String> FINAL = Set.of("succeeded", "failed", "cancelled");
 
   @Parameters(paramLabel = "ID", description = "The job's id (what 'submit --async' prints)") String id;
 

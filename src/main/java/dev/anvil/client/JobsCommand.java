@@ -3,7 +3,6 @@ package dev.anvil.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -15,8 +14,6 @@ import picocli.CommandLine.Parameters;
     subcommands = {JobWatchCommand.class, JobsCommand.Get.class, JobsCommand.Cancel.class, JobsCommand.Delete.class,
         JobsCommand.ListJobs.class})
 public final class JobsCommand {
-
-  private static final Set<String> FINAL = Set.of("succeeded", "failed", "cancelled");
 
   @Command(name = "get", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
       description = "Prints a job's view (GET /v1/jobs/ID) as indented JSON, whatever its status.",
@@ -50,7 +47,7 @@ public final class JobsCommand {
       String path = "/v1/jobs/" + ApiClient.segment(id);
       JsonNode before = Json.parseOrNull(client.send(client.request(path).GET().build()).body());
       String status = before == null ? "" : before.path("status").asText();
-      if (FINAL.contains(status)) {
+      if (JobWatchCommand.FINAL.contains(status)) {
         throw ClientException.failed("job " + id + " is " + status + " already (remove it with 'anvil jobs delete')");
       }
       var response = client.send(client.request(path).DELETE().build());
