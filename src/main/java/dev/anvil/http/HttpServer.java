@@ -102,8 +102,8 @@ public final class HttpServer {
 
   /** Every route this server serves, as templates: the labels of its HTTP metrics, and what its OpenAPI document covers. */
   public static final List<String> ROUTES = List.of("/", "/health", "/ready", "/metrics", "/openapi.json", "/v1/kinds",
-      "/v1/cluster", "/v1/cluster/events", "/v1/cluster/history", "/v1/jobs", "/v1/tasks/{kind}", "/v1/jobs/{kind}", "/v1/jobs/{id}",
-      "/v1/jobs/{id}/events", "/dashboard/{file}");
+      "/v1/cluster", "/v1/cluster/events", "/v1/cluster/history", "/v1/jobs", "/v1/tasks/{kind}", "/v1/jobs/{kind}",
+      "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/dashboard/{file}");
   private static final java.util.Set<String> FIXED_ROUTES = ROUTES.stream().filter(r -> !r.contains("{"))
       .collect(java.util.stream.Collectors.toUnmodifiableSet());
 

@@ -57,13 +57,15 @@ final class JobKeeper {
           }
         }, index.blocking());
         context.pipeToSelf(round, (count, error) -> {
-          if (error == null && count > 0 && resume && !resumedOnce[0]) {
-            context.getLog().info("Jobs: {} unfinished jobs found in the journal (this keeper's first round); each"
-                + " goes on where its entity lives", count);
-          } else if (error == null && count > 0 && resume) { // every round wakes every unfinished job: not news
-            context.getLog().debug("Jobs: woke {} unfinished jobs", count);
-          } else if (error == null && count > 0) {
-            context.getLog().info("Jobs: deleted {} jobs past result-ttl", count);
+          if (error == null && count > 0) {
+            if (!resume) {
+              context.getLog().info("Jobs: deleted {} jobs past result-ttl", count);
+            } else if (!resumedOnce[0]) {
+              context.getLog().info("Jobs: {} unfinished jobs found in the journal (this keeper's first round); each"
+                  + " goes on where its entity lives", count);
+            } else { // every round wakes every unfinished job: not news
+              context.getLog().debug("Jobs: woke {} unfinished jobs", count);
+            }
           }
           resumedOnce[0] |= resume && error == null;
           return new Done(resume ? "resume" : "retention", error);
