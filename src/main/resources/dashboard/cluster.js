@@ -316,23 +316,16 @@ function timeScale() {
 }
 
 function chartOptions(nodes) {
-  const series = [timeSeries(), { label: "total", stroke: "#1d2533", width: 2, value: (u, v) => fmtRate(v) }];
+  const series = [{ label: "total", stroke: "#1d2533", width: 2, value: (u, v) => fmtRate(v) }];
   nodes.forEach((node, i) => series.push({
     label: node, stroke: COLORS[i % COLORS.length], width: 1.25, value: (u, v) => fmtRate(v),
   }));
-  return {
-    width: chartWidth($("chart")),
-    height: 240,
-    series,
-    scales: { x: timeScale(), y: { range: (u, min, max) => [0, max > 0 ? max * 1.15 : 1] } },
-    axes: [{ values: timeLabels }, { label: "tasks/s", size: 56 }],
-    cursor: { drag: { x: false, y: false } },
-  };
+  return timeChartOptions($("chart"), 240, series, "tasks/s");
 }
 
 /** p99 of every node (solid) and its p50 (dashed), when there are at most MAX_NODE_SERIES / 2 nodes; else p99 only. */
 function latencyOptions(nodes, withP50) {
-  const series = [timeSeries()];
+  const series = [];
   nodes.forEach((node, i) => {
     series.push({ label: `${node} p99`, stroke: COLORS[i % COLORS.length], width: 1.5, value: (u, v) => fmtMs(v) });
     if (withP50) {
@@ -341,12 +334,17 @@ function latencyOptions(nodes, withP50) {
       });
     }
   });
+  return timeChartOptions($("latency"), 200, series, "compute ms");
+}
+
+/** A chart over local time: its time series, then `series`; y from 0; no drag-zoom. */
+function timeChartOptions(element, height, series, yLabel) {
   return {
-    width: chartWidth($("latency")),
-    height: 200,
-    series,
+    width: chartWidth(element),
+    height,
+    series: [timeSeries(), ...series],
     scales: { x: timeScale(), y: { range: (u, min, max) => [0, max > 0 ? max * 1.15 : 1] } },
-    axes: [{ values: timeLabels }, { label: "compute ms", size: 56 }],
+    axes: [{ values: timeLabels }, { label: yLabel, size: 56 }],
     cursor: { drag: { x: false, y: false } },
   };
 }
