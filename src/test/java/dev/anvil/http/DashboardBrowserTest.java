@@ -209,8 +209,7 @@ class DashboardBrowserTest {
         "#jobs tbody tr:not([data-status='failed'])")).isEmpty());
     new Select(browser.findElement(By.id("jobs-status"))).selectByValue("");
     new Select(browser.findElement(By.id("jobs-kind"))).selectByValue("primes");
-    until(Duration.ofSeconds(10), () -> jobRows().size() == 20 && browser.findElements(By.cssSelector(
-        "#jobs tbody td[data-field='kind']")).stream().allMatch(td -> td.getText().equals("primes")));
+    until(Duration.ofSeconds(10), () -> jobRows().size() == 20 && jobKinds().stream().allMatch("primes"::equals));
     List<String> firstPage = jobRows();
     assertThat(firstPage.subList(0, 3)).containsExactly(primes.get(22), primes.get(21), primes.get(20));
     browser.findElement(By.id("jobs-older")).click();
@@ -310,9 +309,21 @@ class DashboardBrowserTest {
   }
 
   /** The ids of the jobs table's rows, top to bottom. */
+  /**
+   * The ids of the table's rows, read in one script: the table is redrawn every few seconds, so rows found first and
+   * read one by one may be gone by then (StaleElementReferenceException).
+   */
+  @SuppressWarnings("unchecked")
   private static List<String> jobRows() {
-    return browser.findElements(By.cssSelector("#jobs tbody tr")).stream().map(r -> r.getDomAttribute("data-id"))
-        .toList();
+    return (List<String>) browser.executeScript(
+        "return [...document.querySelectorAll('#jobs tbody tr')].map((r) => r.dataset.id);");
+  }
+
+  /** The kinds shown in the table's rows, read in one script (see jobRows). */
+  @SuppressWarnings("unchecked")
+  private static List<String> jobKinds() {
+    return (List<String>) browser.executeScript(
+        "return [...document.querySelectorAll(\"#jobs tbody td[data-field='kind']\")].map((td) => td.textContent);");
   }
 
   /** Seconds in which {@code node}'s workers completed tasks, among those it keeps ({@code /v1/cluster/history}). */
