@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /** {@code anvil node}: one node in this JVM, for hosts, containers and tests. */
 @Command(name = "node", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
     description = "Runs one Anvil node in this JVM. Options override environment variables, which override"
-        + " application.conf.")
+        + " the configuration files (application.conf, then the defaults in reference.conf).")
 public final class NodeCommand implements Callable<Integer> {
 
   @Option(names = "--http-host", paramLabel = "HOST",

@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * Builds a node's configuration: command-line values over {@code -D} system properties over
- * environment variables over {@code application.conf} over Pekko's defaults.
+ * environment variables over {@code application.conf} (the settings Anvil gives Pekko and the
+ * journal) over the {@code reference.conf} files (Anvil's own defaults, and every library's).
  */
 public final class NodeConfig {
   /** Room in a frame for what travels with a task's input: ids, names, the envelope. */

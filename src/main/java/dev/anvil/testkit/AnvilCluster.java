@@ -72,7 +72,7 @@ public final class AnvilCluster implements AutoCloseable {
       return this;
     }
 
-    /** Any setting of application.conf, e.g. {@code config("anvil.compute.default-timeout", "5s")}. */
+    /** Any setting (Anvil's, in reference.conf, or Pekko's), e.g. {@code config("anvil.compute.default-timeout", "5s")}. */
     public Builder config(String path, Object value) {
       config.put(path, value);
       return this;

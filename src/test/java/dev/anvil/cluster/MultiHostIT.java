@@ -88,6 +88,10 @@ class MultiHostIT {
 
   @AfterAll
   static void removeHosts() throws Exception {
+    // all three told to stop at once, then awaited: each drains and leaves in its own time
+    for (NodeProcess start : starts) {
+      start.stop(Duration.ZERO);
+    }
     for (NodeProcess start : starts) {
       start.close();
     }

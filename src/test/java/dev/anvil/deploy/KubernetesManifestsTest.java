@@ -37,7 +37,9 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 class KubernetesManifestsTest {
 
   private static final Path DIR = Path.of("deploy/k8s");
+  /** Anvil's own files: the settings it gives its libraries, over its defaults (anvil { }). */
   private static final Path APPLICATION_CONF = Path.of("src/main/resources/application.conf");
+  private static final Path REFERENCE_CONF = Path.of("src/main/resources/reference.conf");
   /** The example Secret: its token is a public placeholder, so kustomization.yaml leaves it out. */
   private static final String SECRET_EXAMPLE = "secret-example.yaml";
   private static final String JOURNAL_SECRET_EXAMPLE = "secret-journal-example.yaml";
@@ -82,9 +84,10 @@ class KubernetesManifestsTest {
     for (Map<String, Object> variable : maps(container.get("env"))) {
       assertThat(env.put(string(variable.get("name")), variable)).as("env %s set once", variable.get("name")).isNull();
     }
-    applicationConfText = Files.readString(APPLICATION_CONF);
+    applicationConfText = Files.readString(APPLICATION_CONF) + Files.readString(REFERENCE_CONF);
     // Without the environment: ${?ANVIL_...} fall back to the file's defaults, whatever the shell has.
     applicationConf = ConfigFactory.parseFile(APPLICATION_CONF.toFile())
+        .withFallback(ConfigFactory.parseFile(REFERENCE_CONF.toFile()))
         .withFallback(ConfigFactory.parseMap(Map.of("java.io.tmpdir", "/tmp")))
         .resolve(ConfigResolveOptions.noSystem());
   }
@@ -202,7 +205,7 @@ class KubernetesManifestsTest {
     String referenceConfs = bootstrapOnClassPath ? referenceConfs() : "";
     for (String name : env.keySet()) {
       if (name.startsWith("ANVIL_")) {
-        assertThat(applicationConfText).as("%s is read by application.conf", name).contains("${?" + name + "}");
+        assertThat(applicationConfText).as("%s is read by application.conf or reference.conf", name).contains("${?" + name + "}");
       } else if (name.startsWith("PEKKO_")) {
         if (bootstrapOnClassPath) {
           assertThat(referenceConfs).as("%s is read by a reference.conf on the class path", name)
@@ -379,12 +382,12 @@ class KubernetesManifestsTest {
     return string(podLabels.get(label.group(1)));
   }
 
-  /** The port Anvil binds: the Deployment's variable if it sets one, else application.conf's default. */
+  /** The port Anvil binds: the Deployment's variable if it sets one, else Anvil's default. */
   private static int anvilPort(String variable, String path) {
     return env.containsKey(variable) ? Integer.parseInt(value(variable)) : applicationConf.getInt(path);
   }
 
-  /** A setting application.conf gives explicitly (not a reference.conf default), or null. */
+  /** A setting Anvil's files give explicitly (not a library's reference.conf default), or null. */
   private static String configured(String path) {
     return applicationConf.hasPath(path) ? applicationConf.getString(path) : null;
   }

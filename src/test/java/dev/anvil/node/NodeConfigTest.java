@@ -8,7 +8,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Where a setting comes from: the command line over -D over the environment over application.conf. */
+/** Where a setting comes from: the command line over -D over the environment over application.conf over reference.conf. */
 class NodeConfigTest {
 
   @AfterEach
@@ -35,7 +35,7 @@ class NodeConfigTest {
 
   @Test
   void settingsThatReferToOthersFollowTheOverride() {
-    // pekko.management.http.port is ${anvil.management.port} in application.conf
+    // pekko.management.http.port is ${anvil.management.port} in application.conf (anvil.* in reference.conf)
     Config config = NodeConfig.load(Map.of("anvil.management.port", 9999));
     assertThat(config.getInt("pekko.management.http.port")).isEqualTo(9999);
   }
