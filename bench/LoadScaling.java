@@ -1,11 +1,11 @@
 import com.typesafe.config.Config;
-import dev.anvil.compute.TaskRun;
-import dev.anvil.compute.LoadProtocolStats;
-import dev.anvil.compute.LocalScheduler;
-import dev.anvil.compute.PoolProtocol;
-import dev.anvil.compute.TaskCatalog;
-import dev.anvil.compute.TaskOutcome;
+import dev.anvil.compute.catalog.TaskCatalog;
+import dev.anvil.compute.local.LocalScheduler;
+import dev.anvil.compute.protocol.LoadProtocolStats;
+import dev.anvil.compute.protocol.PoolProtocol;
 import dev.anvil.compute.spi.ComputeTask;
+import dev.anvil.compute.task.TaskOutcome;
+import dev.anvil.compute.task.TaskRun;
 import dev.anvil.node.NodeConfig;
 import dev.anvil.node.RunningNode;
 import java.nio.charset.StandardCharsets;

@@ -4,6 +4,7 @@ import dev.anvil.client.JobsCommand;
 import dev.anvil.client.LoadCommand;
 import dev.anvil.client.StatusCommand;
 import dev.anvil.client.SubmitCommand;
+import dev.anvil.config.AnvilVersion;
 import dev.anvil.launcher.Commands;
 import dev.anvil.launcher.StartCommand;
 import dev.anvil.launcher.StartOptions;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Mixin;
 @Command(
     name = "anvil",
     mixinStandardHelpOptions = true,
-    versionProvider = Main.Version.class,
+    versionProvider = AnvilVersion.class,
     description = {"Anvil: an actor-based distributed compute server. Without a command, runs 'start'.",
         "start, node, roll and stop run Anvil; submit, jobs, status and load are clients of its HTTP API"
             + " (each takes --url and --token)."},
@@ -48,14 +49,5 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     return StartCommand.run(options);
-  }
-
-  /** The project's version, from the jar's manifest ({@code Implementation-Version}). */
-  public static final class Version implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      String version = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"anvil " + (version == null ? "dev" : version)};
-    }
   }
 }

@@ -2,7 +2,7 @@ package dev.anvil;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.anvil.compute.TaskCatalog;
+import dev.anvil.compute.catalog.TaskCatalog;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.TaskContext;
 import java.net.URL;

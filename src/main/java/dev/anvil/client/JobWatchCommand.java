@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code anvil jobs watch ID}: follows a job's events with a progress bar, then prints its result. */
-@Command(name = "watch", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+@Command(name = "watch", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
     description = {"Follows a job with a progress bar until it ends, then prints its result.",
         "Reads GET /v1/jobs/ID/events; the bar goes to stderr, the result to stdout as indented JSON; a failed"
         + " or cancelled job's detail goes to stderr."},

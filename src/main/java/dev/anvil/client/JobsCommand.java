@@ -8,14 +8,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code anvil jobs watch|get|cancel|delete|list}: the asynchronous jobs of /v1/jobs. */
-@Command(name = "jobs", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+@Command(name = "jobs", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
     synopsisSubcommandLabel = "COMMAND",
     description = "Follows, reads, cancels, deletes and lists jobs (submit one with 'submit --async').",
     subcommands = {JobWatchCommand.class, JobsCommand.Get.class, JobsCommand.Cancel.class, JobsCommand.Delete.class,
         JobsCommand.ListJobs.class})
 public final class JobsCommand {
 
-  @Command(name = "get", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+  @Command(name = "get", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
       description = "Prints a job's view (GET /v1/jobs/ID) as indented JSON, whatever its status.",
       exitCodeListHeading = ClientCommand.EXIT_HEADING,
       exitCodeList = {ClientCommand.EXIT_OK, "1:the server refused (404: unknown or expired job)",
@@ -31,7 +31,7 @@ public final class JobsCommand {
     }
   }
 
-  @Command(name = "cancel", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+  @Command(name = "cancel", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
       description = {"Cancels a queued or running job (DELETE /v1/jobs/ID) where it runs.",
           "A finished job is left as it is (exit 1); remove one with 'jobs delete'."},
       exitCodeListHeading = ClientCommand.EXIT_HEADING,
@@ -61,7 +61,7 @@ public final class JobsCommand {
     }
   }
 
-  @Command(name = "delete", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+  @Command(name = "delete", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
       description = {"Deletes a finished job and its result (DELETE /v1/jobs/ID); its Idempotency-Key is free again.",
           "A job still queued or running is cancelled instead."},
       exitCodeListHeading = ClientCommand.EXIT_HEADING,
@@ -79,7 +79,7 @@ public final class JobsCommand {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+  @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
       description = "Lists jobs, newest first (GET /v1/jobs), as a table.",
       exitCodeListHeading = ClientCommand.EXIT_HEADING,
       exitCodeList = {ClientCommand.EXIT_OK, ClientCommand.EXIT_FAILED, ClientCommand.EXIT_USAGE,

@@ -11,7 +11,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
 /** {@code anvil load KIND [INPUT]}: a built-in load generator, with live progress and a latency summary. */
-@Command(name = "load", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+@Command(name = "load", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
     description = {"Puts load on the cluster: one task kind, N concurrent loops, for a time; prints tasks/s and latency.",
         "Each loop sends POST /v1/tasks/KIND and waits for its answer before the next. Progress goes to stderr;"
         + " then it prints requests, tasks/s (answers 200 per second), the latency of the 200s (p50, p99, max)"

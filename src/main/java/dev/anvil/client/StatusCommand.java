@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code anvil status}: the cluster's members and their load, and the supervisor's slots, as tables. */
-@Command(name = "status", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+@Command(name = "status", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
     description = {"Shows the cluster's nodes, their load, and the supervisor's slots.",
         "Reads GET /v1/cluster and prints each member's status, reachability and load (busy/total workers,"
         + " queued, completed, stuck), '*' marking the node that answered; then, when the nodes run under"

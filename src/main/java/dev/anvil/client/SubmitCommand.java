@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code anvil submit KIND [INPUT]}: runs one task and prints its result, or submits it as a job. */
-@Command(name = "submit", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+@Command(name = "submit", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
     description = {"Runs one task and prints its result, or submits a job and prints its id.",
         "Sends POST /v1/tasks/KIND and prints the answer's 'result' as indented JSON.",
         "With --async, submits it as a job (POST /v1/jobs/KIND) and prints only the job's id:",

@@ -1,8 +1,8 @@
 package dev.anvil.http;
 
-import dev.anvil.compute.LocalScheduler;
-import dev.anvil.compute.TaskOutcome;
-import dev.anvil.compute.TaskRun;
+import dev.anvil.compute.local.TaskIntake;
+import dev.anvil.compute.task.TaskOutcome;
+import dev.anvil.compute.task.TaskRun;
 
 /**
  * One client connection, as far as its tasks go: the task it waits for (HTTP/1.1 serves one
@@ -11,12 +11,12 @@ import dev.anvil.compute.TaskRun;
  */
 final class ClientConnection {
 
-  private final LocalScheduler scheduler;
+  private final TaskIntake scheduler;
   private final String node;
   private volatile TaskRun waitingFor;
   private volatile boolean closed;
 
-  ClientConnection(LocalScheduler scheduler, String node) {
+  ClientConnection(TaskIntake scheduler, String node) {
     this.scheduler = scheduler;
     this.node = node;
   }

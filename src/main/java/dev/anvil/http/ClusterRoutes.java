@@ -2,40 +2,40 @@ package dev.anvil.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.anvil.compute.TaskStats;
+import dev.anvil.compute.local.WorkerPool;
+import dev.anvil.compute.protocol.PoolProtocol;
+import dev.anvil.compute.routing.TaskRouter;
+import dev.anvil.compute.task.NodeIds;
+import dev.anvil.compute.task.TaskStats;
+import dev.anvil.metrics.LoadHistory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.anvil.compute.NodeIds;
-import dev.anvil.compute.TaskRouter;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.pekko.NotUsed;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
-import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
-import org.apache.pekko.stream.javadsl.Source;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.HashMap;
-import dev.anvil.compute.PoolProtocol;
-import dev.anvil.compute.WorkerPool;
-import dev.anvil.metrics.LoadHistory;
-import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * {@code GET /v1/cluster}: every member, its status and roles, and the load its pool last reported;
@@ -83,14 +83,14 @@ public final class ClusterRoutes extends AllDirectives {
   public record Load(int workers, int running, int queued, long completed, int stuck) {}
 
   private final ActorSystem<?> system;
-  private final ActorRef<TaskRouter.Command> router;
+  private final ActorRef<PoolProtocol.RouterCommand> router;
   private final JsonResponses json;
   private final String node;
   private final Path supervisorStatus;
   private final AtomicInteger streams = new AtomicInteger();
 
   /** @param supervisorStatus the status file of the supervisor that started this node, or null */
-  public ClusterRoutes(ActorSystem<?> system, ActorRef<TaskRouter.Command> router, JsonResponses json, String node,
+  public ClusterRoutes(ActorSystem<?> system, ActorRef<PoolProtocol.RouterCommand> router, JsonResponses json, String node,
       Path supervisorStatus) {
     this.system = system;
     this.supervisorStatus = supervisorStatus;
@@ -104,7 +104,7 @@ public final class ClusterRoutes extends AllDirectives {
         path(PathMatchers.segment("v1").slash("cluster").slash("history"), () -> get(() -> completeWithFuture(
             history().thenApplyAsync(json::ok, Runnable::run)))),
         path(PathMatchers.segment("v1").slash("cluster"), () -> get(() -> completeWithFuture(
-        AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
+        AskPattern.<PoolProtocol.RouterCommand, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
                 system.scheduler())
             .toCompletableFuture()
             .thenComposeAsync(this::withTheOthers, Runnable::run)

@@ -1,7 +1,8 @@
 package dev.anvil.http;
 
-import dev.anvil.compute.NodeHealth;
-import dev.anvil.compute.TaskRouter;
+import dev.anvil.compute.local.NodeHealth;
+import dev.anvil.compute.protocol.PoolProtocol;
+import dev.anvil.compute.routing.TaskRouter;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.StreamSupport;
@@ -28,12 +29,12 @@ public final class HealthRoutes extends AllDirectives {
 
   private final ActorSystem<?> system;
   private final Cluster cluster;
-  private final ActorRef<TaskRouter.Command> router;
+  private final ActorRef<PoolProtocol.RouterCommand> router;
   private final JsonResponses json;
   private final String node;
   private final NodeHealth health;
 
-  public HealthRoutes(ActorSystem<?> system, ActorRef<TaskRouter.Command> router, JsonResponses json, String node,
+  public HealthRoutes(ActorSystem<?> system, ActorRef<PoolProtocol.RouterCommand> router, JsonResponses json, String node,
       NodeHealth health) {
     this.system = system;
     this.health = health;
@@ -72,7 +73,7 @@ public final class HealthRoutes extends AllDirectives {
     if (cluster.selfMember().status() != MemberStatus.up()) {
       return done(notReady("the node is " + cluster.selfMember().status() + " in the cluster, not Up"));
     }
-    return AskPattern.<TaskRouter.Command, TaskRouter.View>ask(router, TaskRouter.GetView::new, READY_ASK,
+    return AskPattern.<PoolProtocol.RouterCommand, TaskRouter.View>ask(router, TaskRouter.GetView::new, READY_ASK,
             system.scheduler())
         // a future from Scala: its plain handle() would run on a new thread where the common pool
         // has one core (every node JVM of start), so continue on the thread that completes it

@@ -2,8 +2,8 @@ package dev.anvil.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.anvil.compute.Outcome;
-import dev.anvil.compute.TaskOutcome;
+import dev.anvil.compute.task.Outcome;
+import dev.anvil.compute.task.TaskOutcome;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.http.javadsl.model.ContentType;

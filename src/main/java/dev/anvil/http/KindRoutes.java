@@ -1,6 +1,6 @@
 package dev.anvil.http;
 
-import dev.anvil.compute.TaskCatalog;
+import dev.anvil.compute.catalog.TaskCatalog;
 import dev.anvil.compute.spi.ComputeTask;
 import java.util.List;
 import org.apache.pekko.http.javadsl.model.HttpResponse;

@@ -10,7 +10,7 @@ import com.github.victools.jsonschema.generator.SchemaGenerator;
 import com.github.victools.jsonschema.generator.SchemaGeneratorConfigBuilder;
 import com.github.victools.jsonschema.generator.SchemaVersion;
 import com.github.victools.jsonschema.module.jackson.JacksonModule;
-import dev.anvil.compute.TaskCatalog;
+import dev.anvil.compute.catalog.TaskCatalog;
 import dev.anvil.compute.spi.ComputeTask;
 import java.io.IOException;
 import java.io.InputStream;

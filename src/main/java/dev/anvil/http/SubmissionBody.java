@@ -1,7 +1,7 @@
 package dev.anvil.http;
 
-import dev.anvil.compute.TaskCatalog;
-import dev.anvil.compute.Worker;
+import dev.anvil.compute.catalog.TaskCatalog;
+import dev.anvil.compute.local.Worker;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
 import java.time.Duration;

@@ -1,14 +1,15 @@
 package dev.anvil.http;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import dev.anvil.compute.LocalScheduler;
-import dev.anvil.compute.Outcome;
-import dev.anvil.compute.TaskCatalog;
-import dev.anvil.compute.TaskOutcome;
-import dev.anvil.compute.TaskRun;
-import dev.anvil.compute.TaskStats;
+import dev.anvil.compute.catalog.TaskCatalog;
+import dev.anvil.compute.local.LocalScheduler;
+import dev.anvil.compute.local.TaskIntake;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
+import dev.anvil.compute.task.Outcome;
+import dev.anvil.compute.task.TaskOutcome;
+import dev.anvil.compute.task.TaskRun;
+import dev.anvil.compute.task.TaskStats;
 import dev.anvil.config.ComputeSettings;
 import dev.anvil.config.HttpSettings;
 import java.io.ByteArrayOutputStream;
@@ -46,7 +47,7 @@ public final class TaskEndpoint extends AllDirectives {
   private static final String PREFIX = "/v1/tasks/";
 
   private final TaskCatalog catalog;
-  private final LocalScheduler scheduler;
+  private final TaskIntake scheduler;
   private final ClassicActorSystemProvider system;
   private final JsonResponses json;
   private final BearerAuth auth;
@@ -67,7 +68,7 @@ public final class TaskEndpoint extends AllDirectives {
     CompletionStage<HttpResponse> submit(HttpRequest request, String kind, String prefer);
   }
 
-  public TaskEndpoint(TaskCatalog catalog, LocalScheduler scheduler, ClassicActorSystemProvider system,
+  public TaskEndpoint(TaskCatalog catalog, TaskIntake scheduler, ClassicActorSystemProvider system,
       JsonResponses json, BearerAuth auth, HttpSettings http, ComputeSettings compute, String node,
       AsyncTasks async) {
     this.async = async;

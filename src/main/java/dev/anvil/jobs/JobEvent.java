@@ -1,8 +1,8 @@
 package dev.anvil.jobs;
 
-import dev.anvil.CborSerializable;
 import dev.anvil.jobs.JobRecord.Problem;
 import dev.anvil.jobs.JobRecord.Status;
+import dev.anvil.serialization.CborSerializable;
 
 /**
  * What a job's entity stores in the journal, in order. Progress is not among them: it goes to

@@ -1,7 +1,7 @@
 package dev.anvil.jobs;
 
 import com.fasterxml.jackson.annotation.JsonValue;
-import dev.anvil.CborSerializable;
+import dev.anvil.serialization.CborSerializable;
 
 /**
  * One job as its entity keeps it: what to run, where it ran, how far it got, and how it ended.

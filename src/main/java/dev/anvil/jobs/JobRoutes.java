@@ -1,8 +1,10 @@
 package dev.anvil.jobs;
 
+import static org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling.toEventStream;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.anvil.compute.TaskCatalog;
+import dev.anvil.compute.catalog.TaskCatalog;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
 import dev.anvil.http.JsonResponses;
@@ -36,8 +38,6 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.CompletionStrategy;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Source;
-
-import static org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling.toEventStream;
 
 /**
  * The jobs API: {@code POST /v1/jobs/{kind}}, {@code GET /v1/jobs/{id}}, its

@@ -1,15 +1,16 @@
 package dev.anvil.jobs;
 
-import dev.anvil.CborSerializable;
-import dev.anvil.compute.LocalScheduler;
-import dev.anvil.compute.Outcome;
-import dev.anvil.compute.TaskCatalog;
-import dev.anvil.compute.TaskOutcome;
-import dev.anvil.compute.TaskRun;
-import dev.anvil.compute.TaskStats;
+import dev.anvil.compute.catalog.TaskCatalog;
+import dev.anvil.compute.local.LocalScheduler;
+import dev.anvil.compute.local.TaskIntake;
 import dev.anvil.compute.spi.ComputeTask;
+import dev.anvil.compute.task.Outcome;
+import dev.anvil.compute.task.TaskOutcome;
+import dev.anvil.compute.task.TaskRun;
+import dev.anvil.compute.task.TaskStats;
 import dev.anvil.jobs.JobRecord.Problem;
 import dev.anvil.jobs.JobRecord.Status;
+import dev.anvil.serialization.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -90,7 +91,7 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
   }
 
   private final String node;
-  private final LocalScheduler scheduler;
+  private final TaskIntake scheduler;
   private final TaskCatalog catalog;
   private final Settings settings;
   private final ClusterSharding sharding;
@@ -101,14 +102,14 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
   /** By status: jobs waiting here and running from here now, and those that ended here since start. */
   private final AtomicIntegerArray byStatus;
 
-  public static Behavior<Command> create(String node, LocalScheduler scheduler, TaskCatalog catalog,
+  public static Behavior<Command> create(String node, TaskIntake scheduler, TaskCatalog catalog,
       Settings settings, AtomicIntegerArray byStatus) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobRunner(ctx, timers, node, scheduler, catalog,
         settings, byStatus)));
   }
 
   private JobRunner(ActorContext<Command> context, TimerScheduler<Command> timers, String node,
-      LocalScheduler scheduler, TaskCatalog catalog, Settings settings, AtomicIntegerArray byStatus) {
+      TaskIntake scheduler, TaskCatalog catalog, Settings settings, AtomicIntegerArray byStatus) {
     super(context);
     // named after this class: the default is the setup wrapper's, under org.apache.pekko (WARN), and lost INFO lines
     context.setLoggerName(JobRunner.class);

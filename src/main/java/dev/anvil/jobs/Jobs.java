@@ -2,8 +2,8 @@ package dev.anvil.jobs;
 
 import com.typesafe.config.Config;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.anvil.compute.LocalScheduler;
-import dev.anvil.compute.TaskCatalog;
+import dev.anvil.compute.catalog.TaskCatalog;
+import dev.anvil.compute.local.TaskIntake;
 import dev.anvil.jobs.JobRecord.Status;
 import dev.anvil.metrics.AnvilMetrics;
 import java.security.SecureRandom;
@@ -66,7 +66,7 @@ public final class Jobs {
   }
 
   /** Starts this node's part of the jobs: its runner, its shard region, its share of the projection. */
-  public static Jobs start(ActorContext<?> ctx, String nodeId, LocalScheduler scheduler, TaskCatalog catalog,
+  public static Jobs start(ActorContext<?> ctx, String nodeId, TaskIntake scheduler, TaskCatalog catalog,
       Settings settings) {
     ActorSystem<?> system = ctx.getSystem();
     Config config = system.settings().config();
@@ -124,7 +124,7 @@ public final class Jobs {
   public Optional<String> refusal() {
     for (Member m : cluster.state().getMembers()) {
       if ((m.status() == MemberStatus.up() || m.status() == MemberStatus.leaving()) && !m.hasRole(role)) {
-        String reason = "node " + dev.anvil.compute.NodeIds.of(m.address()) + " keeps its jobs in another journal than this node (" + role + "); give every node the same"
+        String reason = "node " + dev.anvil.compute.task.NodeIds.of(m.address()) + " keeps its jobs in another journal than this node (" + role + "); give every node the same"
             + " anvil.jobs.journal.url (ANVIL_JOURNAL_URL), or start them together with `start`";
         if (!reason.equals(lastRefusal.getAndSet(reason))) {
           log.error("Jobs refused: {}", reason);

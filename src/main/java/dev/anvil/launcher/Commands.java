@@ -65,7 +65,7 @@ public final class Commands {
     }
   }
 
-  @Command(name = "roll", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+  @Command(name = "roll", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
       description = "Restarts the nodes of a running 'start' one at a time; returns when done.")
   public static final class Roll extends ControlCommand {
     @Override
@@ -74,7 +74,7 @@ public final class Commands {
     }
   }
 
-  @Command(name = "stop", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+  @Command(name = "stop", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
       description = "Stops a running 'start' gracefully: every node drains and leaves; returns when done.")
   public static final class Stop extends ControlCommand {
     @Override

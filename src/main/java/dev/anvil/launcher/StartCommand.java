@@ -1,24 +1,24 @@
 package dev.anvil.launcher;
 
 import com.typesafe.config.Config;
-import dev.anvil.compute.BadKind;
-import dev.anvil.node.NodeConfig;
-import dev.anvil.node.NodeKinds;
+import dev.anvil.compute.catalog.BadKind;
 import dev.anvil.config.ExposurePolicy;
 import dev.anvil.config.SettingsCheck;
+import dev.anvil.node.NodeConfig;
+import dev.anvil.node.NodeKinds;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.HashSet;
-import java.util.Set;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code anvil start}: runs Anvil on this machine with its defaults. */
-@Command(name = "start", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+@Command(name = "start", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
     description = "Runs Anvil on this machine: one node JVM per core, one cluster, one HTTP port."
         + " SIGTERM/Ctrl-C stops every node gracefully; SIGHUP restarts them one at a time.")
 public final class StartCommand implements Callable<Integer> {

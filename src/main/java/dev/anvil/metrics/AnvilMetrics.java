@@ -1,10 +1,11 @@
 package dev.anvil.metrics;
 
-import dev.anvil.compute.LocalScheduler;
-import dev.anvil.compute.NodeIds;
-import dev.anvil.compute.Outcome;
-import dev.anvil.compute.TaskMeters;
-import dev.anvil.compute.TaskStats;
+import dev.anvil.compute.local.LocalScheduler;
+import dev.anvil.compute.local.TaskIntake;
+import dev.anvil.compute.task.NodeIds;
+import dev.anvil.compute.task.Outcome;
+import dev.anvil.compute.task.TaskMeters;
+import dev.anvil.compute.task.TaskStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -107,7 +108,7 @@ public final class AnvilMetrics implements Extension, TaskMeters {
   }
 
   /** {@code anvil_workers{state}} (busy, idle, stuck) and {@code anvil_queue_depth}, read from the scheduler. */
-  public void bindScheduler(LocalScheduler scheduler) {
+  public void bindScheduler(TaskIntake scheduler) {
     if (!enabled) {
       return;
     }

@@ -1,8 +1,8 @@
 package dev.anvil.metrics;
 
-import dev.anvil.CborSerializable;
-import dev.anvil.compute.LocalScheduler;
-import dev.anvil.compute.TaskStats;
+import dev.anvil.compute.local.TaskIntake;
+import dev.anvil.compute.task.TaskStats;
+import dev.anvil.serialization.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +44,7 @@ public final class LoadHistory {
 
   public record History(String node, List<Sample> samples) implements CborSerializable {}
 
-  public static Behavior<Command> create(String node, LocalScheduler scheduler) {
+  public static Behavior<Command> create(String node, TaskIntake scheduler) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       TaskStats stats = TaskStats.get(ctx.getSystem());

@@ -1,6 +1,6 @@
 package dev.anvil.node;
 
-import dev.anvil.compute.NodeHealth;
+import dev.anvil.compute.local.NodeHealth;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;

@@ -2,15 +2,15 @@ package dev.anvil.node;
 
 import com.typesafe.config.Config;
 import java.util.HashMap;
-import java.util.Optional;
-import org.apache.pekko.actor.CoordinatedShutdown;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code anvil node}: one node in this JVM, for hosts, containers and tests. */
-@Command(name = "node", mixinStandardHelpOptions = true, versionProvider = dev.anvil.Main.Version.class,
+@Command(name = "node", mixinStandardHelpOptions = true, versionProvider = dev.anvil.config.AnvilVersion.class,
     description = "Runs one Anvil node in this JVM. Options override environment variables, which override"
         + " the configuration files (application.conf, then the defaults in reference.conf).")
 public final class NodeCommand implements Callable<Integer> {
@@ -58,7 +58,7 @@ public final class NodeCommand implements Callable<Integer> {
     RunningNode node;
     try {
       node = RunningNode.start(NodeConfig.load(overrides(), optionNames()));
-    } catch (dev.anvil.config.SettingsCheck.BadSetting | dev.anvil.compute.BadKind e) {
+    } catch (dev.anvil.config.SettingsCheck.BadSetting | dev.anvil.compute.catalog.BadKind e) {
       System.err.println("anvil node: " + e.getMessage());
       return 2;
     } catch (IllegalArgumentException | IllegalStateException e) {

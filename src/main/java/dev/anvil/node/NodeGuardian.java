@@ -3,18 +3,17 @@ package dev.anvil.node;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.anvil.compute.LocalScheduler;
-import dev.anvil.compute.NodeHealth;
-import dev.anvil.compute.NodeIds;
-import dev.anvil.compute.TaskCatalog;
-import dev.anvil.compute.TaskRouter;
-import dev.anvil.compute.TaskStats;
-import dev.anvil.compute.WorkerPool;
+import com.typesafe.config.Config;
+import dev.anvil.compute.catalog.TaskCatalog;
+import dev.anvil.compute.local.LocalScheduler;
+import dev.anvil.compute.local.NodeHealth;
+import dev.anvil.compute.local.WorkerPool;
+import dev.anvil.compute.protocol.PoolProtocol;
+import dev.anvil.compute.routing.TaskRouter;
+import dev.anvil.compute.task.NodeIds;
+import dev.anvil.compute.task.TaskStats;
 import dev.anvil.config.AnvilSettings;
 import dev.anvil.http.ApiRoutes;
-import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
-import dev.anvil.metrics.AnvilMetrics;
-import dev.anvil.http.MetricsRoutes;
 import dev.anvil.http.BearerAuth;
 import dev.anvil.http.ClusterRoutes;
 import dev.anvil.http.DashboardRoutes;
@@ -22,11 +21,12 @@ import dev.anvil.http.HealthRoutes;
 import dev.anvil.http.HttpServer;
 import dev.anvil.http.JsonResponses;
 import dev.anvil.http.KindRoutes;
+import dev.anvil.http.MetricsRoutes;
 import dev.anvil.http.OpenApiRoutes;
 import dev.anvil.http.TaskEndpoint;
 import dev.anvil.jobs.JobRoutes;
 import dev.anvil.jobs.Jobs;
-import com.typesafe.config.Config;
+import dev.anvil.metrics.AnvilMetrics;
 import dev.anvil.security.ApiTokens;
 import java.time.Duration;
 import java.util.Optional;
@@ -37,13 +37,14 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.slf4j.Logger;
@@ -60,7 +61,7 @@ public final class NodeGuardian {
 
   /** What a started node tells whoever started it: where it serves, and its parts, for tests and tools. */
   public record Started(ServerBinding binding, String nodeId, int workers, LocalScheduler scheduler,
-      ActorRef<WorkerPool.Command> pool, ActorRef<TaskRouter.Command> router, int managementPort) {}
+      ActorRef<PoolProtocol.PoolCommand> pool, ActorRef<PoolProtocol.RouterCommand> router, int managementPort) {}
 
   /** @param kinds the kinds this node runs, already checked (see {@link NodeKinds}) */
   public static Behavior<Void> create(AnvilSettings settings, NodeKinds kinds, CompletableFuture<Started> started) {
@@ -86,13 +87,13 @@ public final class NodeGuardian {
         log.error("Anvil node {} is unfit to go on and restarts: {}", nodeId, reason);
         CoordinatedShutdown.get(system).runAll(NodeUnfit.INSTANCE);
       });
-      ActorRef<WorkerPool.Command> pool = ctx.spawn(
+      ActorRef<PoolProtocol.PoolCommand> pool = ctx.spawn(
           WorkerPool.create(nodeId, workers, scheduler, catalog, new WorkerPool.Settings(
               settings.compute().threadNiceness(),
               system.settings().config().getBytes("pekko.remote.artery.advanced.maximum-large-frame-size"),
               settings.compute().stuckGrace(), settings.compute().maxStuckWorkers()), health),
           "pool");
-      ActorRef<TaskRouter.Command> router = ctx.spawn(TaskRouter.create(nodeId, scheduler, pool,
+      ActorRef<PoolProtocol.RouterCommand> router = ctx.spawn(TaskRouter.create(nodeId, scheduler, pool,
           settings.compute().routingSample()), "router");
 
       boolean bootstrap = !system.settings().config().getString("anvil.cluster.discovery").equals("seed-nodes");
@@ -189,10 +190,10 @@ public final class NodeGuardian {
    * Before HTTP unbinds, the pool stops taking tasks (routers send new ones elsewhere) and the
    * tasks it already has run to the end; those left at the drain timeout are cancelled.
    */
-  private static void drainOnShutdown(ActorSystem<Void> system, ActorRef<WorkerPool.Command> pool,
+  private static void drainOnShutdown(ActorSystem<Void> system, ActorRef<PoolProtocol.PoolCommand> pool,
       Duration timeout) {
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "drain-worker-pool",
-        () -> AskPattern.<WorkerPool.Command, WorkerPool.Drained>ask(pool,
+        () -> AskPattern.<PoolProtocol.PoolCommand, WorkerPool.Drained>ask(pool,
                 replyTo -> new WorkerPool.Drain(timeout, replyTo), timeout.plusSeconds(5), system.scheduler())
             .handle((drained, error) -> Done.getInstance()));
   }

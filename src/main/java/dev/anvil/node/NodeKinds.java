@@ -2,9 +2,9 @@ package dev.anvil.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
-import dev.anvil.compute.BadKind;
-import dev.anvil.compute.KindsFolder;
-import dev.anvil.compute.TaskCatalog;
+import dev.anvil.compute.catalog.BadKind;
+import dev.anvil.compute.catalog.KindsFolder;
+import dev.anvil.compute.catalog.TaskCatalog;
 import dev.anvil.compute.spi.ComputeTask;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,9 +1,10 @@
 package dev.anvil.node;
 
 import com.typesafe.config.Config;
-import dev.anvil.compute.LocalScheduler;
-import dev.anvil.compute.TaskRouter;
-import dev.anvil.compute.WorkerPool;
+import dev.anvil.compute.local.LocalScheduler;
+import dev.anvil.compute.local.WorkerPool;
+import dev.anvil.compute.protocol.PoolProtocol;
+import dev.anvil.compute.routing.TaskRouter;
 import dev.anvil.config.AnvilSettings;
 import dev.anvil.config.ExposurePolicy;
 import dev.anvil.jobs.JobJournal;
@@ -38,7 +39,7 @@ public final class RunningNode implements AutoCloseable {
   /**
    * Starts a node and waits until its HTTP port is bound; a node that cannot bind is stopped.
    *
-   * @throws dev.anvil.compute.BadKind when a kind cannot be loaded or run, before anything starts
+   * @throws dev.anvil.compute.catalog.BadKind when a kind cannot be loaded or run, before anything starts
    */
   public static RunningNode start(Config nodeConfig) {
     Config config = nodeConfig;
@@ -101,11 +102,11 @@ public final class RunningNode implements AutoCloseable {
     return started.scheduler();
   }
 
-  public ActorRef<WorkerPool.Command> pool() {
+  public ActorRef<PoolProtocol.PoolCommand> pool() {
     return started.pool();
   }
 
-  public ActorRef<TaskRouter.Command> router() {
+  public ActorRef<PoolProtocol.RouterCommand> router() {
     return started.router();
   }
 

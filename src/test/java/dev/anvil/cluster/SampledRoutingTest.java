@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
 import dev.anvil.Tiers;
-import dev.anvil.compute.LoadProtocolStats;
+import dev.anvil.compute.protocol.LoadProtocolStats;
 import dev.anvil.node.RunningNode;
 import java.net.http.HttpResponse;
 import java.time.Duration;

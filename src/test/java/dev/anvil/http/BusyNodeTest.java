@@ -8,6 +8,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
+import dev.anvil.compute.local.WorkerPool;
+import dev.anvil.compute.protocol.PoolProtocol;
 import dev.anvil.node.RunningNode;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -17,7 +19,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import dev.anvil.compute.WorkerPool;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -109,8 +110,8 @@ class BusyNodeTest {
   @Test
   void aNodeWhosePoolTakesNoTasksAnswers503AndIsNotReady() throws Exception {
     HttpTestClient http = start(1, 4);
-    ActorRef<WorkerPool.Command> pool = node.pool();
-    AskPattern.<WorkerPool.Command, WorkerPool.Drained>ask(pool, r -> new WorkerPool.Drain(Duration.ZERO, r),
+    ActorRef<PoolProtocol.PoolCommand> pool = node.pool();
+    AskPattern.<PoolProtocol.PoolCommand, WorkerPool.Drained>ask(pool, r -> new WorkerPool.Drain(Duration.ZERO, r),
         Duration.ofSeconds(5), node.system().scheduler()).toCompletableFuture().get();
     await().atMost(Duration.ofSeconds(5)).until(() -> http.get("/ready").statusCode() == 503);
     assertProblem(http.get("/ready"), 503, null);

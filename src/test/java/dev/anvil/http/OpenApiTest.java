@@ -9,7 +9,7 @@ import com.networknt.schema.InputFormat;
 import dev.anvil.HttpTestClient;
 import dev.anvil.OpenApiConformance;
 import dev.anvil.TestNodes;
-import dev.anvil.compute.TaskCatalog;
+import dev.anvil.compute.catalog.TaskCatalog;
 import dev.anvil.node.RunningNode;
 import io.swagger.v3.parser.OpenAPIV3Parser;
 import io.swagger.v3.parser.core.models.SwaggerParseResult;

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.anvil.HttpTestClient;
 import dev.anvil.KindJars;
 import dev.anvil.TestNodes;
-import dev.anvil.compute.BadKind;
+import dev.anvil.compute.catalog.BadKind;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.config.SettingsCheck;
 import java.net.http.HttpResponse;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
-import dev.anvil.compute.TaskOutcome;
-import dev.anvil.compute.PoolProtocol;
+import dev.anvil.compute.protocol.PoolProtocol;
+import dev.anvil.compute.task.TaskOutcome;
 import dev.anvil.node.RunningNode;
 import java.net.http.HttpResponse;
 import java.util.Map;
