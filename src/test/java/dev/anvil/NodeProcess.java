@@ -31,8 +31,11 @@ public final class NodeProcess implements AutoCloseable {
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final Thread reader;
 
-  private NodeProcess(Process process, String command) {
+  private final Path dataDir;
+
+  private NodeProcess(Process process, String command, Path dataDir) {
     this.process = process;
+    this.dataDir = dataDir;
     this.command = command;
     this.reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -91,6 +94,12 @@ public final class NodeProcess implements AutoCloseable {
       String... args) throws IOException {
     List<String> command = new ArrayList<>(prefix);
     command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m"));
+    if (args.length > 0 && args[0].equals("node")) {
+      // as start gives its nodes (a node is ready in about half the time); a client or the
+      // supervisor, which load few classes, would only pay for mapping it
+      dev.anvil.launcher.ClassDataArchive.resolve("auto", jar().toString())
+          .ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
+    }
     command.addAll(launch);
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
@@ -100,9 +109,10 @@ public final class NodeProcess implements AutoCloseable {
     // would let two supervisors pick the same free ports before either binds them
     builder.environment().put("ANVIL_CLUSTER_PORT", Integer.toString(FreePorts.range(8)));
     // ...and a jobs' database of its own: no test resumes the unfinished jobs of another
-    builder.environment().put("ANVIL_DATA_DIR", java.nio.file.Files.createTempDirectory("anvil-test-data").toString());
+    Path dataDir = java.nio.file.Files.createTempDirectory("anvil-test-data");
+    builder.environment().put("ANVIL_DATA_DIR", dataDir.toString());
     builder.environment().putAll(env);
-    NodeProcess started = new NodeProcess(builder.start(), "anvil " + String.join(" ", args));
+    NodeProcess started = new NodeProcess(builder.start(), "anvil " + String.join(" ", args), dataDir);
     STARTED.add(started);
     return started;
   }
@@ -186,5 +196,11 @@ public final class NodeProcess implements AutoCloseable {
       process.destroyForcibly().waitFor();
     }
     process.descendants().forEach(ProcessHandle::destroyForcibly);
+    // the data folder this class made (a test that gives ANVIL_DATA_DIR keeps its own)
+    try (java.util.stream.Stream<Path> files = Files.walk(dataDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // gone already
+    }
   }
 }

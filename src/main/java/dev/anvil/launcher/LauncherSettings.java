@@ -31,7 +31,8 @@ record LauncherSettings(
     Duration healthTimeout,
     boolean migrateQueuedConnections,
     String kindsDir,
-    boolean discovery) {
+    boolean discovery,
+    java.util.Optional<String> classDataArchive) {
 
   /** @param given the config paths the user set (option, environment variable or system property) */
   static LauncherSettings fromConfig(Config config, java.util.Set<String> given) {
@@ -44,7 +45,8 @@ record LauncherSettings(
         l.getDuration("restart-backoff-max"), l.getInt("max-restarts"), l.getDuration("restart-window"),
         l.getDuration("node-up-timeout"), l.getDuration("node-stop-timeout"), l.getDuration("health-interval"),
         l.getDuration("health-timeout"), l.getBoolean("migrate-queued-connections"), kindsDir(anvil),
-        !anvil.getString("cluster.discovery").equals("seed-nodes"));
+        !anvil.getString("cluster.discovery").equals("seed-nodes"),
+        ClassDataArchive.resolve(l.getString("class-data-archive"), System.getProperty("java.class.path")));
   }
 
   /** Absolute, so that it means the same to every node, whatever their working folder. */

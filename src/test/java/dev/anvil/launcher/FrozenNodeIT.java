@@ -47,7 +47,9 @@ class FrozenNodeIT {
       long frozenAt = System.nanoTime();
       List<Long> failuresMs = new ArrayList<>();
       int served = 0;
-      while (System.nanoTime() - frozenAt < Duration.ofSeconds(20).toNanos()) {
+      // twice the time detection may take: as long again serving after it
+      Duration window = Duration.ofSeconds(14);
+      while (System.nanoTime() - frozenAt < window.toNanos()) {
         // a new connection each time: the kernel may give it to either node
         long sent = (System.nanoTime() - frozenAt) / 1_000_000;
         String body = "{\"limit\":1000}";
@@ -66,15 +68,15 @@ class FrozenNodeIT {
         Thread.sleep(100);
       }
       signal("CONT", frozenPid); // too late: it was killed, and a fresh node-0 runs
-      System.out.println("FrozenNodeIT: " + served + " tasks served in 20 s, failed at (ms after SIGSTOP): "
-          + failuresMs);
+      System.out.println("FrozenNodeIT: " + served + " tasks served in " + window.toSeconds()
+          + " s, failed at (ms after SIGSTOP): " + failuresMs);
       String killed = supervisor.awaitLine(l -> l.contains("has not answered its health check"),
           Duration.ofSeconds(5));
       assertThat(killed).contains("pid " + frozenPid);
       long detection = Duration.ofSeconds(5).toMillis() + 2_000; // health-timeout, plus a poll and a 2 s request
       assertThat(failuresMs).as("failures only until the frozen node is found").allSatisfy(
           ms -> assertThat(ms).isLessThan(detection));
-      assertThat(served).isGreaterThan(50);
+      assertThat(served).isGreaterThan(35);
 
       // node-0 is back, and both nodes see one cluster of two
       supervisor.awaitLine(l -> l.contains("node-0 is Up again"), Duration.ofSeconds(60));

@@ -52,4 +52,37 @@ class NodeCommandLineTest {
     assertThat(command).filteredOn(o -> o.contains("TrimNativeHeapInterval")).containsExactly(
         "-XX:TrimNativeHeapInterval=0");
   }
+
+  @Test
+  void aNodeMapsTheArchiveBesideItsJarWhenItIsNotOlderThanTheJar(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws java.io.IOException {
+    java.nio.file.Path jar = java.nio.file.Files.writeString(dir.resolve("anvil.jar"), "jar");
+    java.nio.file.Path archive = dir.resolve("anvil.jsa");
+    String classPath = jar + java.io.File.pathSeparator + dir.resolve("kinds.jar");
+    assertThat(ClassDataArchive.resolve("auto", classPath)).as("no archive yet").isEmpty();
+
+    java.nio.file.Files.writeString(archive, "archive");
+    java.nio.file.Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(1_000_000));
+    java.nio.file.Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(2_000_000));
+    assertThat(ClassDataArchive.resolve("auto", classPath)).contains(archive.toString());
+    assertThat(ClassDataArchive.resolve("off", classPath)).isEmpty();
+    assertThat(ClassDataArchive.resolve("auto", dir.resolve("classes").toString())).as("not a jar").isEmpty();
+
+    // the jar built again after the archive: the archive no longer matches it
+    java.nio.file.Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(3_000_000));
+    assertThat(ClassDataArchive.resolve("auto", classPath)).isEmpty();
+    assertThat(ClassDataArchive.resolve(archive.toString(), classPath)).as("a path is taken as given")
+        .contains(archive.toString());
+  }
+
+  @Test
+  void theArchiveOptionComesBeforeTheMainClass() {
+    LauncherSettings base = settings(Map.of("anvil.launcher.class-data-archive", "/tmp/x.jsa"));
+    List<String> command = NodeProcessHandle.command(2551, 8558, List.of("127.0.0.1:2551"), base, List.of());
+    assertThat(command.indexOf("-XX:SharedArchiveFile=/tmp/x.jsa")).isPositive()
+        .isLessThan(command.indexOf("dev.anvil.Main"));
+    assertThat(NodeProcessHandle.command(2551, 8558, List.of("127.0.0.1:2551"),
+        settings(Map.of("anvil.launcher.class-data-archive", "off")), List.of()))
+        .noneMatch(o -> o.startsWith("-XX:SharedArchiveFile"));
+  }
 }
