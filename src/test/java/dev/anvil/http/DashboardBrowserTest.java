@@ -221,7 +221,7 @@ class DashboardBrowserTest {
     // a finished job opens with its result
     until(Duration.ofSeconds(10), () -> "succeeded".equals(browser.findElement(By.cssSelector(
         "#jobs tr[data-id='" + primes.get(22) + "']")).getDomAttribute("data-status")));
-    browser.findElement(By.cssSelector("#jobs tr[data-id='" + primes.get(22) + "']")).click();
+    clickJob(primes.get(22));
     until(Duration.ofSeconds(10), () -> primes.get(22).equals(text(By.id("job-id")))
         && "succeeded".equals(text(By.id("job-status"))));
     assertThat(text(By.id("job-result"))).contains("\"count\": 30");
@@ -229,7 +229,7 @@ class DashboardBrowserTest {
     // a running one opens with its progress, which moves
     new Select(browser.findElement(By.id("jobs-kind"))).selectByValue("spin");
     until(Duration.ofSeconds(10), () -> jobRows().contains(running));
-    browser.findElement(By.cssSelector("#jobs tr[data-id='" + running + "']")).click();
+    clickJob(running);
     until(Duration.ofSeconds(10), () -> running.equals(text(By.id("job-id"))) && "running".equals(text(By.id("job-status"))));
     int seen = progress();
     until(Duration.ofSeconds(10), () -> progress() > seen && progress() < 100);
@@ -380,6 +380,14 @@ class DashboardBrowserTest {
       Files.createDirectories(file.getParent());
     }
     Files.write(file, browser.getScreenshotAs(OutputType.BYTES));
+  }
+
+  /** Clicks the job's row: found again if the table redrew (every 3 s) between finding and clicking it. */
+  private static void clickJob(String id) {
+    until(Duration.ofSeconds(10), () -> {
+      browser.findElement(By.cssSelector("#jobs tr[data-id='" + id + "']")).click();
+      return true;
+    });
   }
 
   private static void until(Duration timeout, java.util.function.BooleanSupplier condition) {
