@@ -33,7 +33,6 @@ import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -100,10 +99,10 @@ public final class ClusterRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return concat(path(PathMatchers.segment("v1").slash("cluster").slash("events"), () -> get(this::events)),
-        path(PathMatchers.segment("v1").slash("cluster").slash("history"), () -> get(() -> completeWithFuture(
+    return concat(Endpoint.CLUSTER_EVENTS.route(() -> get(this::events)),
+        Endpoint.CLUSTER_HISTORY.route(() -> get(() -> completeWithFuture(
             history().thenApplyAsync(json::ok, Runnable::run)))),
-        path(PathMatchers.segment("v1").slash("cluster"), () -> get(() -> completeWithFuture(
+        Endpoint.CLUSTER.route(() -> get(() -> completeWithFuture(
         AskPattern.<PoolProtocol.RouterCommand, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
                 system.scheduler())
             .toCompletableFuture()

@@ -15,7 +15,6 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.EntityTag;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -72,11 +71,11 @@ public final class DashboardRoutes extends AllDirectives {
 
   public Route routes() {
     return concat(
-        pathSingleSlash(() -> get(() -> serve(index))),
-        pathPrefix("dashboard", () -> path(PathMatchers.segment(), file -> {
+        Endpoint.DASHBOARD_INDEX.route(() -> get(() -> serve(index))),
+        Endpoint.DASHBOARD_FILE.route(file -> {
           Asset asset = assets.get(file);
           return asset == null ? reject() : get(() -> serve(asset));
-        })));
+        }));
   }
 
   private Route serve(Asset asset) {

@@ -46,8 +46,8 @@ public final class HealthRoutes extends AllDirectives {
 
   public Route routes() {
     return concat(
-        path("health", () -> get(() -> complete(health()))),
-        path("ready", () -> get(() -> completeWithFuture(ready()))));
+        Endpoint.HEALTH.route(() -> get(() -> complete(health()))),
+        Endpoint.READY.route(() -> get(() -> completeWithFuture(ready()))));
   }
 
   private int upMembers() {

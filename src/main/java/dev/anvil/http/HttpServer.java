@@ -92,42 +92,12 @@ public final class HttpServer {
   private HttpResponse observe(HttpRequest request, HttpResponse response, long startNanos, boolean log) {
     long nanos = System.nanoTime() - startNanos;
     String path = request.getUri().path();
-    metrics.request(request.method().value(), routeOf(request.method().value(), path), response.status().intValue(), nanos);
+    metrics.request(request.method().value(), Endpoint.routeOf(request.method().value(), path), response.status().intValue(), nanos);
     if (log && ACCESS.isInfoEnabled()) {
       ACCESS.info("{} {} {} {} {}ms", request.method().value(), path, response.status().intValue(),
           response.entity().getContentLengthOption().orElse(-1), nanos / 1_000_000);
     }
     return response;
-  }
-
-  /** Every route this server serves, as templates: the labels of its HTTP metrics, and what its OpenAPI document covers. */
-  public static final List<String> ROUTES = List.of("/", "/health", "/ready", "/metrics", "/openapi.json", "/v1/kinds",
-      "/v1/cluster", "/v1/cluster/events", "/v1/cluster/history", "/v1/jobs", "/v1/tasks/{kind}", "/v1/jobs/{kind}",
-      "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/dashboard/{file}");
-  private static final java.util.Set<String> FIXED_ROUTES = ROUTES.stream().filter(r -> !r.contains("{"))
-      .collect(java.util.stream.Collectors.toUnmodifiableSet());
-
-  /** The route a path belongs to, as a template: a label must not take every value a client may send. */
-  public static String routeOf(String method, String path) {
-    if (FIXED_ROUTES.contains(path)) {
-      return path;
-    }
-    if (path.startsWith("/v1/tasks/") && path.indexOf('/', 10) < 0 && path.length() > 10) {
-      return "/v1/tasks/{kind}";
-    }
-    if (path.startsWith("/v1/jobs/") && path.length() > 9) {
-      int slash = path.indexOf('/', 9);
-      if (slash < 0) {
-        return method.equals("POST") ? "/v1/jobs/{kind}" : "/v1/jobs/{id}";
-      }
-      if (path.substring(slash).equals("/events")) {
-        return "/v1/jobs/{id}/events";
-      }
-    }
-    if (path.startsWith("/dashboard/") && path.indexOf('/', 11) < 0) {
-      return "/dashboard/{file}";
-    }
-    return "other";
   }
 
   private HttpResponse closingAware(HttpResponse response) {

@@ -24,7 +24,6 @@ public final class KindRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return path(org.apache.pekko.http.javadsl.server.PathMatchers.segment("v1").slash("kinds"),
-        () -> get(() -> complete(kinds)));
+    return Endpoint.KINDS.route(() -> get(() -> complete(kinds)));
   }
 }

@@ -25,7 +25,7 @@ public final class MetricsRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return path("metrics", () -> get(() -> complete(scrape())));
+    return Endpoint.METRICS.route(() -> get(() -> complete(scrape())));
   }
 
   private HttpResponse scrape() {

@@ -24,6 +24,6 @@ public final class OpenApiRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return path("openapi.json", () -> get(() -> complete(document)));
+    return Endpoint.OPENAPI.route(() -> get(() -> complete(document)));
   }
 }

@@ -24,7 +24,6 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +43,6 @@ import org.slf4j.LoggerFactory;
 public final class TaskEndpoint extends AllDirectives {
 
   private static final Logger log = LoggerFactory.getLogger(TaskEndpoint.class);
-  private static final String PREFIX = "/v1/tasks/";
 
   private final TaskCatalog catalog;
   private final TaskIntake scheduler;
@@ -93,8 +91,7 @@ public final class TaskEndpoint extends AllDirectives {
    * or a path whose kind segment is escaped.
    */
   public Route routes() {
-    return path(PathMatchers.segment("v1").slash("tasks").slash(PathMatchers.segment()),
-        kind -> post(() -> extractRequest(request -> completeWithFuture(handle(request, kind)))));
+    return Endpoint.TASK.route(kind -> post(() -> extractRequest(request -> completeWithFuture(handle(request, kind)))));
   }
 
   /** The kind this request posts a task of, or null when it is not {@code POST /v1/tasks/{kind}}. */
@@ -102,11 +99,7 @@ public final class TaskEndpoint extends AllDirectives {
     if (request.method() != HttpMethods.POST) {
       return null;
     }
-    String path = request.getUri().path();
-    if (!path.startsWith(PREFIX) || path.length() == PREFIX.length() || path.indexOf('/', PREFIX.length()) >= 0) {
-      return null;
-    }
-    return path.substring(PREFIX.length());
+    return Endpoint.TASK.capture(request.getUri().path());
   }
 
   public CompletionStage<HttpResponse> handle(HttpRequest request, String kind) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.anvil.compute.catalog.TaskCatalog;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
+import dev.anvil.http.Endpoint;
 import dev.anvil.http.JsonResponses;
 import dev.anvil.http.SubmissionBody;
 import dev.anvil.http.TaskRequests;
@@ -33,7 +34,6 @@ import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.CompletionStrategy;
 import org.apache.pekko.stream.OverflowStrategy;
@@ -87,13 +87,13 @@ public final class JobRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return pathPrefix("v1", () -> pathPrefix("jobs", () -> concat(
-        pathEndOrSingleSlash(() -> get(() -> extractRequest(r -> completeWithFuture(list(r))))),
-        path(PathMatchers.segment(), id -> concat(
+    return concat(
+        Endpoint.JOBS.route(() -> get(() -> extractRequest(r -> completeWithFuture(list(r))))),
+        Endpoint.JOB_SUBMIT.route(kind -> post(() -> extractRequest(r -> completeWithFuture(submitPlain(r, kind))))),
+        Endpoint.JOB.route(id -> concat(
             get(() -> completeWithFuture(view(id))),
-            delete(() -> completeWithFuture(cancel(id))),
-            post(() -> extractRequest(r -> completeWithFuture(submitPlain(r, id)))))),
-        path(PathMatchers.segment().slash("events"), id -> get(() -> events(id))))));
+            delete(() -> completeWithFuture(cancel(id))))),
+        Endpoint.JOB_EVENTS.route(id -> get(() -> events(id))));
   }
 
   // --- submission
