@@ -27,7 +27,9 @@ public record HttpSettings(
     boolean allowAnonymous,
     Optional<Path> keyStore,
     String keyStorePassword,
-    boolean accessLog) {
+    boolean accessLog,
+    Duration askTimeout,
+    Duration peerQueryTimeout) {
 
   public static HttpSettings fromConfig(Config anvil) {
     Config c = anvil.getConfig("http");
@@ -36,7 +38,8 @@ public record HttpSettings(
         c.getDuration("body-read-timeout"), c.getBoolean("reuse-port"), c.getDuration("shutdown-linger"),
         c.getDuration("shutdown-deadline"), ApiTokens.parse(c.getString("api-tokens")),
         c.getBoolean("allow-anonymous"), keyStore.isBlank() ? Optional.empty() : Optional.of(Path.of(keyStore)),
-        c.getString("tls.key-store-password"), c.getBoolean("access-log"));
+        c.getString("tls.key-store-password"), c.getBoolean("access-log"), c.getDuration("ask-timeout"),
+        c.getDuration("peer-query-timeout"));
   }
 
   public String scheme() {

@@ -7,6 +7,7 @@ import dev.anvil.compute.protocol.PoolProtocol;
 import dev.anvil.compute.routing.TaskRouter;
 import dev.anvil.compute.task.NodeIds;
 import dev.anvil.compute.task.TaskStats;
+import dev.anvil.config.HttpSettings;
 import dev.anvil.metrics.LoadHistory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,7 +45,6 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public final class ClusterRoutes extends AllDirectives {
 
-  private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(1);
   private static final Duration SNAPSHOT_INTERVAL = Duration.ofSeconds(1);
   /** Each open stream asks every node once a second: a bound, so clients cannot make that cost grow without end. */
   private static final int MAX_STREAMS = 32;
@@ -87,11 +87,19 @@ public final class ClusterRoutes extends AllDirectives {
   private final String node;
   private final Path supervisorStatus;
   private final AtomicInteger streams = new AtomicInteger();
+  private final Duration askTimeout;
+  private final Duration peerQueryTimeout;
 
-  /** @param supervisorStatus the status file of the supervisor that started this node, or null */
+  /**
+   * @param supervisorStatus the status file of the supervisor that started this node, or null
+   * @param http where the routes' waits come from: for this node's router ({@code ask-timeout}) and
+   *     for the other nodes' answers ({@code peer-query-timeout})
+   */
   public ClusterRoutes(ActorSystem<?> system, ActorRef<PoolProtocol.RouterCommand> router, JsonResponses json, String node,
-      Path supervisorStatus) {
+      Path supervisorStatus, HttpSettings http) {
     this.system = system;
+    this.askTimeout = http.askTimeout();
+    this.peerQueryTimeout = http.peerQueryTimeout();
     this.supervisorStatus = supervisorStatus;
     this.router = router;
     this.json = json;
@@ -103,7 +111,7 @@ public final class ClusterRoutes extends AllDirectives {
         Endpoint.CLUSTER_HISTORY.route(() -> get(() -> completeWithFuture(
             history().thenApplyAsync(json::ok, Runnable::run)))),
         Endpoint.CLUSTER.route(() -> get(() -> completeWithFuture(
-        AskPattern.<PoolProtocol.RouterCommand, TaskRouter.View>ask(router, TaskRouter.GetView::new, Duration.ofSeconds(3),
+        AskPattern.<PoolProtocol.RouterCommand, TaskRouter.View>ask(router, TaskRouter.GetView::new, askTimeout,
                 system.scheduler())
             .toCompletableFuture()
             .thenComposeAsync(this::withTheOthers, Runnable::run)
@@ -150,19 +158,19 @@ public final class ClusterRoutes extends AllDirectives {
   private <C, R> CompletionStage<List<R>> askEvery(ServiceKey<C> key,
       org.apache.pekko.japi.function.Function<ActorRef<R>, C> query) {
     return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
-            replyTo -> Receptionist.find(key, replyTo), QUERY_TIMEOUT, system.scheduler())
+            replyTo -> Receptionist.find(key, replyTo), peerQueryTimeout, system.scheduler())
         .thenComposeAsync(listing -> askAll(listing.getServiceInstances(key), query), Runnable::run);
   }
 
   /**
-   * {@code actors} asked with {@code query} at once: the answers that came within {@link #QUERY_TIMEOUT},
+   * {@code actors} asked with {@code query} at once: the answers that came within {@link #peerQueryTimeout},
    * in no order (one that does not answer is left out).
    */
   private <C, R> CompletableFuture<List<R>> askAll(java.util.Collection<ActorRef<C>> actors,
       org.apache.pekko.japi.function.Function<ActorRef<R>, C> query) {
     List<R> answers = java.util.Collections.synchronizedList(new ArrayList<>());
     CompletableFuture<?>[] asked = actors.stream()
-        .map(each -> AskPattern.<C, R>ask(each, query, QUERY_TIMEOUT, system.scheduler())
+        .map(each -> AskPattern.<C, R>ask(each, query, peerQueryTimeout, system.scheduler())
             .toCompletableFuture()
             .handleAsync((answer, error) -> answer != null && answers.add(answer), Runnable::run))
         .toArray(CompletableFuture[]::new);

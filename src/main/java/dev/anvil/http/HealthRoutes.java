@@ -25,18 +25,18 @@ public final class HealthRoutes extends AllDirectives {
 
   public record Health(String status, String node, int members) {}
 
-  private static final Duration READY_ASK = Duration.ofSeconds(2);
-
   private final ActorSystem<?> system;
   private final Cluster cluster;
   private final ActorRef<PoolProtocol.RouterCommand> router;
   private final JsonResponses json;
   private final String node;
   private final NodeHealth health;
+  private final Duration askTimeout;
 
   public HealthRoutes(ActorSystem<?> system, ActorRef<PoolProtocol.RouterCommand> router, JsonResponses json, String node,
-      NodeHealth health) {
+      NodeHealth health, Duration askTimeout) {
     this.system = system;
+    this.askTimeout = askTimeout;
     this.health = health;
     this.cluster = Cluster.get(system);
     this.router = router;
@@ -73,7 +73,7 @@ public final class HealthRoutes extends AllDirectives {
     if (cluster.selfMember().status() != MemberStatus.up()) {
       return done(notReady("the node is " + cluster.selfMember().status() + " in the cluster, not Up"));
     }
-    return AskPattern.<PoolProtocol.RouterCommand, TaskRouter.View>ask(router, TaskRouter.GetView::new, READY_ASK,
+    return AskPattern.<PoolProtocol.RouterCommand, TaskRouter.View>ask(router, TaskRouter.GetView::new, askTimeout,
             system.scheduler())
         // a future from Scala: its plain handle() would run on a new thread where the common pool
         // has one core (every node JVM of start), so continue on the thread that completes it

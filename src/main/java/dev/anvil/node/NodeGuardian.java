@@ -126,14 +126,14 @@ public final class NodeGuardian {
       TaskEndpoint tasks = new TaskEndpoint(catalog, scheduler, system, json, auth, settings.http(),
           settings.compute(), nodeId, jobs::preferAsync);
       ApiRoutes api = new ApiRoutes(json, auth,
-          concat(new HealthRoutes(system, router, json, nodeId, health).routes(),
+          concat(new HealthRoutes(system, router, json, nodeId, health, settings.http().askTimeout()).routes(),
               new OpenApiRoutes(mapper, catalog).routes(),
               new DashboardRoutes().routes()),
           new MetricsRoutes(metrics, json).routes(),
           new KindRoutes(catalog, json).routes(),
           tasks.routes(),
           jobs.routes(),
-          new ClusterRoutes(system, router, json, nodeId, supervisorStatus(system)).routes());
+          new ClusterRoutes(system, router, json, nodeId, supervisorStatus(system), settings.http()).routes());
       // The management port first: it is how a supervisor learns that this node is ready.
       PekkoManagement.get(Adapter.toClassic(system)).start()
           .exceptionally(error -> {

@@ -13,7 +13,7 @@ class ExposurePolicyTest {
 
   private static HttpSettings http(String host, List<String> tokens, boolean anonymous) {
     return new HttpSettings(host, 8080, 1024, 1024, Duration.ofSeconds(1), true, Duration.ZERO, Duration.ZERO, tokens,
-        anonymous, Optional.empty(), "", false);
+        anonymous, Optional.empty(), "", false, Duration.ofSeconds(2), Duration.ofSeconds(1));
   }
 
   @Test
