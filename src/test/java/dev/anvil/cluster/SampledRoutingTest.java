@@ -57,11 +57,15 @@ class SampledRoutingTest {
   @Test
   void eachRouterFollowsItsSampleAndOneEntryNodeStillFillsEveryWorker() {
     startCluster();
-    // the view asks the pools its router does not follow: every member shows a load
+    // the view asks the pools its router does not follow: every member shows a load (a node that
+    // does not answer within anvil.http.peer-query-timeout is left out of that one answer, so
+    // on a loaded machine it may take a second look)
     HttpTestClient http = new HttpTestClient(nodes.get(0).httpPort());
-    JsonNode members = json(http.get("/v1/cluster")).at("/members");
-    assertThat(members).hasSize(NODES);
-    assertThat(members).allSatisfy(m -> assertThat(m.at("/load/workers").asInt()).as(m.toString()).isEqualTo(1));
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      JsonNode members = json(http.get("/v1/cluster")).at("/members");
+      assertThat(members).hasSize(NODES);
+      assertThat(members).allSatisfy(m -> assertThat(m.at("/load/workers").asInt()).as(m.toString()).isEqualTo(1));
+    });
 
     // all into the first node, more than its worker and the room of the two pools it follows
     // (a running task and one in the next-task slot each) can take: the rest start only where
