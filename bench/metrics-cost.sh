@@ -70,7 +70,8 @@ for side in on off; do
   port=$(free_port)
   URL[$side]="http://127.0.0.1:$port"
   enabled=true; [ "$side" = off ] && enabled=false
-  ANVIL_METRICS_ENABLED=$enabled java -cp "$CP" dev.anvil.Main start --http-port "$port" > "$WORK/$side.log" 2>&1 &
+  ANVIL_METRICS_ENABLED=$enabled java -cp "$CP" dev.anvil.Main start --http-port "$port" --data-dir "$WORK/$side-data" \
+    > "$WORK/$side.log" 2>&1 &
   PIDS+=("$!")
   wait_for "$WORK/$side.log" "Anvil is up" 120
   NODES[$side]=$(pgrep -P "${PIDS[-1]}" | tr '\n' ' ')

@@ -145,7 +145,10 @@ REJECTOR="http://127.0.0.1:$PR"
 
 say "starting anvil (start, $CORES nodes), the Node.js cluster + Piscina, and the Pekko HTTP floor"
 CBASE=$(free_ports $((CORES * 2)))
-ANVIL_CLUSTER_PORT=$CBASE java -cp "$CP" dev.anvil.Main start --http-port "$PA" > "$WORK/anvil.log" 2>&1 &
+# each Anvil below has a jobs' database of its own (--data-dir): on the default folder, the
+# supervisor's H2 server and a lone node's in-process H2 would race for the same file
+ANVIL_CLUSTER_PORT=$CBASE java -cp "$CP" dev.anvil.Main start --http-port "$PA" --data-dir "$WORK/anvil-data" \
+  > "$WORK/anvil.log" 2>&1 &
 SUP=$!; PIDS+=("$SUP")
 node bench/node/server.js --port "$PN" > "$WORK/node.log" 2>&1 &
 PIDS+=("$!")
@@ -157,7 +160,8 @@ PIDS+=("$!")
 # hold the worker and fill the queue.
 REJ_QUEUE=16
 java -XX:ActiveProcessorCount=1 -Danvil.compute.admission-wait=0 -Danvil.compute.queue-per-worker=$REJ_QUEUE -cp "$CP" \
-  dev.anvil.Main node --http-port "$PR" --cluster-port "$(free_ports 1)" --management-port 0 > "$WORK/rejector.log" 2>&1 &
+  dev.anvil.Main node --http-port "$PR" --cluster-port "$(free_ports 1)" --management-port 0 \
+  --data-dir "$WORK/rejector-data" > "$WORK/rejector.log" 2>&1 &
 REJ=$!; PIDS+=("$REJ")
 wait_for "$WORK/anvil.log" "Anvil is up" 120
 wait_for "$WORK/rejector.log" "serving http" 60
@@ -253,10 +257,10 @@ kill -TERM "$SUP" "$REJ" 2>/dev/null || true; wait "$SUP" "$REJ" 2>/dev/null || 
 say "balance: two nodes by hand, one core each, every request into the first"
 CA=$(free_ports 1); CB=$(free_ports 1); HA=$(free_ports 1); HB=$(free_ports 1)
 java -XX:ActiveProcessorCount=1 -Xmx1g -cp "$CP" dev.anvil.Main node --http-port "$HA" --cluster-port "$CA" --management-port 0 \
-  > "$WORK/a.log" 2>&1 &
+  --data-dir "$WORK/a-data" > "$WORK/a.log" 2>&1 &
 A=$!; PIDS+=("$A")
 java -XX:ActiveProcessorCount=1 -Xmx1g -cp "$CP" dev.anvil.Main node --http-port "$HB" --cluster-port "$CB" --management-port 0 \
-  --seed-nodes "127.0.0.1:$CA" > "$WORK/b.log" 2>&1 &
+  --seed-nodes "127.0.0.1:$CA" --data-dir "$WORK/b-data" > "$WORK/b.log" 2>&1 &
 B=$!; PIDS+=("$B")
 wait_for "$WORK/a.log" "serving http" 90
 wait_for "$WORK/b.log" "serving http" 90
