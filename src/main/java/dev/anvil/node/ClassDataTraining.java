@@ -1,5 +1,7 @@
 package dev.anvil.node;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.slf4j.LoggerFactory;
 
 /**
  * The training run behind the class-data archive ({@code target/anvil.jsa}) that makes a node JVM
@@ -28,6 +31,10 @@ public final class ClassDataTraining {
   private ClassDataTraining() {}
 
   public static void main(String[] args) throws Exception {
+    // its log is the build's, not a node's: warnings only
+    LoggerContext logs = (LoggerContext) LoggerFactory.getILoggerFactory();
+    logs.getLoggerList().stream().filter(l -> l.getLevel() != null).forEach(l -> l.setLevel(Level.WARN));
+    logs.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.WARN);
     Path dataDir = Files.createTempDirectory("anvil-class-data");
     try {
       RunningNode node = RunningNode.start(NodeConfig.load(Map.of(
