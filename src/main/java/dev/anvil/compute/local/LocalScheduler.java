@@ -73,7 +73,10 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
   private final ArrayDeque<TaskRun> intake = new ArrayDeque<>();
   private final ArrayDeque<TaskRun> waiting = new ArrayDeque<>();
   /** Tasks that found {@code waiting} full: they enter it as it makes room, or get 429 at their admission deadline. */
-  private final ArrayDeque<TaskRun> admitting = new ArrayDeque<>();
+  private final ArrayDeque<Admitting> admitting = new ArrayDeque<>();
+
+  /** A task waiting for room in {@code waiting}, and when it gives up (its 429). */
+  private record Admitting(TaskRun run, long byNanos) {}
   private int running;
   private long completed;
   /** Worker threads replaced because their task ignored its deadline, and still running it. */
@@ -170,8 +173,7 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
         admission = Admission.QUEUED;
         nudge = routerShouldLook();
       } else if (admitting.size() < maxAdmitting && admissionWaitNanos > 0) {
-        run.admitByNanos = Math.min(System.nanoTime() + admissionWaitNanos, run.deadlineNanos());
-        admitting.add(run);
+        admitting.add(new Admitting(run, Math.min(System.nanoTime() + admissionWaitNanos, run.deadlineNanos())));
         admission = Admission.QUEUED;
         nudge = routerShouldLook();
       } else {
@@ -342,7 +344,7 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
   public void cancel(TaskRun run, TaskOutcome ifWaiting) {
     boolean removed;
     synchronized (this) {
-      removed = waiting.remove(run) || intake.remove(run) || admitting.remove(run);
+      removed = waiting.remove(run) || intake.remove(run) || admitting.removeIf(a -> a.run() == run);
       if (removed) {
         changed();
       }
@@ -355,7 +357,7 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
   }
 
   /**
-   * Answers {@code task} with {@code outcome} now, unless it was answered already, and stops it
+   * Answers {@code run} with {@code outcome} now, unless it was answered already, and stops it
    * wherever it is: out of the queue, interrupted where it runs, or (when the router sent it to
    * another node) cancelled there by the router's sweep, which sees it answered.
    */
@@ -376,11 +378,11 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
     List<TaskRun> refused = null;
     boolean nudge;
     synchronized (this) {
-      for (Iterator<TaskRun> it = admitting.iterator(); it.hasNext(); ) {
-        TaskRun run = it.next();
-        if (nowNanos - run.admitByNanos >= 0) {
+      for (Iterator<Admitting> it = admitting.iterator(); it.hasNext(); ) {
+        Admitting a = it.next();
+        if (nowNanos - a.byNanos() >= 0) {
           it.remove();
-          (refused == null ? refused = new ArrayList<>() : refused).add(run);
+          (refused == null ? refused = new ArrayList<>() : refused).add(a.run());
         }
       }
       for (ArrayDeque<TaskRun> queue : List.of(waiting, intake)) {
@@ -448,7 +450,7 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
       accepting = false;
       queued = new ArrayList<>(intake);
       queued.addAll(waiting);
-      queued.addAll(admitting);
+      admitting.forEach(a -> queued.add(a.run()));
       intake.clear();
       waiting.clear();
       admitting.clear();
@@ -540,7 +542,7 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
   /** After every change: waiting requests take the room that opened; the pool hears when it must tell others. */
   private void changed() {
     while (!admitting.isEmpty() && waiting.size() < waitCapacity) {
-      waiting.add(admitting.poll());
+      waiting.add(admitting.poll().run());
     }
     int room = room();
     if (!accepting || (room != advertised && roomWatched)) {

@@ -21,8 +21,6 @@ public final class TaskRun {
   private final long timeoutMs;
   private final Consumer<TaskOutcome> answer;
   private final AtomicBoolean answered = new AtomicBoolean();
-  /** Guarded by the scheduler: when a task that found the queue full gives up waiting for room. */
-  public long admitByNanos;
 
   /**
    * @param timeoutMs the deadline, counted from {@code receivedNanos}
