@@ -197,10 +197,6 @@ public final class NodeProcess implements AutoCloseable {
     }
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     // the data folder this class made (a test that gives ANVIL_DATA_DIR keeps its own)
-    try (java.util.stream.Stream<Path> files = Files.walk(dataDir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // gone already
-    }
+    dev.anvil.node.TempFolders.deleteQuietly(dataDir);
   }
 }

@@ -12,9 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -46,9 +44,7 @@ public final class ClassDataTraining {
         node.close();
       }
     } finally {
-      try (Stream<Path> files = Files.walk(dataDir)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      TempFolders.deleteQuietly(dataDir);
     }
     System.exit(0);
   }

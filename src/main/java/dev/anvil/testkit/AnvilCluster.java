@@ -9,13 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.ExtendedActorSystem;
@@ -225,11 +223,7 @@ public final class AnvilCluster implements AutoCloseable {
         .orTimeout(60, TimeUnit.SECONDS)
         .exceptionally(error -> null)
         .join();
-    try (Stream<Path> files = Files.walk(leases)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // a temporary directory left behind
-    }
+    dev.anvil.node.TempFolders.deleteQuietly(leases);
   }
 
   /** On {@code from}'s transport: drop (or pass again) what it sends to and gets from {@code to}. */
