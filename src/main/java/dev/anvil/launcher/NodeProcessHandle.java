@@ -75,7 +75,7 @@ final class NodeProcessHandle {
       command.add("-XX:TrimNativeHeapInterval=" + TRIM_INTERVAL_MS);
     }
     // the classes of a node's first seconds mapped from the archive, not loaded and verified one by
-    // one: a node is ready in about half the time (LauncherSettings.classDataArchive)
+    // one: a node is ready in about half the time (ClassDataArchive.resolve)
     settings.classDataArchive().ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
     command.addAll(extraJvmOptions);
     if (settings.discovery()) {

@@ -2,9 +2,7 @@ package dev.anvil.node;
 
 import com.typesafe.config.Config;
 import dev.anvil.compute.local.LocalScheduler;
-import dev.anvil.compute.local.WorkerPool;
 import dev.anvil.compute.protocol.PoolProtocol;
-import dev.anvil.compute.routing.TaskRouter;
 import dev.anvil.config.AnvilSettings;
 import dev.anvil.config.ExposurePolicy;
 import dev.anvil.jobs.JobJournal;

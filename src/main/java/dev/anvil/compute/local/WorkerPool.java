@@ -51,7 +51,7 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * <p>A little over 400 lines: one actor, whose two sides (its workers here, the routers of other
  * nodes that follow its load) share the same slots and counts.
  */
-public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand> {
+public final class WorkerPool extends AbstractBehavior<PoolCommand> {
 
   public static final ServiceKey<PoolCommand> KEY = ServiceKey.create(PoolCommand.class, "anvil-worker-pool");
 
@@ -92,7 +92,7 @@ public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand>
   public record Settings(int niceness, long maxMessageBytes, Duration stuckGrace, int maxStuck) {}
 
   /** A task from another node's router, as that router names it. */
-  private record RemoteKey(ActorRef<PoolProtocol.RouterCommand> router, long taskId) {}
+  private record RemoteKey(ActorRef<RouterCommand> router, long taskId) {}
 
   private final String node;
   private final LocalScheduler scheduler;
@@ -106,11 +106,11 @@ public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand>
   private final Map<ActorRef<Worker.Command>, WorkerSlot> stuck = new HashMap<>();
   private final Map<RemoteKey, TaskRun> remoteTasks = new HashMap<>();
   /** Other nodes' routers that watch this pool: how many of their tasks arrived here. */
-  private final Map<ActorRef<PoolProtocol.RouterCommand>, Long> submitsSeen = new HashMap<>();
+  private final Map<ActorRef<RouterCommand>, Long> submitsSeen = new HashMap<>();
   /** Submits of routers that did not watch this pool when they arrived (one map entry per router at most). */
-  private final Map<ActorRef<PoolProtocol.RouterCommand>, Long> submitsBeforeWatch = new HashMap<>();
+  private final Map<ActorRef<RouterCommand>, Long> submitsBeforeWatch = new HashMap<>();
   /** Per router that has tasks for this pool: the room it was last told of. */
-  private final Map<ActorRef<PoolProtocol.RouterCommand>, Integer> roomSent = new HashMap<>();
+  private final Map<ActorRef<RouterCommand>, Integer> roomSent = new HashMap<>();
   private int spawned;
   private ActorRef<Drained> drainReplyTo;
   private int drainCancelled;
@@ -187,7 +187,7 @@ public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand>
   }
 
   private Behavior<PoolCommand> onSubmit(Submit submit) {
-    ActorRef<PoolProtocol.RouterCommand> router = submit.replyTo();
+    ActorRef<RouterCommand> router = submit.replyTo();
     if (submitsSeen.computeIfPresent(router, (r, seen) -> seen + 1) == null) {
       // a large task travels on another channel and may come before its router's WatchLoad
       submitsBeforeWatch.merge(router, 1L, Long::sum);
@@ -252,7 +252,7 @@ public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand>
 
   private Behavior<PoolCommand> onWatchLoad(WatchLoad message) {
     stats.received("WatchLoad");
-    ActorRef<PoolProtocol.RouterCommand> router = message.subscriber();
+    ActorRef<RouterCommand> router = message.subscriber();
     if (submitsSeen.putIfAbsent(router, submitsBeforeWatch.getOrDefault(router, 0L)) == null) {
       getContext().watch(router);
     }
@@ -263,7 +263,7 @@ public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand>
 
   private Behavior<PoolCommand> onUnwatchLoad(UnwatchLoad message) {
     stats.received("UnwatchLoad");
-    ActorRef<PoolProtocol.RouterCommand> router = message.subscriber();
+    ActorRef<RouterCommand> router = message.subscriber();
     if (submitsSeen.remove(router) != null) {
       getContext().unwatch(router);
     }
@@ -281,7 +281,7 @@ public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand>
 
   private Behavior<PoolCommand> onInterest(Interest interest) {
     stats.received("Interest");
-    ActorRef<PoolProtocol.RouterCommand> router = interest.router();
+    ActorRef<RouterCommand> router = interest.router();
     if (!submitsSeen.containsKey(router)) {
       return this; // not watching (any more): it has stopped
     }
@@ -303,7 +303,7 @@ public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand>
   private Behavior<PoolCommand> onLoadChanged() {
     scheduler.poolNudgeTaken();
     LocalScheduler.Load load = scheduler.load();
-    for (Map.Entry<ActorRef<PoolProtocol.RouterCommand>, Integer> sent : roomSent.entrySet()) {
+    for (Map.Entry<ActorRef<RouterCommand>, Integer> sent : roomSent.entrySet()) {
       if (sent.getValue() != load.room()) {
         tell(sent.getKey(), poolLoad(load, sent.getKey()), "PoolLoad:change");
         sent.setValue(load.room());
@@ -315,7 +315,7 @@ public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand>
 
   private Behavior<PoolCommand> onRefreshRemote() {
     LocalScheduler.Load load = scheduler.load();
-    for (ActorRef<PoolProtocol.RouterCommand> router : submitsSeen.keySet()) {
+    for (ActorRef<RouterCommand> router : submitsSeen.keySet()) {
       tell(router, poolLoad(load, router), "PoolLoad:periodic");
       roomSent.computeIfPresent(router, (r, room) -> load.room());
     }
@@ -353,7 +353,7 @@ public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand>
     }
   }
 
-  private PoolLoad poolLoad(LocalScheduler.Load load, ActorRef<PoolProtocol.RouterCommand> router) {
+  private PoolLoad poolLoad(LocalScheduler.Load load, ActorRef<RouterCommand> router) {
     return new PoolLoad(getContext().getSelf(), largeInbox, node, load.workers(), load.running(), load.queued(),
         load.completed(), load.accepting(), load.room(), load.stuck(),
         router == null ? -1 : submitsSeen.getOrDefault(router, 0L));
@@ -377,7 +377,7 @@ public final class WorkerPool extends AbstractBehavior<PoolProtocol.PoolCommand>
       spawnWorker();
       return this;
     }
-    ActorRef<PoolProtocol.RouterCommand> router = terminated.getRef().unsafeUpcast();
+    ActorRef<RouterCommand> router = terminated.getRef().unsafeUpcast();
     submitsSeen.remove(router);
     roomSent.remove(router);
     scheduler.roomWatched(!roomSent.isEmpty());

@@ -10,8 +10,9 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * What a node's router ({@code compute.routing.TaskRouter}) and the pools ({@code compute.local.WorkerPool}) of the other nodes say to each
- * other. Every message here may cross nodes, so each is a {@link RemoteCommand}.
+ * What a node's router ({@code compute.routing.TaskRouter}) and the pools of the other nodes
+ * ({@code compute.local.WorkerPool}) say to each other. Every message here may cross nodes, so
+ * each is a {@link RemoteCommand}.
  */
 public interface PoolProtocol {
 

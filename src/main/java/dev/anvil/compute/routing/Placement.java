@@ -1,6 +1,5 @@
 package dev.anvil.compute.routing;
 
-import dev.anvil.compute.local.WorkerPool;
 import dev.anvil.compute.protocol.PoolProtocol;
 import dev.anvil.compute.protocol.PoolProtocol.PoolLoad;
 import java.util.ArrayList;

@@ -70,7 +70,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * each pool, which pools it follows, its probe back-off) changes together on every message. The
  * choice of a pool, which needs none of that, is the pure {@link Placement}, tested on its own.
  */
-public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterCommand> {
+public final class TaskRouter extends AbstractBehavior<RouterCommand> {
 
   /** The pools this router knows, with their last load; this node's own first. */
   public record GetView(ActorRef<View> replyTo) implements RouterCommand, NoSerializationVerificationNeeded {}
@@ -80,7 +80,7 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
    * @param withoutLoad the other pools of the cluster, whose load this router does not know now:
    *     ask them ({@link PoolProtocol.QueryLoad}) for a whole view
    */
-  public record View(List<PoolView> pools, List<ActorRef<PoolProtocol.PoolCommand>> withoutLoad)
+  public record View(List<PoolView> pools, List<ActorRef<PoolCommand>> withoutLoad)
       implements NoSerializationVerificationNeeded {}
 
   public record PoolView(String node, boolean local, boolean reachable, boolean accepting, int workers, int running,
@@ -109,11 +109,11 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
   private record MemberGone(ClusterEvent.MemberEvent event) implements Internal {}
 
   /** A task sent to another node's pool. */
-  private record Sent(TaskRun run, ActorRef<PoolProtocol.PoolCommand> pool, long sentNanos) {}
+  private record Sent(TaskRun run, ActorRef<PoolCommand> pool, long sentNanos) {}
 
   private final String node;
   private final SpillQueue scheduler;
-  private final ActorRef<PoolProtocol.PoolCommand> localPool;
+  private final ActorRef<PoolCommand> localPool;
   private final Address selfAddress;
   private final TimerScheduler<RouterCommand> timers;
   private final Placement placement = new Placement();
@@ -136,14 +136,14 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
   private static final Duration LINGER = Duration.ofSeconds(2);
 
   /** @param sample other nodes' pools followed all the time ({@code anvil.compute.routing-sample}) */
-  public static Behavior<RouterCommand> create(String node, SpillQueue scheduler, ActorRef<PoolProtocol.PoolCommand> localPool,
+  public static Behavior<RouterCommand> create(String node, SpillQueue scheduler, ActorRef<PoolCommand> localPool,
       int sample) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TaskRouter(ctx, timers, node, scheduler,
         localPool, sample)));
   }
 
   private TaskRouter(ActorContext<RouterCommand> context, TimerScheduler<RouterCommand> timers, String node,
-      SpillQueue scheduler, ActorRef<PoolProtocol.PoolCommand> localPool, int sample) {
+      SpillQueue scheduler, ActorRef<PoolCommand> localPool, int sample) {
     super(context);
     // named after this class: the default is the setup wrapper's, under org.apache.pekko (WARN), and lost INFO lines
     context.setLoggerName(TaskRouter.class);
@@ -195,7 +195,7 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
    */
   private void dispatch() {
     scheduler.routerNudgeTaken();
-    for (ActorRef<PoolProtocol.PoolCommand> target = placement.choose(); target != null; target = placement.choose()) {
+    for (ActorRef<PoolCommand> target = placement.choose(); target != null; target = placement.choose()) {
       TaskRun run = scheduler.pollForRemote();
       if (run == null) {
         break;
@@ -245,12 +245,12 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
     if (now - nextProbeNanos < 0) {
       return false;
     }
-    List<ActorRef<PoolProtocol.PoolCommand>> candidates = placement.unfollowed();
+    List<ActorRef<PoolCommand>> candidates = placement.unfollowed();
     if (candidates.isEmpty()) {
       return false;
     }
     for (int i = 0; i < PROBES_AT_ONCE && !candidates.isEmpty(); i++) {
-      ActorRef<PoolProtocol.PoolCommand> pool = candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size()));
+      ActorRef<PoolCommand> pool = candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size()));
       Placement.Pool known = placement.get(pool);
       known.probe = true;
       known.probedNanos = now;
@@ -263,7 +263,7 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
   }
 
   /** @param load what the pool said when probed, or null */
-  private void follow(ActorRef<PoolProtocol.PoolCommand> pool, PoolLoad load) {
+  private void follow(ActorRef<PoolCommand> pool, PoolLoad load) {
     Placement.Pool known = placement.get(pool);
     known.watched = true;
     known.probe = false;
@@ -278,7 +278,7 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
     }
   }
 
-  private void unfollow(ActorRef<PoolProtocol.PoolCommand> pool) {
+  private void unfollow(ActorRef<PoolCommand> pool) {
     Placement.Pool known = placement.get(pool);
     if (known == null || !known.watched) {
       return;
@@ -294,7 +294,7 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
 
   /** Follows random pools until {@code sample} are followed (all of them in a small cluster). */
   private void topUp() {
-    List<ActorRef<PoolProtocol.PoolCommand>> candidates = placement.unfollowed();
+    List<ActorRef<PoolCommand>> candidates = placement.unfollowed();
     for (int missing = sample - placement.following(); missing > 0 && !candidates.isEmpty(); missing--) {
       follow(candidates.remove(ThreadLocalRandom.current().nextInt(candidates.size())), null);
     }
@@ -306,23 +306,23 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
    * from it for that long; never {@code keep}, the pool just followed. So
    * what a router follows grows with the tasks it sends away, and no further.
    */
-  private void shed(Duration idleFor, ActorRef<PoolProtocol.PoolCommand> keep) {
-    Set<ActorRef<PoolProtocol.PoolCommand>> busy = new HashSet<>();
+  private void shed(Duration idleFor, ActorRef<PoolCommand> keep) {
+    Set<ActorRef<PoolCommand>> busy = new HashSet<>();
     inFlight.values().forEach(sent -> busy.add(sent.pool()));
     int extra = placement.following() - (sample + busy.size());
     if (extra <= 0) {
       return;
     }
     long now = System.nanoTime();
-    List<Map.Entry<ActorRef<PoolProtocol.PoolCommand>, Placement.Pool>> idle = new ArrayList<>();
-    for (Map.Entry<ActorRef<PoolProtocol.PoolCommand>, Placement.Pool> e : placement.pools().entrySet()) {
+    List<Map.Entry<ActorRef<PoolCommand>, Placement.Pool>> idle = new ArrayList<>();
+    for (Map.Entry<ActorRef<PoolCommand>, Placement.Pool> e : placement.pools().entrySet()) {
       Placement.Pool pool = e.getValue();
       if (pool.watched && pool.reachable && pool.load != null && !e.getKey().equals(keep)
           && !busy.contains(e.getKey()) && now - pool.lastSentNanos > idleFor.toNanos()) {
         idle.add(e);
       }
     }
-    idle.sort(Comparator.<Map.Entry<ActorRef<PoolProtocol.PoolCommand>, Placement.Pool>>comparingInt(e -> e.getValue().room())
+    idle.sort(Comparator.<Map.Entry<ActorRef<PoolCommand>, Placement.Pool>>comparingInt(e -> e.getValue().room())
         .thenComparingLong(e -> e.getValue().lastSentNanos));
     for (int i = 0; i < idle.size() && extra > 0; i++, extra--) {
       unfollow(idle.get(i).getKey());
@@ -361,10 +361,10 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
     }
   }
 
-  private void send(TaskRun run, ActorRef<PoolProtocol.PoolCommand> target) {
+  private void send(TaskRun run, ActorRef<PoolCommand> target) {
     long now = System.nanoTime();
     inFlight.put(run.id(), new Sent(run, target, now));
-    ActorRef<PoolProtocol.PoolCommand> inbox = run.input().length > PoolProtocol.LARGE_PAYLOAD_BYTES
+    ActorRef<PoolCommand> inbox = run.input().length > PoolProtocol.LARGE_PAYLOAD_BYTES
         ? placement.largeInbox(target) : target;
     placement.sent(target, now);
     inbox.tell(new Submit(new TaskRequest(run.id(), run.kind(), run.input(), run.remainingMs(now), node),
@@ -446,15 +446,15 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
   }
 
   private Behavior<RouterCommand> onPoolsListed(PoolsListed message) {
-    Set<ActorRef<PoolProtocol.PoolCommand>> listed = new HashSet<>(message.listing().getServiceInstances(WorkerPool.KEY));
+    Set<ActorRef<PoolCommand>> listed = new HashSet<>(message.listing().getServiceInstances(WorkerPool.KEY));
     listed.remove(localPool); // this node's own workers are reached through the scheduler
-    for (ActorRef<PoolProtocol.PoolCommand> pool : listed) {
+    for (ActorRef<PoolCommand> pool : listed) {
       if (!placement.contains(pool)) {
         placement.add(pool, pool.path().address());
         getContext().watch(pool);
       }
     }
-    for (ActorRef<PoolProtocol.PoolCommand> pool : new ArrayList<>(placement.pools().keySet())) {
+    for (ActorRef<PoolCommand> pool : new ArrayList<>(placement.pools().keySet())) {
       if (!listed.contains(pool)) {
         removePool(pool, "it left the cluster's listing");
       }
@@ -463,7 +463,7 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
     return this;
   }
 
-  private void removePool(ActorRef<PoolProtocol.PoolCommand> pool, String why) {
+  private void removePool(ActorRef<PoolCommand> pool, String why) {
     Placement.Pool known = placement.get(pool);
     if (known != null && known.watched) {
       stats.following(-1);
@@ -483,7 +483,7 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
   private Behavior<RouterCommand> onReachability(Reachability message) {
     Address address = message.event().member().address();
     boolean reachable = message.event() instanceof ClusterEvent.ReachableMember;
-    for (ActorRef<PoolProtocol.PoolCommand> lost : placement.reachability(address, reachable)) {
+    for (ActorRef<PoolCommand> lost : placement.reachability(address, reachable)) {
       resend(lost, "its node " + address + " is unreachable");
     }
     topUp(); // another in place of an unreachable one; one too many is let go by the trim
@@ -497,14 +497,14 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
       return this; // a member that leaves gracefully finishes what it has
     }
     Address address = message.event().member().address();
-    for (ActorRef<PoolProtocol.PoolCommand> pool : placement.at(address)) {
+    for (ActorRef<PoolCommand> pool : placement.at(address)) {
       removePool(pool, "its node " + address + " was downed or removed");
     }
     return this;
   }
 
   /** Tasks sent to a pool that is lost go back to the front of the queue, oldest first (they are pure). */
-  private void resend(ActorRef<PoolProtocol.PoolCommand> lost, String why) {
+  private void resend(ActorRef<PoolCommand> lost, String why) {
     List<TaskRun> orphans = new ArrayList<>();
     for (Iterator<Sent> it = inFlight.values().iterator(); it.hasNext(); ) {
       Sent sent = it.next();
@@ -536,7 +536,7 @@ public final class TaskRouter extends AbstractBehavior<PoolProtocol.RouterComman
     return this;
   }
 
-  private String nodeOf(ActorRef<PoolProtocol.PoolCommand> pool) {
+  private String nodeOf(ActorRef<PoolCommand> pool) {
     Address address = pool.path().address();
     return NodeIds.of(address.hasLocalScope() ? selfAddress : address);
   }

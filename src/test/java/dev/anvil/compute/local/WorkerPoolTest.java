@@ -12,7 +12,6 @@ import dev.anvil.compute.protocol.PoolProtocol.PoolReplied;
 import dev.anvil.compute.protocol.PoolProtocol.Submit;
 import dev.anvil.compute.protocol.PoolProtocol.TaskRequest;
 import dev.anvil.compute.protocol.PoolProtocol.WatchLoad;
-import dev.anvil.compute.routing.TaskRouter;
 import dev.anvil.compute.task.TaskOutcome;
 import dev.anvil.compute.task.TaskOutcome.Failure;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,6 @@ package dev.anvil.compute.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.anvil.compute.local.WorkerPool;
 import dev.anvil.compute.protocol.PoolProtocol;
 import dev.anvil.compute.protocol.PoolProtocol.PoolLoad;
 import org.apache.pekko.actor.Address;
