@@ -20,6 +20,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
@@ -36,6 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class Jobs {
   private static final Logger log = LoggerFactory.getLogger(Jobs.class);
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Duration LISTING_RETRY_FIRST = Duration.ofMillis(250);
+  private static final Duration LISTING_RETRY_MAX = Duration.ofSeconds(30);
 
   /** {@code anvil.jobs}, what the store needs of it. */
   public record Settings(Duration resultTtl, long maxResultBytes, int concurrency, Duration askTimeout,
@@ -93,24 +96,41 @@ public final class Jobs {
     ClusterSharding.get(system).init(Entity.of(JobEntity.KEY, entity -> JobEntity.create(entity, runner))
         .withRole(role));
 
+    // Every node inits the same daemon processes, whatever happens: a node that leaves one out
+    // and is the oldest never starts its coordinator, and then no node runs it.
+    ShardedDaemonProcess.get(system).init(JobKeeper.Command.class, "anvil-jobs-keeper", 1,
+        i -> JobKeeper.create(index, settings.resumeInterval(), settings.sweepInterval(), settings.resultTtl()),
+        ShardedDaemonProcessSettings.create(system).withRole(role), Optional.empty());
+    startListing(system, pool, connection.dialect(), role, LISTING_RETRY_FIRST);
+    return new Jobs(system, index, settings, role);
+  }
+
+  /**
+   * Creates the projection's offset tables, then inits the listing's daemon processes. A failure
+   * (nodes that start together race to create the tables, and PostgreSQL fails all but one; or
+   * the database is down) is tried again, waiting twice as long each time up to 30 s.
+   */
+  private static void startListing(ActorSystem<?> system, HikariDataSource pool, JobJournal.Dialect dialect,
+      String role, Duration retryIn) {
     JdbcProjection.createTablesIfNotExists(() -> new JobIndex.Session(pool), system)
         .whenComplete((done, error) -> {
-          if (error != null) {
-            log.error("Jobs: the listing's offset tables could not be created: {}", error.getMessage());
+          if (error == null) {
+            ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, "anvil-jobs-listing",
+                JobEntity.TAGS, tag -> ProjectionBehavior.create(JobIndex.projection(system, pool, dialect, tag)),
+                ShardedDaemonProcessSettings.create(system).withRole(role),
+                Optional.of(ProjectionBehavior.stopMessage()));
             return;
           }
-          ShardedDaemonProcess daemons = ShardedDaemonProcess.get(system);
-          daemons.init(ProjectionBehavior.Command.class, "anvil-jobs-listing", JobEntity.TAGS,
-              tag -> ProjectionBehavior.create(JobIndex.projection(system, pool, connection.dialect(), tag)),
-              org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings.create(system)
-                  .withRole(role),
-              Optional.of(ProjectionBehavior.stopMessage()));
-          daemons.init(JobKeeper.Command.class, "anvil-jobs-keeper", 1,
-              i -> JobKeeper.create(index, settings.resumeInterval(), settings.sweepInterval(), settings.resultTtl()),
-              org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings.create(system).withRole(role),
-              Optional.empty());
+          if (system.getWhenTerminated().toCompletableFuture().isDone()) {
+            return;
+          }
+          log.warn("Jobs: the listing's offset tables could not be created ({}); trying again in {} ms",
+              String.valueOf(error.getMessage()).lines().findFirst().orElse(""), retryIn.toMillis());
+          Duration next = retryIn.multipliedBy(2).compareTo(LISTING_RETRY_MAX) > 0 ? LISTING_RETRY_MAX
+              : retryIn.multipliedBy(2);
+          system.scheduler().scheduleOnce(retryIn, () -> startListing(system, pool, dialect, role, next),
+              system.executionContext());
         });
-    return new Jobs(system, index, settings, role);
   }
 
   public Settings settings() {

@@ -13,6 +13,9 @@ import dev.anvil.node.NodeConfig;
 import dev.anvil.node.RunningNode;
 import dev.anvil.testkit.ClusterView;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,6 +63,31 @@ class JobJournalTest {
       }
       // tasks do not need the journal
       assertThat(http.postTask("primes", "{\"limit\":10}").statusCode()).isEqualTo(200);
+    }
+  }
+
+  /**
+   * Nodes that start together race to create the projection's offset tables, and PostgreSQL fails
+   * all but one; a node whose attempt failed must still run the listing once the tables can be
+   * made. Here a table in the way makes the first attempts fail until the test drops it.
+   */
+  @Test
+  void theListingStartsOnceItsTablesCanBeMadeWhenTheFirstAttemptsFail() throws Exception {
+    String url = TestNodes.newJournal();
+    try (Connection c = DriverManager.getConnection(url, "", "");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE \"pekko_projection_offset_store\" (\"in_the_way\" INT)");
+      try (RunningNode node = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.jobs.journal.url", url))) {
+        HttpTestClient http = new HttpTestClient(node.httpPort());
+        String id = json(http.post("/v1/jobs/primes", "{\"limit\":100}", "application/json")).at("/id").asText();
+        await().atMost(Duration.ofSeconds(30))
+            .until(() -> json(http.get("/v1/jobs/" + id)).at("/status").asText().equals("succeeded"));
+        assertThat(json(http.get("/v1/jobs")).at("/jobs").size()).as("no listing without its tables").isZero();
+
+        s.execute("DROP TABLE \"pekko_projection_offset_store\"");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+            json(http.get("/v1/jobs?status=succeeded")).at("/jobs/0/id").asText()).isEqualTo(id));
+      }
     }
   }
 }
