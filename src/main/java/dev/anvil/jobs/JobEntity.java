@@ -43,6 +43,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   public interface Command extends CborSerializable {}
 
+  /** @param input null when it is larger than {@code inline-bytes}: then stored in {@link JobPayloads} first */
   public record Submit(String kind, byte[] input, long timeoutMs, String idempotencyKey, String inputHash,
       String submitter, ActorRef<SubmitReply> replyTo) implements Command {}
 
@@ -287,7 +288,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     dispatched = true;
     // a run had begun in an earlier life of this entity (a restart, a lost node): this is the next attempt
     int attempt = job.status() == Status.RUNNING ? job.attempts() + 1 : job.attempts();
-    runner.tell(new JobRunner.Run(id, job.kind(), job.input(), job.timeoutMs(), attempt));
+    runner.tell(new JobRunner.Run(id, job.kind(), job.input(), job.inputHash(), job.timeoutMs(), attempt));
   }
 
   /** The record with the progress that watchers see (progress is not stored). */

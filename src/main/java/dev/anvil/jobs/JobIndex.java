@@ -318,13 +318,16 @@ public final class JobIndex {
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
       try (PreparedStatement events = c.prepareStatement(journal);
-          PreparedStatement rows = c.prepareStatement("DELETE FROM anvil_jobs WHERE id IN (" + marks + ")")) {
+          PreparedStatement rows = c.prepareStatement("DELETE FROM anvil_jobs WHERE id IN (" + marks + ")");
+          PreparedStatement payloads = c.prepareStatement("DELETE FROM anvil_payloads WHERE id IN (" + marks + ")")) {
         for (int i = 0; i < ids.size(); i++) {
           events.setString(i + 1, JobEntity.KEY.name() + "|" + ids.get(i));
           rows.setString(i + 1, ids.get(i));
+          payloads.setString(i + 1, ids.get(i));
         }
         events.executeUpdate();
         rows.executeUpdate();
+        payloads.executeUpdate();
         c.commit();
       } catch (SQLException e) {
         c.rollback();
@@ -332,6 +335,20 @@ public final class JobIndex {
       } finally {
         c.setAutoCommit(true);
       }
+    }
+  }
+
+  /**
+   * Deletes stored inputs that no job has, written before {@code before} (epoch ms): submissions
+   * whose entity never stored them (the database failed between the two writes, or a key reused
+   * with another body). Returns how many.
+   */
+  int deleteOrphanPayloads(long before) throws SQLException {
+    try (Connection c = pool.getConnection(); PreparedStatement s = c.prepareStatement(
+        "DELETE FROM anvil_payloads WHERE created_at < ? AND NOT EXISTS"
+            + " (SELECT 1 FROM anvil_jobs j WHERE j.id = anvil_payloads.id)")) {
+      s.setLong(1, before);
+      return s.executeUpdate();
     }
   }
 

@@ -24,6 +24,9 @@ final class JobKeeper {
 
   private enum Sweep implements Command { INSTANCE }
 
+  /** Stored inputs older than this that no job has are deleted. */
+  private static final Duration ORPHAN_AGE = Duration.ofDays(1);
+
   private record Done(String what, Throwable error) implements Command {}
 
   private JobKeeper() {}
@@ -94,6 +97,8 @@ final class JobKeeper {
   private static int sweep(JobIndex index, ClusterSharding sharding, Duration resultTtl) throws java.sql.SQLException {
     int count = 0;
     long before = System.currentTimeMillis() - resultTtl.toMillis();
+    // a day: longer than any job waits for its listing row (the projection's lag), so a live job's input stays
+    index.deleteOrphanPayloads(System.currentTimeMillis() - ORPHAN_AGE.toMillis());
     while (true) {
       List<String> ids = index.expired(before, PAGE);
       index.delete(ids);

@@ -70,6 +70,20 @@ public record JobRecord(
         attempts, node, submittedAt, startedAt, finishedAt, queueMs, computeMs, result, error);
   }
 
+  /**
+   * Whether the result is kept in {@link JobPayloads} rather than here: a succeeded job always has
+   * one (a kind's result is JSON, at least {@code null}). Only for records from the job's entity:
+   * the listing leaves out results larger than it lists.
+   */
+  boolean resultStored() {
+    return status == Status.SUCCEEDED && result == null;
+  }
+
+  JobRecord withResult(byte[] stored) {
+    return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, status, progress, attempts, node,
+        submittedAt, startedAt, finishedAt, queueMs, computeMs, stored, error);
+  }
+
   JobRecord withProgress(double fraction) {
     return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, status, fraction, attempts, node,
         submittedAt, startedAt, finishedAt, queueMs, computeMs, result, error);

@@ -332,6 +332,7 @@ public final class JobRoutes extends AllDirectives {
                 () -> jobs.watch(id, Adapter.toTyped(ref)), system.executionContext()));
             return NotUsed.getInstance();
           })
+          .mapAsync(1, jobs::withResult) // the end of a job whose result is kept beside it: read it
           .watchTermination((notUsed, done) -> {
             done.whenComplete((d, error) -> rewatch.get().cancel());
             return notUsed;

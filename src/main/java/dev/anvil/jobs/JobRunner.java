@@ -17,17 +17,22 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.pattern.Patterns;
 
 /**
  * Runs the jobs whose entities live on this node, through this node's {@link LocalScheduler}: so
@@ -45,9 +50,22 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
 
   public interface Command {}
 
-  /** From a job's entity: run it (again, if this runner does not hold it). */
-  public record Run(String id, String kind, byte[] input, long timeoutMs, int attempt) implements Command,
-      CborSerializable {}
+  /**
+   * From a job's entity: run it (again, if this runner does not hold it).
+   *
+   * @param input null when it is kept in {@link JobPayloads} (larger than {@code inline-bytes}): read from there
+   */
+  public record Run(String id, String kind, byte[] input, String inputHash, long timeoutMs, int attempt)
+      implements Command, CborSerializable {
+
+    Run withInput(byte[] stored) {
+      return new Run(id, kind, stored, inputHash, timeoutMs, attempt);
+    }
+
+    Run next() {
+      return new Run(id, kind, input, inputHash, timeoutMs, attempt + 1);
+    }
+  }
 
   public record Abort(String id) implements Command, CborSerializable {}
 
@@ -56,9 +74,20 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
 
   /**
    * @param maxResultBytes a larger result fails its job
+   * @param inlineBytes a larger result is stored in {@link JobPayloads}, and its entity told without it
    * @param concurrency jobs handed to the scheduler at once
    */
-  public record Settings(long maxResultBytes, int concurrency) {}
+  public record Settings(long maxResultBytes, long inlineBytes, int concurrency) {}
+
+  /** A stored input, read for a run; or the error that kept it from being read (then again later). */
+  private record InputRead(Run run, Optional<byte[]> input, Throwable error) implements Command,
+      NoSerializationVerificationNeeded {}
+
+  /** A large result, stored (or not: then again later) before the end goes to the entity. */
+  private record ResultStored(Held held, JobEvent.Finished finished, byte[] result, Throwable error)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  private static final Duration PAYLOAD_RETRY = Duration.ofSeconds(1);
 
   private record Ran(String id, int attempt, TaskOutcome outcome) implements Command,
       NoSerializationVerificationNeeded {}
@@ -94,6 +123,7 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
   private final TaskIntake scheduler;
   private final TaskCatalog catalog;
   private final Settings settings;
+  private final JobPayloads payloads;
   private final ClusterSharding sharding;
   private final Map<String, Held> held = new LinkedHashMap<>();
   private final ArrayDeque<String> queue = new ArrayDeque<>();
@@ -103,13 +133,14 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
   private final AtomicIntegerArray byStatus;
 
   public static Behavior<Command> create(String node, TaskIntake scheduler, TaskCatalog catalog,
-      Settings settings, AtomicIntegerArray byStatus) {
+      Settings settings, JobPayloads payloads, AtomicIntegerArray byStatus) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobRunner(ctx, timers, node, scheduler, catalog,
-        settings, byStatus)));
+        settings, payloads, byStatus)));
   }
 
   private JobRunner(ActorContext<Command> context, TimerScheduler<Command> timers, String node,
-      TaskIntake scheduler, TaskCatalog catalog, Settings settings, AtomicIntegerArray byStatus) {
+      TaskIntake scheduler, TaskCatalog catalog, Settings settings, JobPayloads payloads,
+      AtomicIntegerArray byStatus) {
     super(context);
     // named after this class: the default is the setup wrapper's, under org.apache.pekko (WARN), and lost INFO lines
     context.setLoggerName(JobRunner.class);
@@ -117,6 +148,7 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
     this.scheduler = scheduler;
     this.catalog = catalog;
     this.settings = settings;
+    this.payloads = payloads;
     this.sharding = ClusterSharding.get(context.getSystem());
     this.byStatus = byStatus;
     timers.startTimerWithFixedDelay(Tick.INSTANCE, TICK);
@@ -135,6 +167,8 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
           return this;
         })
         .onMessage(Ran.class, this::onRan)
+        .onMessage(InputRead.class, this::onInputRead)
+        .onMessage(ResultStored.class, this::onResultStored)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(Stopping.INSTANCE, () -> {
           if (!held.isEmpty()) { // a stop, SIGTERM or roll: say what becomes of them, since their clients wait
@@ -155,10 +189,67 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
       }
       return this;
     }
+    if (run.input() == null) { // kept beside the job: read it first (held meanwhile, so a second Run waits too)
+      held.put(run.id(), new Held(run));
+      readInput(run, Duration.ZERO);
+      return this;
+    }
     held.put(run.id(), new Held(run));
     queue.add(run.id());
     startNext();
     return this;
+  }
+
+  private void readInput(Run run, Duration after) {
+    getContext().pipeToSelf(later(after, () -> payloads.get(run.id(), JobPayloads.input(run.inputHash()))),
+        (input, error) -> new InputRead(run, input, error));
+  }
+
+  /** A database call made after {@code delay}: how a payload is read or written again while the database is down. */
+  private <T> CompletionStage<T> later(Duration delay, Callable<CompletionStage<T>> call) {
+    try {
+      return delay.isZero() ? call.call() : Patterns.after(delay,
+          Adapter.toClassic(getContext().getSystem()).scheduler(), getContext().getExecutionContext(), call);
+    } catch (Exception e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private Behavior<Command> onInputRead(InputRead read) {
+    Held h = held.get(read.run().id());
+    if (h == null || h.run != read.run()) {
+      return this; // aborted meanwhile
+    }
+    if (read.error() != null) { // the database is down: again in a moment
+      getContext().getLog().debug("Jobs: input of {} not read ({}); again", read.run().id(), read.error().getMessage());
+      readInput(read.run(), PAYLOAD_RETRY);
+      return this;
+    }
+    if (read.input().isEmpty()) {
+      end(h, new JobEvent.Finished(Status.FAILED, node, System.currentTimeMillis(), 0, 0, null, problem(500,
+          "input-lost", "the job's input is no longer in the database (anvil_payloads)")));
+      return this;
+    }
+    held.put(h.run.id(), new Held(read.run().withInput(read.input().get())));
+    queue.add(h.run.id());
+    startNext();
+    return this;
+  }
+
+  private Behavior<Command> onResultStored(ResultStored stored) {
+    Held h = stored.held();
+    if (stored.error() != null) { // the database is down: the result waits here, and is stored again
+      getContext().getLog().debug("Jobs: result of {} not stored ({}); again", h.run.id(), stored.error().getMessage());
+      storeResult(h, stored.finished(), stored.result(), PAYLOAD_RETRY);
+      return this;
+    }
+    end(h, stored.finished());
+    return this;
+  }
+
+  private void storeResult(Held h, JobEvent.Finished finished, byte[] result, Duration after) {
+    getContext().pipeToSelf(later(after, () -> payloads.put(h.run.id(), JobPayloads.RESULT, result)),
+        (done, error) -> new ResultStored(h, finished, result, error));
   }
 
   private Behavior<Command> onAbort(Abort abort) {
@@ -241,6 +332,9 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
             "result-too-large", "the result of " + c.result().length
                 + " bytes is larger than a job may keep (anvil.jobs.max-result-bytes = " + settings.maxResultBytes()
                 + "); run it as a task (POST /v1/tasks/" + h.run.kind() + ")")));
+      } else if (c.result().length > settings.inlineBytes()) { // kept beside the job; the entity gets none
+        storeResult(h, new JobEvent.Finished(Status.SUCCEEDED, c.node(), now, c.queueMs(), c.computeMs(), null, null),
+            c.result(), Duration.ZERO);
       } else {
         end(h, new JobEvent.Finished(Status.SUCCEEDED, c.node(), now, c.queueMs(), c.computeMs(), c.result(), null));
       }
@@ -256,7 +350,7 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
             problem(f, "the task failed on node " + f.node() + ": " + f.detail())));
         case REJECTED, UNAVAILABLE -> queue.addFirst(ran.id()); // no room: again
         case ABANDONED -> { // the node it ran on stopped: it runs again, one attempt more
-          Run again = new Run(h.run.id(), h.run.kind(), h.run.input(), h.run.timeoutMs(), h.run.attempt() + 1);
+          Run again = h.run.next();
           held.put(again.id(), new Held(again));
           queue.addFirst(again.id());
         }

@@ -10,6 +10,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,13 +42,13 @@ public final class Jobs {
   private static final Duration LISTING_RETRY_MAX = Duration.ofSeconds(30);
 
   /** {@code anvil.jobs}, what the store needs of it. */
-  public record Settings(Duration resultTtl, long maxResultBytes, int concurrency, Duration askTimeout,
-      Duration resumeInterval, Duration sweepInterval) {
+  public record Settings(Duration resultTtl, long maxResultBytes, long inlineBytes, int concurrency,
+      Duration askTimeout, Duration resumeInterval, Duration sweepInterval) {
 
     public static Settings fromConfig(Config jobs, int workers) {
       return new Settings(jobs.getDuration("result-ttl"), jobs.getBytes("max-result-bytes"),
-          Math.max(1, workers) * jobs.getInt("concurrency-per-worker"), jobs.getDuration("ask-timeout"),
-          jobs.getDuration("resume-interval"), jobs.getDuration("sweep-interval"));
+          jobs.getBytes("inline-bytes"), Math.max(1, workers) * jobs.getInt("concurrency-per-worker"),
+          jobs.getDuration("ask-timeout"), jobs.getDuration("resume-interval"), jobs.getDuration("sweep-interval"));
     }
   }
 
@@ -55,15 +56,17 @@ public final class Jobs {
   private final ClusterSharding sharding;
   private final Cluster cluster;
   private final JobIndex index;
+  private final JobPayloads payloads;
   private final Settings settings;
   private final String role;
   private final AtomicReference<String> lastRefusal = new AtomicReference<>();
 
-  private Jobs(ActorSystem<?> system, JobIndex index, Settings settings, String role) {
+  private Jobs(ActorSystem<?> system, JobIndex index, JobPayloads payloads, Settings settings, String role) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.cluster = Cluster.get(system);
     this.index = index;
+    this.payloads = payloads;
     this.settings = settings;
     this.role = role;
   }
@@ -81,17 +84,19 @@ public final class Jobs {
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-job-pool",
         () -> {
           pool.close();
-          return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+          return CompletableFuture.completedFuture(Done.getInstance());
         });
     JobIndex index = new JobIndex(system, pool, connection.dialect());
+    JobPayloads payloads = new JobPayloads(pool, index.blocking(), connection.dialect());
 
     AtomicIntegerArray byStatus = new AtomicIntegerArray(Status.values().length);
     AnvilMetrics.get(system).bindJobs(Status.class, s -> byStatus.get(s.ordinal()));
     ActorRef<JobRunner.Command> runner = ctx.spawn(JobRunner.create(nodeId, scheduler, catalog,
-        new JobRunner.Settings(settings.maxResultBytes(), settings.concurrency()), byStatus), "job-runner");
+        new JobRunner.Settings(settings.maxResultBytes(), settings.inlineBytes(), settings.concurrency()), payloads,
+        byStatus), "job-runner");
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "jobs-held", () -> {
       runner.tell(JobRunner.Stopping.INSTANCE);
-      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+      return CompletableFuture.completedFuture(Done.getInstance());
     });
     ClusterSharding.get(system).init(Entity.of(JobEntity.KEY, entity -> JobEntity.create(entity, runner))
         .withRole(role));
@@ -102,7 +107,7 @@ public final class Jobs {
         i -> JobKeeper.create(index, settings.resumeInterval(), settings.sweepInterval(), settings.resultTtl()),
         ShardedDaemonProcessSettings.create(system).withRole(role), Optional.empty());
     startListing(system, pool, connection.dialect(), role, LISTING_RETRY_FIRST);
-    return new Jobs(system, index, settings, role);
+    return new Jobs(system, index, payloads, settings, role);
   }
 
   /**
@@ -177,13 +182,29 @@ public final class Jobs {
     return id.length() == 24 && id.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
   }
 
+  /** Asks the job's entity to store it; a large input is stored beside it first, and the entity gets none. */
   CompletionStage<JobEntity.SubmitReply> submit(String kind, byte[] input, long timeoutMs, String key, String hash) {
-    return sharding.entityRefFor(JobEntity.KEY, newId(key)).ask(
-        replyTo -> new JobEntity.Submit(kind, input, timeoutMs, key, hash, "", replyTo), settings.askTimeout());
+    String id = newId(key);
+    boolean inline = input.length <= settings.inlineBytes();
+    CompletionStage<Void> stored = inline ? CompletableFuture.completedFuture(null)
+        : payloads.put(id, JobPayloads.input(hash), input);
+    return stored.thenCompose(done -> sharding.entityRefFor(JobEntity.KEY, id).<JobEntity.SubmitReply>ask(
+            replyTo -> new JobEntity.Submit(kind, inline ? input : null, timeoutMs, key, hash, "", replyTo),
+            settings.askTimeout()))
+        .thenCompose(reply -> reply instanceof JobEntity.Accepted a && a.existing() // a key's job may have ended
+            ? payloads.withResult(a.record()).thenApply(r -> (JobEntity.SubmitReply) new JobEntity.Accepted(r, true))
+            : CompletableFuture.completedFuture(reply));
   }
 
+  /** The job, with its result even when that is kept beside it rather than in its entity. */
   CompletionStage<JobEntity.Found> get(String id) {
-    return sharding.entityRefFor(JobEntity.KEY, id).ask(JobEntity.Get::new, settings.askTimeout());
+    return sharding.entityRefFor(JobEntity.KEY, id).ask(JobEntity.Get::new, settings.askTimeout())
+        .thenCompose(found -> payloads.withResult(found.record())).thenApply(JobEntity.Found::new);
+  }
+
+  /** The record with its result, when its entity told it without one because it is kept beside it. */
+  CompletionStage<JobRecord> withResult(JobRecord record) {
+    return payloads.withResult(record);
   }
 
   CompletionStage<JobEntity.Found> cancel(String id) {
@@ -195,7 +216,8 @@ public final class Jobs {
   }
 
   CompletionStage<JobRecord> awaitFinal(String id, Duration wait) {
-    return sharding.entityRefFor(JobEntity.KEY, id).ask(JobEntity.AwaitFinal::new, wait);
+    return sharding.entityRefFor(JobEntity.KEY, id).ask(JobEntity.AwaitFinal::new, wait)
+        .thenCompose(payloads::withResult);
   }
 
   CompletionStage<JobIndex.Page> list(Status status, String kind, int limit, JobIndex.Cursor after) {

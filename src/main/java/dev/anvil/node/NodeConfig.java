@@ -48,10 +48,19 @@ public final class NodeConfig {
   private static Config derive(Config resolved) {
     long frame = resolved.getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");
     long body = resolved.getBytes("anvil.http.max-body-bytes");
-    if (body > frame - FRAME_OVERHEAD) {
-      throw new IllegalArgumentException("anvil.http.max-body-bytes (" + body + ") must stay "
-          + FRAME_OVERHEAD / 1024 + " KiB below pekko.remote.artery.advanced.maximum-large-frame-size (" + frame
-          + "), so that any task can run on another node");
+    for (String bound : List.of("anvil.http.max-body-bytes", "anvil.jobs.max-result-bytes")) {
+      long bytes = resolved.getBytes(bound);
+      if (bytes > frame - FRAME_OVERHEAD) {
+        throw new IllegalArgumentException(bound + " (" + bytes + ") must stay " + FRAME_OVERHEAD / 1024
+            + " KiB below pekko.remote.artery.advanced.maximum-large-frame-size (" + frame
+            + "), so that any task or job can run on another node");
+      }
+    }
+    long ordinaryFrame = resolved.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
+    if (resolved.getBytes("anvil.jobs.inline-bytes") > ordinaryFrame - FRAME_OVERHEAD) {
+      throw new IllegalArgumentException("anvil.jobs.inline-bytes must stay " + FRAME_OVERHEAD / 1024
+          + " KiB below pekko.remote.artery.advanced.maximum-frame-size (" + ordinaryFrame
+          + "): a job's inline input and result travel in ordinary cluster messages");
     }
     int workers = ComputeSettings.resolveWorkers(resolved.getInt("anvil.compute.workers"));
     Map<String, Object> derived = new HashMap<>();

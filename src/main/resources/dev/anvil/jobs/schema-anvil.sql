@@ -26,3 +26,14 @@ CREATE INDEX IF NOT EXISTS anvil_jobs_newest ON anvil_jobs (submitted_at DESC, i
 CREATE INDEX IF NOT EXISTS anvil_jobs_status ON anvil_jobs (status, submitted_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS anvil_jobs_kind ON anvil_jobs (kind, submitted_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS anvil_jobs_finished ON anvil_jobs (finished_at);
+-- Inputs and results larger than anvil.jobs.inline-bytes, kept beside the job rather than in its
+-- events, so events, recoveries and the listing's projection stay small. part: 'input-<hash>' or
+-- 'result'. Deleted with the job; rows of submissions that were never accepted after a day.
+CREATE TABLE IF NOT EXISTS anvil_payloads (
+  id VARCHAR(32) NOT NULL,
+  part VARCHAR(80) NOT NULL,
+  created_at BIGINT NOT NULL,
+  data BYTEA NOT NULL,
+  PRIMARY KEY (id, part)
+);
+CREATE INDEX IF NOT EXISTS anvil_payloads_created ON anvil_payloads (created_at);

@@ -1,6 +1,7 @@
 package dev.anvil.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -38,5 +39,18 @@ class NodeConfigTest {
     // pekko.management.http.port is ${anvil.management.port} in application.conf (anvil.* in reference.conf)
     Config config = NodeConfig.load(Map.of("anvil.management.port", 9999));
     assertThat(config.getInt("pekko.management.http.port")).isEqualTo(9999);
+  }
+
+  @Test
+  void sizesThatCrossNodesMustFitTheFramesThatCarryThem() {
+    assertThatThrownBy(() -> NodeConfig.load(Map.of("anvil.jobs.max-result-bytes", "17 MiB")))
+        .hasMessageContaining("anvil.jobs.max-result-bytes").hasMessageContaining("maximum-large-frame-size");
+    assertThatThrownBy(() -> NodeConfig.load(Map.of("anvil.http.max-body-bytes", "17 MiB")))
+        .hasMessageContaining("anvil.http.max-body-bytes");
+    assertThatThrownBy(() -> NodeConfig.load(Map.of("anvil.jobs.inline-bytes", "256 KiB")))
+        .hasMessageContaining("anvil.jobs.inline-bytes").hasMessageContaining("maximum-frame-size");
+    assertThat(NodeConfig.load(Map.of("anvil.jobs.max-result-bytes", "32 MiB",
+        "pekko.remote.artery.advanced.maximum-large-frame-size", "33 MiB")).getBytes("anvil.jobs.max-result-bytes"))
+        .isEqualTo(32L << 20);
   }
 }
