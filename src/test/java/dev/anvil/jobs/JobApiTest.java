@@ -212,7 +212,7 @@ class JobApiTest {
     assertProblem(http.post("/v1/jobs/primes?timeoutMs=3600001", "{\"limit\":1}", "application/json"), 400,
         "timeoutMs");
     assertProblem(http.post("/v1/jobs/primes?x=1", "{\"limit\":1}", "application/json"), 400, "x");
-    assertProblem(submit("stats", "{\"values\":[" + "1,".repeat(40_000) + "1]}"), 413, null);
+    assertProblem(submit("stats", "{\"values\":[" + "1,".repeat(600_000) + "1]}"), 413, null); // over max-input-bytes (1 MiB)
   }
 
   @Test
