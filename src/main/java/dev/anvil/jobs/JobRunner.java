@@ -189,12 +189,11 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
       }
       return this;
     }
+    held.put(run.id(), new Held(run));
     if (run.input() == null) { // kept beside the job: read it first (held meanwhile, so a second Run waits too)
-      held.put(run.id(), new Held(run));
       readInput(run, Duration.ZERO);
       return this;
     }
-    held.put(run.id(), new Held(run));
     queue.add(run.id());
     startNext();
     return this;
