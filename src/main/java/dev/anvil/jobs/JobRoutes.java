@@ -151,9 +151,11 @@ public final class JobRoutes extends AllDirectives {
     return jobs.submit(task.kind(), body, timeoutMs, key, hash)
         .handleAsync((result, error) -> {
           if (error != null) {
-            return done(unavailable("not-recorded", "the job could not be stored within "
-                + settings.jobs().askTimeout().toSeconds() + " s (is the jobs' database down?); nothing was accepted,"
-                + " submit it again later" + (key == null ? "" : " with the same Idempotency-Key")));
+            return done(unavailable("not-recorded", "the job was not stored within "
+                + settings.jobs().askTimeout().toSeconds() + " s (is the jobs' database down, or the cluster still"
+                + " forming?); submit it again later" + (key == null
+                    ? ". It may still be stored and run: an Idempotency-Key makes submitting again safe"
+                    : " with the same Idempotency-Key, which gives the one job if it was stored after all")));
           }
           if (result instanceof JobEntity.Accepted accepted) {
             return wait.isPresent() ? awaitThenAnswer(accepted.record(), wait.get()) : done(accepted(accepted.record()));

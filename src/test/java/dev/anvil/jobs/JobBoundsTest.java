@@ -8,17 +8,11 @@ import static org.awaitility.Awaitility.await;
 import dev.anvil.HttpTestClient;
 import dev.anvil.TestNodes;
 import dev.anvil.node.RunningNode;
-import dev.anvil.compute.TestKinds;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/**
- * The bounds of jobs: retention (finished jobs are deleted after the result TTL, with their rows,
- * and their keys are free again), and the sizes of inputs and results (1 MiB and 16 MiB by default,
- * the large ones kept beside the job and read from any node).
- */
+/** Retention: finished jobs are deleted after the result TTL, with their rows, and their keys are free again. */
 class JobBoundsTest {
 
   @Test
@@ -45,79 +39,4 @@ class JobBoundsTest {
     }
   }
 
-  @Test
-  void aJobTakesAMebibyteOfInputAndKeepsAResultOfMegabytesThatEveryNodeReads() throws Exception {
-    String journal = TestNodes.newJournal();
-    try (RunningNode a = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.jobs.sweep-interval", "500ms",
-            "anvil.jobs.journal.url", journal));
-        RunningNode b = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.cluster.seed-nodes", a.nodeId(),
-            "anvil.jobs.journal.url", journal));
-        java.sql.Connection db = java.sql.DriverManager.getConnection(journal, "", "")) {
-      HttpTestClient onA = new HttpTestClient(a.httpPort());
-      HttpTestClient onB = new HttpTestClient(b.httpPort());
-      await().atMost(Duration.ofSeconds(30)).until(() -> dev.anvil.testkit.ClusterView.read(a.httpPort()).up() == 2);
-
-      // an input just under 1 MiB: 524,000 ones
-      String ones = "1,".repeat(523_999) + "1";
-      String input = "{\"values\":[" + ones + "]}";
-      assertThat(input.length()).isBetween(1_000_000, 1024 * 1024);
-      HttpResponse<String> big = submit(onA, "stats", input, "bounds-big");
-      assertThat(big.statusCode()).as(big.body()).isEqualTo(202);
-      String statsId = json(big).at("/id").asText();
-      // a result of 12 MB: larger than any cluster message, kept beside the job
-      HttpResponse<String> letters = submit(onA, "test-letters", "{\"size\":12000000}", null);
-      assertThat(letters.statusCode()).as(letters.body()).isEqualTo(202);
-      String lettersId = json(letters).at("/id").asText();
-      // past the bounds: 413 for the input, a failed job for the result
-      HttpResponse<String> tooBig = submit(onA, "stats", "{\"values\":[" + "1,".repeat(600_000) + "1]}", null);
-      assertProblem(tooBig, 413, null);
-      assertThat(json(tooBig).at("/detail").asText()).contains("anvil.jobs.max-input-bytes");
-      String tooLarge = json(submit(onB, "test-letters", "{\"size\":17000000}", null)).at("/id").asText();
-
-      for (HttpTestClient http : new HttpTestClient[] {onA, onB}) {
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-          HttpResponse<String> r = http.get("/v1/jobs/" + statsId);
-          assertThat(json(r).at("/status").asText()).as(r.body()).isEqualTo("succeeded");
-        });
-        HttpResponse<String> statsJob = http.get("/v1/jobs/" + statsId);
-        String statsBody = statsJob.body();
-        assertThat(json(statsJob).at("/result/count").asInt()).as(statsBody).isEqualTo(524_000);
-        await().atMost(Duration.ofSeconds(60)).until(() -> json(http.get("/v1/jobs/" + lettersId)).at("/status")
-            .asText().equals("succeeded"));
-        String result = json(http.get("/v1/jobs/" + lettersId)).at("/result").asText();
-        assertThat(result).isEqualTo(new TestKinds.Letters().run(new TestKinds.Size(12_000_000), null));
-      }
-      await().atMost(Duration.ofSeconds(60)).until(() -> json(onA.get("/v1/jobs/" + tooLarge)).at("/status")
-          .asText().equals("failed"));
-      assertThat(json(onA.get("/v1/jobs/" + tooLarge)).at("/error/type").asText())
-          .isEqualTo("urn:anvil:problem:result-too-large");
-      // the same key finds the same job, with its result
-      HttpResponse<String> again = submit(onB, "stats", input, "bounds-big");
-      assertThat(json(again).at("/id").asText()).isEqualTo(statsId);
-      assertThat(json(again).at("/result/count").asInt()).isEqualTo(524_000);
-      assertThat(payloads(db)).as("the stored input and result").isEqualTo(2);
-      // a deleted job's stored input and result go with its rows, at the keeper's next sweep (as past result-ttl)
-      assertThat(onB.send(onB.request("/v1/jobs/" + statsId).DELETE().build()).statusCode()).isEqualTo(204);
-      assertThat(onA.send(onA.request("/v1/jobs/" + lettersId).DELETE().build()).statusCode()).isEqualTo(204);
-      assertThat(onA.get("/v1/jobs/" + lettersId).statusCode()).isEqualTo(404);
-      await().atMost(Duration.ofSeconds(10)).until(() -> payloads(db) == 0);
-    }
-  }
-
-  private static int payloads(java.sql.Connection db) throws java.sql.SQLException {
-    try (java.sql.Statement s = db.createStatement();
-        java.sql.ResultSet r = s.executeQuery("SELECT COUNT(*) FROM anvil_payloads")) {
-      r.next();
-      return r.getInt(1);
-    }
-  }
-
-  private static HttpResponse<String> submit(HttpTestClient http, String kind, String body, String key) {
-    java.net.http.HttpRequest.Builder request = http.request("/v1/jobs/" + kind)
-        .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
-    if (key != null) {
-      request.header("Idempotency-Key", key);
-    }
-    return http.send(request.build());
-  }
 }
