@@ -24,9 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.ActorSelectionMessage;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.remote.artery.RemoteInstrument;
 
 /**
@@ -44,7 +42,7 @@ import org.apache.pekko.remote.artery.RemoteInstrument;
  * table (read over JDBC: no cluster messages). One JSON line per N: messages and bytes per job by
  * kind, the cluster's own minus its idle rate over the same time.
  *
- * <p>Usage: javac -cp target/anvil.jar -d CLASSES bench/JobScaling.java;
+ * <p>Usage: javac -cp target/anvil.jar -d CLASSES bench/LoadScaling.java bench/JobScaling.java;
  * ANVIL_LOG_LEVEL=WARN java -Xmx8g -cp CLASSES:target/anvil.jar JobScaling JOBS WARM N...
  */
 public class JobScaling {
@@ -128,7 +126,7 @@ public class JobScaling {
         starter.shutdown();
       }
       long end = System.nanoTime() + 120_000_000_000L;
-      while (!allUp(nodes, n)) {
+      while (!LoadScaling.allUp(nodes, n)) {
         if (System.nanoTime() > end) {
           throw new IllegalStateException(n + " nodes did not form a cluster in 120 s");
         }
@@ -246,18 +244,5 @@ public class JobScaling {
       o.put("anvil.cluster.seed-nodes", seed);
     }
     return NodeConfig.load(o);
-  }
-
-  static boolean allUp(List<RunningNode> nodes, int n) {
-    for (RunningNode node : nodes) {
-      int up = 0;
-      for (org.apache.pekko.cluster.Member m : Cluster.get(node.system()).state().getMembers()) {
-        up += m.status() == MemberStatus.up() ? 1 : 0;
-      }
-      if (up != n) {
-        return false;
-      }
-    }
-    return true;
   }
 }
