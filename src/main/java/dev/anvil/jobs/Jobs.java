@@ -131,8 +131,8 @@ public final class Jobs {
           }
           log.warn("Jobs: the listing's offset tables could not be created ({}); trying again in {} ms",
               String.valueOf(error.getMessage()).lines().findFirst().orElse(""), retryIn.toMillis());
-          Duration next = retryIn.multipliedBy(2).compareTo(LISTING_RETRY_MAX) > 0 ? LISTING_RETRY_MAX
-              : retryIn.multipliedBy(2);
+          Duration doubled = retryIn.multipliedBy(2);
+          Duration next = doubled.compareTo(LISTING_RETRY_MAX) > 0 ? LISTING_RETRY_MAX : doubled;
           system.scheduler().scheduleOnce(retryIn, () -> startListing(system, pool, dialect, role, next),
               system.executionContext());
         });

@@ -47,7 +47,6 @@ public final class NodeConfig {
 
   private static Config derive(Config resolved) {
     long frame = resolved.getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");
-    long body = resolved.getBytes("anvil.http.max-body-bytes");
     for (String bound : List.of("anvil.http.max-body-bytes", "anvil.jobs.max-result-bytes")) {
       long bytes = resolved.getBytes(bound);
       if (bytes > frame - FRAME_OVERHEAD) {

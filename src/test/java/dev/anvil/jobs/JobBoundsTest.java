@@ -38,5 +38,4 @@ class JobBoundsTest {
       assertThat(again.statusCode()).as(again.body()).isEqualTo(202);
     }
   }
-
 }
