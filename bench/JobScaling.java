@@ -111,27 +111,7 @@ public class JobScaling {
     String url = "jdbc:h2:mem:jobscaling-" + n + ";DB_CLOSE_DELAY=-1";
     List<RunningNode> nodes = new ArrayList<>();
     try (Connection db = DriverManager.getConnection(url, "sa", "bench")) {
-      nodes.add(RunningNode.start(nodeConfig(url, null)));
-      String seed = nodes.get(0).nodeId();
-      ExecutorService starter = Executors.newFixedThreadPool(4);
-      try {
-        List<Future<RunningNode>> started = new ArrayList<>();
-        for (int i = 1; i < n; i++) {
-          started.add(starter.submit(() -> RunningNode.start(nodeConfig(url, seed))));
-        }
-        for (Future<RunningNode> f : started) {
-          nodes.add(f.get());
-        }
-      } finally {
-        starter.shutdown();
-      }
-      long end = System.nanoTime() + 120_000_000_000L;
-      while (!LoadScaling.allUp(nodes, n)) {
-        if (System.nanoTime() > end) {
-          throw new IllegalStateException(n + " nodes did not form a cluster in 120 s");
-        }
-        Thread.sleep(100);
-      }
+      LoadScaling.startCluster(nodes, n, seed -> nodeConfig(url, seed));
       HttpClient client = HttpClient.newHttpClient();
       int warmRefused = submitAll(client, nodes, warm, db, 0); // warm-up
       Thread.sleep(2_000);
@@ -169,12 +149,7 @@ public class JobScaling {
       line.append(String.format(Locale.ROOT, ",\"messagesPerJob\":%.2f,\"bytesPerJob\":%.0f}", allMessages, allBytes));
       System.out.println(line);
     } finally {
-      for (RunningNode node : nodes) {
-        node.system().terminate();
-      }
-      for (RunningNode node : nodes) {
-        node.system().getWhenTerminated().toCompletableFuture().join();
-      }
+      LoadScaling.stopAll(nodes);
     }
   }
 

@@ -59,25 +59,11 @@ public class LoadScaling {
   static void run(int n, int sample, double seconds) throws Exception {
     List<RunningNode> nodes = new ArrayList<>();
     try {
-      nodes.add(RunningNode.start(nodeConfig(sample, null)));
-      // the others start side by side (each start mostly waits: binding, joining), all joining the first
-      String seed = nodes.get(0).nodeId();
-      ExecutorService starter = Executors.newFixedThreadPool(4);
-      try {
-        List<Future<RunningNode>> started = new ArrayList<>();
-        for (int i = 1; i < n; i++) {
-          started.add(starter.submit(() -> RunningNode.start(nodeConfig(sample, seed))));
-        }
-        for (Future<RunningNode> f : started) {
-          nodes.add(f.get());
-        }
-      } finally {
-        starter.shutdown();
-      }
+      startCluster(nodes, n, seed -> nodeConfig(sample, seed));
       long end = System.nanoTime() + 120_000_000_000L;
-      while (!allUp(nodes, n) || !following(nodes, Math.min(sample, n - 1))) {
+      while (!following(nodes, Math.min(sample, n - 1))) {
         if (System.nanoTime() > end) {
-          throw new IllegalStateException(n + " nodes did not form a cluster in 120 s");
+          throw new IllegalStateException(n + " nodes did not follow each other in 120 s");
         }
         Thread.sleep(100);
       }
@@ -91,12 +77,46 @@ public class LoadScaling {
       double all = 0.5 * n * 1000.0 / NAP_MS;
       print(n, sample, "one-entry", load(nodes, nap, all, nodes.get(0), seconds), nodes, seconds);
     } finally {
-      for (RunningNode node : nodes) {
-        node.system().terminate();
+      stopAll(nodes);
+    }
+  }
+
+  /**
+   * Starts {@code n} Anvil nodes in this JVM into {@code nodes} (so a caller's finally stops those that started):
+   * the first, then the others side by side (each start mostly waits: binding, joining), all joining the first;
+   * returns once every node sees n members Up. {@code config} gets the seed's node id, null for the first.
+   */
+  static void startCluster(List<RunningNode> nodes, int n, java.util.function.Function<String, Config> config)
+      throws Exception {
+    nodes.add(RunningNode.start(config.apply(null)));
+    String seed = nodes.get(0).nodeId();
+    ExecutorService starter = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<RunningNode>> started = new ArrayList<>();
+      for (int i = 1; i < n; i++) {
+        started.add(starter.submit(() -> RunningNode.start(config.apply(seed))));
       }
-      for (RunningNode node : nodes) {
-        node.system().getWhenTerminated().toCompletableFuture().join();
+      for (Future<RunningNode> f : started) {
+        nodes.add(f.get());
       }
+    } finally {
+      starter.shutdown();
+    }
+    long end = System.nanoTime() + 120_000_000_000L;
+    while (!allUp(nodes, n)) {
+      if (System.nanoTime() > end) {
+        throw new IllegalStateException(n + " nodes did not form a cluster in 120 s");
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  static void stopAll(List<RunningNode> nodes) {
+    for (RunningNode node : nodes) {
+      node.system().terminate();
+    }
+    for (RunningNode node : nodes) {
+      node.system().getWhenTerminated().toCompletableFuture().join();
     }
   }
 
