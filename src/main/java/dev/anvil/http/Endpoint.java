@@ -32,6 +32,7 @@ public enum Endpoint {
   JOB("/v1/jobs/{id}", "GET", "DELETE"),
   JOB_SUBMIT("/v1/jobs/{kind}", "POST"),
   JOB_EVENTS("/v1/jobs/{id}/events", "GET"),
+  BATCH("/v1/batches/{kind}", "POST"),
   DASHBOARD_FILE("/dashboard/{file}", "GET");
 
   /** Every template, in the table's order (EndpointTest: each once). */

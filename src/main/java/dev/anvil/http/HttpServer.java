@@ -77,7 +77,7 @@ public final class HttpServer {
             String kind = TaskEndpoint.kindOf(request);
             CompletionStage<HttpResponse> response = kind != null
                 ? tasks.handle(request, kind, connection).thenApplyAsync(this::closingAware, Runnable::run)
-                : routes.apply(request);
+                : routes.apply(request.addAttribute(ClientConnection.KEY, connection));
             // on the thread that completes the response: a Scala future's plain thenApply hops threads
             return observed ? response.thenApplyAsync(r -> observe(request, r, start, http.accessLog()), Runnable::run)
                 : response;

@@ -21,14 +21,24 @@ public final class TaskRequests {
    * @throws InvalidInputException naming the parameter at fault
    */
   public static long timeoutMs(Uri uri, Duration defaultTimeout, Duration maxTimeout, String what) {
+    return timeoutMs(uri, defaultTimeout, maxTimeout, what, List.of("timeoutMs"));
+  }
+
+  /**
+   * The same, for a request whose query may also hold the other {@code parameters} (read by its
+   * caller); any other parameter is refused, naming the ones there are.
+   */
+  public static long timeoutMs(Uri uri, Duration defaultTimeout, Duration maxTimeout, String what,
+      List<String> parameters) {
     long max = maxTimeout.toMillis();
     if (uri.rawQueryString().isEmpty()) {
       return Math.min(defaultTimeout.toMillis(), max);
     }
     for (String name : uri.query().toMultiMap().keySet()) {
-      if (!name.equals("timeoutMs")) {
+      if (!parameters.contains(name)) {
         throw new InvalidInputException(abbreviate(name), "unknown query parameter '" + abbreviate(name)
-            + "'; the only one is timeoutMs");
+            + (parameters.size() == 1 ? "'; the only one is " + parameters.get(0)
+                : "'; the parameters are " + String.join(", ", parameters)));
       }
     }
     List<String> values = uri.query().getAll("timeoutMs");

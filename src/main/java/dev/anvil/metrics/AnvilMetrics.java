@@ -62,6 +62,8 @@ public final class AnvilMetrics implements Extension, TaskMeters {
   private final boolean enabled;
   private final PrometheusMeterRegistry registry;
   private final Map<String, KindMeters> kinds = new ConcurrentHashMap<>();
+  /** Batch items' counters, by kind and outcome (both bounded: the catalog's kinds, a few outcomes). */
+  private final Map<String, Counter> batchItems = new ConcurrentHashMap<>();
   /** By route template: timers by method and status ({@link #slot}), made on first use. */
   private final Map<String, AtomicReferenceArray<Timer>> requests = new ConcurrentHashMap<>();
   private static final List<String> METHODS = List.of("GET", "POST", "DELETE", "HEAD", "PUT", "PATCH", "OPTIONS");
@@ -179,6 +181,24 @@ public final class AnvilMetrics implements Extension, TaskMeters {
     KindMeters meters = meters(kind);
     meters.queue.record(queueNanos, TimeUnit.NANOSECONDS);
     meters.compute.record(computeNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * One item of a batch answered by this node (the node that read the batch), by kind and
+   * outcome: an {@link Outcome}'s label, or {@code invalid} for a line the kind refused.
+   */
+  public void batchItem(String kind, String outcome) {
+    if (!enabled) {
+      return;
+    }
+    Counter counter = batchItems.get(kind + '\0' + outcome);
+    if (counter == null) {
+      counter = batchItems.computeIfAbsent(kind + '\0' + outcome, k -> Counter.builder("anvil.batch.items")
+          .tags("kind", kind, "outcome", outcome)
+          .description("Items of batches answered by this node, by kind and outcome")
+          .register(registry));
+    }
+    counter.increment();
   }
 
   /** One HTTP request served, by route template (never the raw path: its values are unbounded). */

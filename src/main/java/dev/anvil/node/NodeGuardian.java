@@ -4,6 +4,9 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
+import dev.anvil.batch.BatchDispatcher;
+import dev.anvil.batch.BatchRoutes;
+import dev.anvil.batch.BatchRunner;
 import dev.anvil.compute.catalog.TaskCatalog;
 import dev.anvil.compute.local.LocalScheduler;
 import dev.anvil.compute.local.NodeHealth;
@@ -23,6 +26,7 @@ import dev.anvil.http.JsonResponses;
 import dev.anvil.http.KindRoutes;
 import dev.anvil.http.MetricsRoutes;
 import dev.anvil.http.OpenApiRoutes;
+import dev.anvil.http.SubmissionBody;
 import dev.anvil.http.TaskEndpoint;
 import dev.anvil.jobs.JobRoutes;
 import dev.anvil.jobs.Jobs;
@@ -37,6 +41,7 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -120,6 +125,7 @@ public final class NodeGuardian {
       Jobs jobStore = Jobs.start(ctx, nodeId, scheduler, catalog, jobSettings.jobs());
 
       JsonResponses json = new JsonResponses(mapper);
+      BatchRoutes batches = startBatches(ctx, system, nodeId, scheduler, catalog, json, settings, metrics);
       JobRoutes jobs = new JobRoutes(system, jobStore, catalog, json, jobSettings, nodeId,
           settings.http().bodyReadTimeout());
       BearerAuth auth = new BearerAuth(ApiTokens.of(settings.http().apiTokens()), json);
@@ -133,6 +139,7 @@ public final class NodeGuardian {
           new KindRoutes(catalog, json).routes(),
           tasks.routes(),
           jobs.routes(),
+          batches.routes(),
           new ClusterRoutes(system, router, json, nodeId, supervisorStatus(system), settings.http()).routes());
       // The management port first: it is how a supervisor learns that this node is ready.
       PekkoManagement.get(Adapter.toClassic(system)).start()
@@ -162,6 +169,22 @@ public final class NodeGuardian {
           });
       return Behaviors.empty();
     });
+  }
+
+  /** Every node runs batch items ({@code /user/batch-runner}) and reads batches ({@code /user/batch-dispatcher}). */
+  private static BatchRoutes startBatches(ActorContext<Void> ctx, ActorSystem<Void> system, String nodeId,
+      LocalScheduler scheduler, TaskCatalog catalog, JsonResponses json, AnvilSettings settings, AnvilMetrics metrics) {
+    Config batch = system.settings().config().getConfig("anvil.batch");
+    ctx.spawn(BatchRunner.create(scheduler, catalog, nodeId), "batch-runner");
+    BatchDispatcher.Handle dispatcher = BatchDispatcher.start(ctx, nodeId, new BatchDispatcher.Settings(
+        batch.getInt("items-per-worker"), batch.getDuration("answer-grace")));
+    return new BatchRoutes(system, catalog, dispatcher, json,
+        new SubmissionBody(system, json, catalog, settings.http().bodyReadTimeout(), nodeId), settings.compute(),
+        settings.http().bodyReadTimeout(),
+        new BatchRoutes.Settings(batch.getInt("group-size"), batch.getBytes("group-bytes"),
+            Math.toIntExact(batch.getBytes("max-line-bytes")), batch.getInt("max-groups-in-flight"),
+            batch.getDuration("group-within")),
+        metrics, nodeId);
   }
 
   private static java.nio.file.Path supervisorStatus(ActorSystem<Void> system) {

@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorSystem;
 
@@ -77,6 +78,26 @@ public final class AnvilNode {
         .POST(HttpRequest.BodyPublishers.ofString(json)).build();
     return client.sendAsync(request, HttpResponse.BodyHandlers.ofString())
         .thenApply(r -> new TaskAnswer(r.statusCode(), r.body()));
+  }
+
+  /**
+   * {@code POST /v1/batches/{kind}} with one input per element of {@code inputs}; waits for the
+   * whole answer (items in completion order, or input order when {@code ordered}).
+   */
+  public BatchAnswer batch(String kind, List<String> inputs, boolean ordered) {
+    HttpRequest request = HttpRequest.newBuilder(uri().resolve("/v1/batches/" + kind + "?ordered=" + ordered))
+        .timeout(DEFAULT_TIMEOUT.multipliedBy(5))
+        .header("Content-Type", "application/x-ndjson")
+        .POST(HttpRequest.BodyPublishers.ofString(String.join("\n", inputs) + "\n")).build();
+    try {
+      HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+      return BatchAnswer.read(r.statusCode(), r.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException("POST /v1/batches/" + kind + " on " + id(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** {@code POST /v1/jobs/{kind}} with {@code json}: returns once the job is safe (202). */

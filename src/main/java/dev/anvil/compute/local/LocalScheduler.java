@@ -72,6 +72,13 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
   private final ArrayDeque<WorkerSlot> idle = new ArrayDeque<>();
   private final ArrayDeque<TaskRun> intake = new ArrayDeque<>();
   private final ArrayDeque<TaskRun> waiting = new ArrayDeque<>();
+  /**
+   * Items of batches sent here (from any node) by the batch dispatcher, which chose this node and
+   * bounds how many it sends: never spilled, and taken in turn with the tasks above (see nextRun).
+   */
+  private final ArrayDeque<TaskRun> batch = new ArrayDeque<>();
+  /** Whether the last worker that had both kinds of work to choose from took a batch item. */
+  private boolean batchTookLast;
   /** Tasks that found {@code waiting} full: they enter it as it makes room, or get 429 at their admission deadline. */
   private final ArrayDeque<Admitting> admitting = new ArrayDeque<>();
 
@@ -187,6 +194,32 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
       nudgeRouter();
     }
     return admission;
+  }
+
+  /**
+   * An item of a batch, sent to this node by a batch dispatcher: started on an idle worker or
+   * queued here (never sent on to another node); false when this node takes no work (it drains).
+   * The dispatcher bounds how many items each node holds, so this queue has no bound of its own.
+   */
+  @Override
+  public boolean submitBatchItem(TaskRun run) {
+    WorkerSlot slot = null;
+    synchronized (this) {
+      if (!accepting) {
+        return false;
+      }
+      if (!idle.isEmpty()) {
+        slot = idle.poll();
+        assign(slot, run);
+      } else {
+        batch.add(run);
+      }
+      changed();
+    }
+    if (slot != null) {
+      slot.start(run);
+    }
+    return true;
   }
 
   /** A task another node's router sent here; false when there is no room for it. */
@@ -344,7 +377,8 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
   public void cancel(TaskRun run, TaskOutcome ifWaiting) {
     boolean removed;
     synchronized (this) {
-      removed = waiting.remove(run) || intake.remove(run) || admitting.removeIf(a -> a.run() == run);
+      removed = waiting.remove(run) || intake.remove(run) || batch.remove(run)
+          || admitting.removeIf(a -> a.run() == run);
       if (removed) {
         changed();
       }
@@ -385,7 +419,7 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
           (refused == null ? refused = new ArrayList<>() : refused).add(a.run());
         }
       }
-      for (ArrayDeque<TaskRun> queue : List.of(waiting, intake)) {
+      for (ArrayDeque<TaskRun> queue : List.of(waiting, intake, batch)) {
         for (Iterator<TaskRun> it = queue.iterator(); it.hasNext(); ) {
           TaskRun run = it.next();
           if (nowNanos - run.deadlineNanos() >= 0) {
@@ -439,7 +473,7 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
 
   /** Nothing of this node's own runs or waits for it any more (waiting tasks may still go to other nodes). */
   synchronized boolean drained() {
-    return running == 0 && intake.isEmpty() && (waiting.isEmpty() || !takesWaiting());
+    return running == 0 && intake.isEmpty() && batch.isEmpty() && (waiting.isEmpty() || !takesWaiting());
   }
 
   /** The node stops: what runs is abandoned (its router may run it elsewhere), what waits is answered. */
@@ -450,9 +484,11 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
       accepting = false;
       queued = new ArrayList<>(intake);
       queued.addAll(waiting);
+      queued.addAll(batch);
       admitting.forEach(a -> queued.add(a.run()));
       intake.clear();
       waiting.clear();
+      batch.clear();
       admitting.clear();
       for (WorkerSlot slot : slots) {
         if (slot.current != null) {
@@ -472,7 +508,8 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
 
   @Override
   public synchronized Load load() {
-    return new Load(slots.size(), running, intake.size() + waiting.size() + admitting.size(), completed, accepting,
+    return new Load(slots.size(), running, intake.size() + waiting.size() + admitting.size() + batch.size(), completed,
+        accepting,
         room(), stuck);
   }
 
@@ -507,7 +544,27 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
     return accepting || !remoteCanWork;
   }
 
+  /**
+   * The next task for a worker that is free. Tasks (other nodes' first, then this node's own) and
+   * batch items take turns while both wait, so a batch never holds a task up by more than one
+   * item, and tasks never starve a batch; either alone takes every worker.
+   */
   private TaskRun nextRun() {
+    TaskRun run = batchTookLast || batch.isEmpty() ? nextTask() : null;
+    if (run != null) {
+      batchTookLast = false;
+      return run;
+    }
+    run = batch.poll();
+    if (run != null) {
+      batchTookLast = true;
+      return run;
+    }
+    batchTookLast = false;
+    return nextTask();
+  }
+
+  private TaskRun nextTask() {
     TaskRun run = intake.poll();
     return run != null || !takesWaiting() ? run : waiting.poll();
   }

@@ -16,6 +16,12 @@ public interface TaskIntake {
   /** A task received on this node: started on an idle worker, queued, or refused. */
   LocalScheduler.Admission submit(TaskRun run);
 
+  /**
+   * An item of a batch that a batch dispatcher sent to this node: it runs here, in turn with
+   * tasks; false when this node takes no work now (it drains).
+   */
+  boolean submitBatchItem(TaskRun run);
+
   /** Answers {@code run} with {@code outcome} now, unless it was answered already, and stops it wherever it is. */
   void abort(TaskRun run, TaskOutcome outcome);
 
