@@ -41,6 +41,7 @@ public final class OpenApiDocument {
       ObjectNode example = mapper.valueToTree(task.exampleInput());
       paths.putObject("/v1/tasks/" + kind).set("post", taskOperation(mapper, task, example));
       paths.putObject("/v1/jobs/" + kind).set("post", jobOperation(mapper, task, example));
+      paths.putObject("/v1/batches/" + kind).set("post", batchOperation(mapper, task, example));
     }
     return doc;
   }
@@ -113,8 +114,8 @@ public final class OpenApiDocument {
     ObjectNode op = mapper.createObjectNode();
     op.put("operationId", "submitJob." + kind);
     op.put("summary", "Submits a job of kind '" + kind + "': " + task.description());
-    op.put("description", "Answers 202 once the job is recorded on a majority of the cluster's nodes (all of them "
-        + "when there are fewer than three), so no node loss can lose it; GET its Location for its status and result.");
+    op.put("description", "Answers 202 once the job's accepted event is stored in the jobs' journal, so no node loss "
+        + "and no restart of the whole cluster can lose it; GET its Location for its status and result.");
     op.set("security", security(mapper));
     ArrayNode parameters = op.putArray("parameters");
     parameters.add(query(mapper, "timeoutMs", "The compute deadline in ms (default anvil.jobs.default-timeout, at "
@@ -131,9 +132,43 @@ public final class OpenApiDocument {
         "413", "The body is larger than a job's input may be",
         "415", "The body is not application/json",
         "422", "The Idempotency-Key was used with another body",
-        "429", "The job store is full",
         "500", "The kind's own code failed while reading the input",
-        "503", "The job could not be recorded on enough nodes");
+        "503", "The journal cannot store the job now (its database is down, or this node shares no journal with the "
+            + "cluster); Retry-After says when to come back");
+    return op;
+  }
+
+  private static ObjectNode batchOperation(ObjectMapper mapper, ComputeTask<?, ?> task, ObjectNode example) {
+    String kind = task.kind();
+    ObjectNode op = mapper.createObjectNode();
+    op.put("operationId", "runBatch." + kind);
+    op.put("summary", "Runs a batch of kind '" + kind + "': one input per line, one answer per line");
+    op.put("description", "The body is NDJSON, one input of kind '" + kind + "' per line (blank lines are skipped), "
+        + "streamed in as fast as the cluster computes. The answer is 200 NDJSON, streamed while the input still "
+        + "arrives: per input `{\"index\":i,\"status\":200,\"result\":{...},\"node\":\"...\"}` or "
+        + "`{\"index\":i,\"status\":4xx|5xx,\"error\":{problem}}` (each line checked alone, with a task's checks; 413 "
+        + "for a line over anvil.batch.max-line-bytes), in completion order or, with ordered=true, input order; the "
+        + "last line is `{\"summary\":{\"items\":n,\"succeeded\":s,\"failed\":f,\"ms\":t}}`.");
+    op.set("security", security(mapper));
+    ArrayNode parameters = op.putArray("parameters");
+    parameters.add(query(mapper, "timeoutMs", "The deadline of each item in ms (default anvil.compute.default-timeout, "
+        + "at most anvil.compute.max-timeout)"));
+    ObjectNode ordered = mapper.createObjectNode().put("name", "ordered").put("in", "query")
+        .put("description", "true: answers in input order; false (default): as they end");
+    ordered.putObject("schema").put("type", "boolean");
+    parameters.add(ordered);
+    ObjectNode body = op.putObject("requestBody").put("required", true);
+    ObjectNode media = body.putObject("content").putObject("application/x-ndjson");
+    media.set("schema", ref(mapper, kind + ".Input"));
+    media.set("example", example);
+    ObjectNode responses = op.putObject("responses");
+    ObjectNode ok = responses.putObject("200").put("description", "One line per input, then the summary line");
+    ok.putObject("content").putObject("application/x-ndjson").putObject("schema").put("type", "object");
+    problems(mapper, responses,
+        "400", "A query parameter is invalid",
+        "401", "API tokens are configured and the request has none that is valid",
+        "404", "This node runs no such kind",
+        "415", "The body is not application/x-ndjson");
     return op;
   }
 

@@ -142,6 +142,63 @@ class LocalSchedulerTest {
   }
 
   @Test
+  void tasksAndBatchItemsTakeTurnsWhileBothWaitAndEitherAloneTakesEveryTurn() {
+    LocalScheduler s = scheduler(1, 8);
+    TaskRun running = job(1);
+    s.submit(running);
+    TaskRun item1 = job(11);
+    TaskRun item2 = job(12);
+    TaskRun item3 = job(13);
+    TaskRun task1 = job(21);
+    TaskRun task2 = job(22);
+    assertThat(s.submitBatchItem(item1)).isTrue();
+    assertThat(s.submitBatchItem(item2)).isTrue();
+    assertThat(s.submitBatchItem(item3)).isTrue();
+    s.submit(task1);
+    s.submit(task2);
+    assertThat(s.load().queued()).isEqualTo(5);
+    WorkerSlot worker = s.busySlots().get(0);
+    List<TaskRun> order = new ArrayList<>();
+    TaskRun done = running;
+    for (TaskRun next = s.next(worker, done); next != null; next = s.next(worker, done)) {
+      order.add(next);
+      done = next;
+    }
+    assertThat(order).containsExactly(item1, task1, item2, task2, item3);
+  }
+
+  @Test
+  void aBatchItemStartsOnAnIdleWorkerAndADrainingNodeRefusesItemsButRunsThoseItHas() {
+    LocalScheduler s = scheduler(1, 4);
+    TaskRun first = job(1);
+    TaskRun queued = job(2);
+    assertThat(s.submitBatchItem(first)).isTrue();
+    assertThat(started).containsExactly(first);
+    assertThat(s.submitBatchItem(queued)).isTrue();
+    s.drain();
+    assertThat(s.submitBatchItem(job(3))).isFalse();
+    assertThat(s.drained()).isFalse();
+    assertThat(s.next(s.busySlots().get(0), first)).isSameAs(queued);
+  }
+
+  @Test
+  void aCancelledOrExpiredBatchItemLeavesTheQueueAnswered() {
+    LocalScheduler s = scheduler(1, 4);
+    s.submit(job(1));
+    AtomicReference<TaskOutcome> cancelled = new AtomicReference<>();
+    AtomicReference<TaskOutcome> expired = new AtomicReference<>();
+    TaskRun toCancel = job(2, cancelled);
+    TaskRun toExpire = job(3, 5, System.nanoTime(), expired);
+    s.submitBatchItem(toCancel);
+    s.submitBatchItem(toExpire);
+    s.abort(toCancel, new TaskOutcome.Failed(2, TaskOutcome.Failure.CANCELLED, "gone", "n"));
+    s.sweep(System.nanoTime() + 10_000_000, "n");
+    assertThat(((TaskOutcome.Failed) cancelled.get()).failure()).isEqualTo(TaskOutcome.Failure.CANCELLED);
+    assertThat(((TaskOutcome.Failed) expired.get()).failure()).isEqualTo(TaskOutcome.Failure.TIMED_OUT);
+    assertThat(s.load().queued()).isZero();
+  }
+
+  @Test
   void otherNodesMayFillTheWorkersAndTheirNextTaskSlotsAndNoMore() {
     LocalScheduler s = scheduler(1, 4); // 2 per worker: the one it runs and the next
     assertThat(s.offerRemote(job(1))).isTrue();
