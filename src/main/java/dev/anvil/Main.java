@@ -1,5 +1,6 @@
 package dev.anvil;
 
+import dev.anvil.client.BatchCommand;
 import dev.anvil.client.JobsCommand;
 import dev.anvil.client.LoadCommand;
 import dev.anvil.client.StatusCommand;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Mixin;
             + " (each takes --url and --token)."},
     commandListHeading = "%nCommands:%n",
     subcommands = {StartCommand.class, NodeCommand.class, Commands.Roll.class, Commands.Stop.class,
-        SubmitCommand.class, JobsCommand.class, StatusCommand.class, LoadCommand.class})
+        SubmitCommand.class, BatchCommand.class, JobsCommand.class, StatusCommand.class, LoadCommand.class})
 public final class Main implements Callable<Integer> {
 
   @Mixin StartOptions options = new StartOptions();

@@ -34,6 +34,10 @@ final class ApiClient {
     return base;
   }
 
+  String token() {
+    return token;
+  }
+
   boolean hasToken() {
     return token != null;
   }

@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -74,6 +75,40 @@ class ClientCommandsTest {
     Run run = anvil("submit", "primes", "@" + input, "--url", url);
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(parse(run.out()).at("/count").asInt()).isEqualTo(168);
+  }
+
+  @Test
+  void batchWritesALinePerInputAndTheSummaryToStdoutWithProgressOnStderr(@TempDir Path dir) throws Exception {
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 2000; i++) {
+      lines.append("{\"limit\":").append(i % 2 == 0 ? 1000 : 100).append("}\n");
+    }
+    Path input = Files.writeString(dir.resolve("inputs.ndjson"), lines);
+    Run run = anvil("batch", "primes", input.toString(), "--ordered", "--url", url);
+    assertThat(run.exit()).as(run.err()).isZero();
+    List<String> out = run.out().lines().toList();
+    assertThat(out).hasSize(2001);
+    for (int i = 0; i < 2000; i++) {
+      JsonNode item = parse(out.get(i));
+      assertThat(item.path("index").asInt()).isEqualTo(i);
+      assertThat(item.at("/result/count").asInt()).isEqualTo(i % 2 == 0 ? 168 : 25);
+    }
+    assertThat(parse(out.get(2000)).at("/summary/succeeded").asInt()).isEqualTo(2000);
+    assertThat(run.err()).contains("2000/2000 items").doesNotContain("SLF4J");
+  }
+
+  @Test
+  void aBatchWithAFailedItemExits1AndARefusedOnePrintsItsProblem(@TempDir Path dir) throws Exception {
+    Path input = Files.writeString(dir.resolve("inputs.ndjson"), "{\"limit\":10}\n{\"limit\":-1}\n");
+    Run run = anvil("batch", "primes", input.toString(), "--url", url);
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.out().lines().filter(l -> l.contains("\"status\":400")).count()).isEqualTo(1);
+    assertThat(run.err()).contains("1 failed");
+
+    Run refused = anvil("batch", "no-such-kind", input.toString(), "--url", url);
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(refused.err()).contains("there is no kind named 'no-such-kind'");
+    assertThat(anvil("batch", "primes", dir.resolve("missing.ndjson").toString(), "--url", url).exit()).isEqualTo(2);
   }
 
   @Test
