@@ -37,10 +37,13 @@ while [ $# -gt 0 ]; do
 done
 if [ "$SMOKE" = 1 ]; then
   RUNS=1 D=1 RAW=0.5 PROBE=1 LAT=1 WARM_ANVIL=1 WARM_JVM=1 WARM_NODE=1 WARM_STEPS=1 WARM_STEP_S=1 SCALE_S=1
+  BATCH_EMPTY=50000 BATCH_1MS=1000 BATCH_RSS=100000
   OUT=bench/results/smoke.json
 else
   D=3 RAW=2 PROBE=3 LAT=1 WARM_ANVIL=20 WARM_JVM=6 WARM_NODE=3 WARM_STEPS=10 WARM_STEP_S=8
   SCALE_S=8 # load-protocol phases; 4 s gave a noisy 24-over-4 ratio (2.3)
+  # batches: enough items to outlast the probes run beside them; the memory run streams 10 million
+  BATCH_EMPTY=1500000 BATCH_1MS=30000 BATCH_RSS=10000000
   OUT=bench/results/latest.json
 fi
 
@@ -115,6 +118,9 @@ post() {
 get_rps() { wrk -t1 -c"$2" -d"$3"s --timeout 10s "$1" | awk '/Requests\/sec/ {print $2}'; }
 p50_us() { # wrk --latency output -> p50 in microseconds
   awk '/^ +50%/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); print v} else if (v ~ /ms$/) {sub(/ms/,"",v); print v*1000} else {sub(/s/,"",v); print v*1e6}}'
+}
+p_ms() { # PERCENTILE < wrk --latency output -> milliseconds
+  awk -v p="$1%" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v} else {sub(/s/,"",v); print v*1000}}'
 }
 rss_mib() { # PID... -> the largest resident set, MiB
   local max=0 kb
@@ -234,6 +240,28 @@ for r in $(seq 1 "$RUNS"); do
     done
   done
 
+  say "round $r of $RUNS: batches over one connection, with /health and one client's tasks beside them"
+  for size in empty 1ms; do
+    n=$([ "$size" = empty ] && echo "$BATCH_EMPTY" || echo "$BATCH_1MS")
+    java -cp "$WORK/classes" BatchLoad "${URL[anvil]}" sieve "{\"limit\":${LIMIT[$size]}}" "$n" > "$WORK/batch.json" &
+    bpid=$!
+    sleep 1
+    loaded=$(probe "${URL[anvil]}" "$PROBE" "batch-$size")
+    # one interactive client's ~1 ms tasks while the batch fills every worker
+    out=$(BODY='{"limit":200000}' wrk -t1 -c1 -d"$LAT"s --latency -s bench/post.lua "${URL[anvil]}/v1/tasks/sieve")
+    wait "$bpid"
+    line=$(cat "$WORK/batch.json")
+    record "$r" "anvil_batch_ips_$size" "$(json_field "$line" itemsPerSecond)"
+    record "$r" "anvil_batch_failed_$size" "$(( $(json_field "$line" items) - $(json_field "$line" succeeded) ))"
+    record "$r" "anvil_batch_health_p99_$size" "$(json_field "$loaded" p99)"
+    record "$r" "anvil_batch_task_p99_ms_$size" "$(p_ms 99 <<<"$out")"
+    record "$r" "anvil_batch_balance_$size" "$(python3 -c "import json,sys; n=json.loads(sys.argv[1])['nodes'].values(); \
+print(max(n) / min(n) if len(n) > 1 and min(n) > 0 else 'null')" "$line")"
+  done
+  # the same client's ~1 ms tasks with nothing else running, for the p99 above
+  out=$(BODY='{"limit":200000}' wrk -t1 -c1 -d"$LAT"s --latency -s bench/post.lua "${URL[anvil]}/v1/tasks/sieve")
+  record "$r" anvil_task_idle_p99_ms "$(p_ms 99 <<<"$out")"
+
   say "round $r of $RUNS: anvil under overload (200 connections), and what a refusal costs"
   read -r tps non total <<<"$(post "${URL[anvil]}/v1/tasks/sieve" '{"limit":200000}' 200 "$D")"
   record "$r" anvil_overload_goodput "$(python3 -c "print(($total - $non) / $D)")"
@@ -252,6 +280,11 @@ for r in $(seq 1 "$RUNS"); do
   record "$r" anvil_cpu_us_per_429 "$(python3 -c "print(($c1 - $c0) / $HZ * 1e6 / max(1, $total))")"
   wait "${FILLERS[@]}" 2>/dev/null || true
 done
+say "batch memory: the nodes' resident set before and after streaming $BATCH_RSS near-empty items"
+rss0=$(rss_mib $NODE_PIDS)
+line=$(java -cp "$WORK/classes" BatchLoad "${URL[anvil]}" sieve '{"limit":10}' "$BATCH_RSS")
+record 1 batch_rss_items "$(json_field "$line" items)"
+record 1 batch_rss_growth_mib "$(( $(rss_mib $NODE_PIDS) - rss0 ))"
 kill -TERM "$SUP" "$REJ" 2>/dev/null || true; wait "$SUP" "$REJ" 2>/dev/null || true
 
 say "balance: two nodes by hand, one core each, every request into the first"
@@ -311,9 +344,6 @@ for step in $(seq 1 "$WARM_STEPS"); do
   best=$(python3 -c "print(max($rate, $best))")
 done
 record 1 jobs_warmup_s $((step * WARM_STEP_S))
-p_ms() { # PERCENTILE < wrk --latency output -> milliseconds
-  awk -v p="$1%" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v} else {sub(/s/,"",v); print v*1000}}'
-}
 for r in $(seq 1 "$RUNS"); do
   out=$(BODY='{"limit":10}' wrk -t1 -c16 -d"$D"s --latency --timeout 10s -s bench/post.lua \
     "http://127.0.0.1:$PJ/v1/jobs/sieve")

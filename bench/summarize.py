@@ -93,6 +93,22 @@ for n in SCALE_N:  # run.sh measures 4 and 24 nodes (LoadScaling can do every si
             figures[name] = figure(name)
 ratios["scaling_msgs_24_over_4"] = per_run(lambda r: ratio(r["scaling_spread_msgs_per_node_s_24"],
                                                            r["scaling_spread_msgs_per_node_s_4"]))
+for size in ["empty", "1ms"]:
+    for name in [f"anvil_batch_ips_{size}", f"anvil_batch_failed_{size}", f"anvil_batch_health_p99_{size}",
+                 f"anvil_batch_task_p99_ms_{size}", f"anvil_batch_balance_{size}"]:
+        figures[name] = figure(name)
+    ratios[f"batch_over_anvil_requests_{size}"] = per_run(
+        lambda r, z=size: ratio(r[f"anvil_batch_ips_{z}"], r[f"anvil_tps_{z}"]))
+    ratios[f"batch_over_node_requests_{size}"] = per_run(
+        lambda r, z=size: ratio(r[f"anvil_batch_ips_{z}"], r[f"node_tps_{z}"]))
+    # /health's p99 during a batch against during ordinary task load of the same size
+    ratios[f"batch_health_p99_over_tasks_{size}"] = per_run(
+        lambda r, z=size: ratio(r[f"anvil_batch_health_p99_{z}"], r[f"anvil_health_loaded_p99_{z}"]))
+    ratios[f"batch_task_p99_over_idle_{size}"] = per_run(
+        lambda r, z=size: ratio(r[f"anvil_batch_task_p99_ms_{z}"], r["anvil_task_idle_p99_ms"]))
+ratios["batch_over_raw_1ms"] = per_run(lambda r: ratio(r["anvil_batch_ips_1ms"], r["raw_java_200000"]))
+for name in ["anvil_task_idle_p99_ms", "batch_rss_items", "batch_rss_growth_mib"]:
+    figures[name] = figure(name)
 figures["rss_load_mib"] = max(per_run(lambda r: r["rss_load_mib"]) or [float("nan")])
 figures.update({k: median(v) for k, v in ratios.items()})
 
@@ -116,6 +132,14 @@ targets = {
     # the 202's p99 while the cluster takes 1,000 jobs/s (open loop); at saturation it is reported beside
     "jobs_at_1000_202_p99_ms": ("<=", 20),
     "scaling_msgs_24_over_4": ("<=", 2.0),
+    "batch_over_anvil_requests_empty": (">=", 5.0),
+    "batch_over_node_requests_empty": (">=", 10.0),
+    "batch_over_raw_1ms": (">=", 0.9),
+    "batch_rss_growth_mib": ("<=", 50),
+    "anvil_batch_balance_empty": ("<=", 1.10),
+    "anvil_batch_balance_1ms": ("<=", 1.10),
+    "batch_health_p99_over_tasks_empty": ("<=", 1.0),
+    "batch_health_p99_over_tasks_1ms": ("<=", 1.0),
 }
 
 
@@ -219,4 +243,13 @@ print("scaling (load-protocol messages per node per second, steady load spread o
                   if f"scaling_spread_msgs_per_node_s_{n}" in figures)
       + f"; one entry node, 24 nodes: {fmt(figures['scaling_one_entry_waited_while_free_share_24'])} of tasks"
       f" waited > 20 ms while a worker was idle")
+print(f"batches (one connection): near-empty {fmt(figures['anvil_batch_ips_empty'])} items/s"
+      f" ({fmt(figures['batch_over_anvil_requests_empty'])}x Anvil's requests,"
+      f" {fmt(figures['batch_over_node_requests_empty'])}x the Node design's), ~1 ms {fmt(figures['anvil_batch_ips_1ms'])}"
+      f" items/s ({fmt(figures['batch_over_raw_1ms'])} of raw); balance {fmt(figures['anvil_batch_balance_empty'])}"
+      f" / {fmt(figures['anvil_batch_balance_1ms'])}; /health p99 {fmt(figures['anvil_batch_health_p99_empty'])}"
+      f" / {fmt(figures['anvil_batch_health_p99_1ms'])} ms; a client's ~1 ms task p99 beside the batch"
+      f" {fmt(figures['anvil_batch_task_p99_ms_empty'])} / {fmt(figures['anvil_batch_task_p99_ms_1ms'])} ms"
+      f" (idle {fmt(figures['anvil_task_idle_p99_ms'])} ms); RSS growth over {fmt(figures['batch_rss_items'])} items"
+      f" {fmt(figures['batch_rss_growth_mib'])} MiB")
 print(f"\nwritten: {out_file}")
