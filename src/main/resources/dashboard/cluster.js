@@ -70,6 +70,8 @@ function onStreamState(state, detail) {
 
 /** Per node: the last completed count and its time, for tasks/s. */
 const lastLoad = new Map();
+/** Per node: the last count of its batches' answered items and its time, for their items/s. */
+const lastBatchItems = new Map();
 /**
  * The charts' data: seconds, the cluster total, one rate series per node, and per node its compute
  * p50 and p99 (aligned, null where unknown).
@@ -88,18 +90,30 @@ function rateOf(node, load, time) {
   return ((load.completed - previous.completed) * 1000) / (time - previous.time);
 }
 
+/** Items/s of the batches a node reads, or null while it reads none (or no earlier count is known). */
+function batchRateOf(node, stats, time) {
+  if (!stats || stats.batchItems == null) return null;
+  const previous = lastBatchItems.get(node);
+  lastBatchItems.set(node, { time, items: stats.batchItems });
+  if (!previous || time <= previous.time || stats.batchItems < previous.items) return null;
+  return ((stats.batchItems - previous.items) * 1000) / (time - previous.time);
+}
+
 function onSnapshot(snapshot) {
   const members = snapshot.members || [];
   const rates = new Map();
   for (const m of members) rates.set(m.node, rateOf(m.node, m.load, snapshot.time));
   for (const node of [...lastLoad.keys()]) if (!rates.has(node)) lastLoad.delete(node);
+  const batchRates = new Map();
+  for (const m of members) batchRates.set(m.node, batchRateOf(m.node, m.stats, snapshot.time));
+  for (const node of [...lastBatchItems.keys()]) if (!batchRates.has(node)) lastBatchItems.delete(node);
 
   snapshots++;
   document.body.dataset.snapshots = String(snapshots); // for tests: how many have been drawn
   setText("self", snapshot.self || "–");
   setText("updated", fmtTime(snapshot.time));
   renderTotals(members, rates, snapshot.failures || []);
-  renderNodes(snapshot.self, members, rates);
+  renderNodes(snapshot.self, members, rates, batchRates);
   renderSupervisor(snapshot.supervisor);
   renderFailures(snapshot.failures || []);
   const latencies = new Map();
@@ -120,7 +134,8 @@ function renderTotals(members, rates, failures) {
   setText("total-failures", String(failures.length));
 }
 
-const NODE_FIELDS = ["node", "status", "reachable", "busy", "queued", "rate", "completed", "p50", "p99", "ok", "notOk"];
+const NODE_FIELDS = ["node", "status", "reachable", "busy", "queued", "rate", "completed", "p50", "p99", "ok", "notOk",
+  "batches"];
 const NUMERIC = new Set(["queued", "rate", "completed", "p50", "p99", "ok", "notOk"]);
 
 function nodeRow(tbody, node) {
@@ -140,7 +155,7 @@ function nodeRow(tbody, node) {
   return row;
 }
 
-function renderNodes(self, members, rates) {
+function renderNodes(self, members, rates, batchRates) {
   const tbody = $("nodes").tBodies[0];
   const present = new Set(members.map((m) => m.node));
   for (const row of [...tbody.rows]) if (!present.has(row.dataset.node)) row.remove();
@@ -171,6 +186,11 @@ function renderNodes(self, members, rates) {
     cell("p50").textContent = stats ? fmtMs(stats.computeP50Ms) : "–";
     cell("p99").textContent = stats ? fmtMs(stats.computeP99Ms) : "–";
     cell("ok").textContent = tasks ? fmtCount(tasks.succeeded) : "–";
+    const batches = cell("batches");
+    const batchRate = batchRates.get(m.node);
+    batches.textContent = stats && stats.batches > 0
+      ? `${stats.batches} · ${batchRate == null ? "–" : fmtRate(batchRate)} items/s` : "–";
+    batches.title = stats ? `${fmtCount(stats.batchItems)} items of this node's batches answered so far` : "";
     const notOk = cell("notOk");
     if (tasks) {
       const bad = (tasks.failed || 0) + (tasks.rejected || 0) + (tasks.timed_out || 0) + (tasks.cancelled || 0);

@@ -8,6 +8,7 @@ import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
 import dev.anvil.compute.task.Outcome;
 import dev.anvil.compute.task.TaskOutcome;
+import dev.anvil.compute.task.TaskStats;
 import dev.anvil.config.ComputeSettings;
 import dev.anvil.http.ClientConnection;
 import dev.anvil.http.Endpoint;
@@ -27,6 +28,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
@@ -73,6 +75,7 @@ public final class BatchRoutes extends AllDirectives {
   private final AnvilMetrics metrics;
   private final String node;
   private final AtomicLong batches = new AtomicLong();
+  private final TaskStats stats;
   private final ClassicActorSystemProvider system;
   private final Duration bodyReadTimeout;
 
@@ -80,6 +83,7 @@ public final class BatchRoutes extends AllDirectives {
       JsonResponses json, SubmissionBody bodies, ComputeSettings compute, Duration bodyReadTimeout, Settings settings,
       AnvilMetrics metrics, String node) {
     this.system = system;
+    this.stats = TaskStats.get(Adapter.toTyped(system.classicSystem()));
     this.bodyReadTimeout = bodyReadTimeout;
     this.catalog = catalog;
     this.dispatcher = dispatcher;
@@ -180,7 +184,9 @@ public final class BatchRoutes extends AllDirectives {
         .mapConcat(list -> list)
         .concatLazy(Source.lazySingle(() -> summary.line(startNanos)))
         .watchTermination((notUsed, done) -> {
+          stats.batch(true);
           done.whenComplete((d, error) -> {
+            stats.batch(false);
             ended.run();
             dispatcher.cancel(batch);
           });
@@ -217,6 +223,7 @@ public final class BatchRoutes extends AllDirectives {
         items.add(parsed.item());
       } else {
         refused.add(parsed.answer());
+        stats.batchItemAnswered();
         summary.failed.incrementAndGet();
         metrics.batchItem(task.kind(), "invalid");
       }
@@ -250,6 +257,7 @@ public final class BatchRoutes extends AllDirectives {
   private ByteString line(String kind, ItemOutcome item, Summary summary) {
     TaskOutcome outcome = item.outcome();
     metrics.batchItem(kind, Outcome.of(outcome).label());
+    stats.batchItemAnswered();
     if (outcome instanceof TaskOutcome.Completed c) {
       summary.succeeded.incrementAndGet();
       ByteArrayOutputStream out = new ByteArrayOutputStream(c.result().length + 64);

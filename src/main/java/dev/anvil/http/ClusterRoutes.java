@@ -67,9 +67,12 @@ public final class ClusterRoutes extends AllDirectives {
   /**
    * @param computeP50Ms of the tasks run on the node in the last minute; null when none ran
    * @param tasks tasks the node answered to its clients, by outcome
+   * @param batches batches the node reads now
+   * @param batchItems items of the node's batches answered since it started
    */
   @JsonInclude(JsonInclude.Include.ALWAYS)
-  public record NodeStats(Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks) {}
+  public record NodeStats(Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks, int batches,
+      long batchItems) {}
 
   /** @param supervisor the slots of the `start` this node belongs to, when it runs under one */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -197,7 +200,8 @@ public final class ClusterRoutes extends AllDirectives {
       members.add(new MemberSnapshot(id, member.status().toString(), new TreeSet<>(member.getRoles()),
           !unreachable.contains(member),
           s == null ? null : new Load(s.workers(), s.running(), s.queued(), s.completed(), s.stuck()),
-          s == null ? null : new NodeStats(s.computeP50Ms(), s.computeP99Ms(), s.tasks())));
+          s == null ? null : new NodeStats(s.computeP50Ms(), s.computeP99Ms(), s.tasks(), s.batchesRunning(),
+              s.batchItems())));
       if (s != null) {
         failures.addAll(s.failures());
       }

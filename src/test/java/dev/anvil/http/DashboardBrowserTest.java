@@ -11,11 +11,16 @@ import dev.anvil.node.RunningNode;
 import dev.anvil.testkit.ClusterView;
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -140,6 +145,21 @@ class DashboardBrowserTest {
       load.shutdown();
       assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
     }
+  }
+
+  @Test
+  void aRunningBatchShowsItsRateOnTheNodeThatReadsIt() {
+    String body = String.join("\n", java.util.Collections.nCopies(4000, "{\"ms\":4}")) + "\n"; // ~4 s on 4 workers
+    CompletableFuture<HttpResponse<String>> batch = HttpClient.newHttpClient().sendAsync(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.httpPort() + "/v1/batches/spin"))
+            .header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    // "1 · 812 items/s": one batch read by a, and its items answered per second
+    until(Duration.ofSeconds(20), () -> cell(a, "batches").matches("1 · [0-9.]+ items/s")
+        && !cell(a, "batches").startsWith("1 · 0 "));
+    assertThat(cell(b, "batches")).isEqualTo("–");
+    assertThat(batch.join().body()).contains("\"succeeded\":4000");
+    until(Duration.ofSeconds(10), () -> cell(a, "batches").equals("–"));
   }
 
   @Test

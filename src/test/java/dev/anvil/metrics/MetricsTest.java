@@ -109,6 +109,21 @@ class MetricsTest {
   }
 
   @Test
+  void batchItemsAreCountedByKindAndOutcome() {
+    double before = value(scrape(), "anvil_batch_items_total", "kind=\"primes\"", "outcome=\"succeeded\"");
+    double invalidBefore = value(scrape(), "anvil_batch_items_total", "kind=\"primes\"", "outcome=\"invalid\"");
+    HttpResponse<String> batch = http.send(http.request("/v1/batches/primes").header("Content-Type",
+        "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString("{\"limit\":10}\n{\"limit\":-1}\n"
+            + "{\"limit\":100}\n")).build());
+    assertThat(batch.statusCode()).isEqualTo(200);
+    assertThat(batch.body()).contains("\"succeeded\":2,\"failed\":1");
+    String text = scrape();
+    assertThat(value(text, "anvil_batch_items_total", "kind=\"primes\"", "outcome=\"succeeded\"")).isEqualTo(before + 2);
+    assertThat(value(text, "anvil_batch_items_total", "kind=\"primes\"", "outcome=\"invalid\"")).isEqualTo(
+        invalidBefore + 1);
+  }
+
+  @Test
   void theClusterEventStreamSendsASnapshotWithEachNodesLoadAndStatistics() throws Exception {
     assertThat(http.postTask("primes", "{\"limit\":1000}").statusCode()).isEqualTo(200);
     assertThat(http.postTask("spin", "{\"ms\":-1}").statusCode()).isEqualTo(400);
@@ -133,6 +148,8 @@ class MetricsTest {
       assertThat(member.at("/load/completed").asLong()).isPositive();
       assertThat(member.at("/stats/tasks/succeeded").asLong()).isPositive();
       assertThat(member.at("/stats/computeP99Ms").isNumber()).isTrue();
+      assertThat(member.at("/stats/batches").isInt()).isTrue(); // batches read now, and their items answered
+      assertThat(member.at("/stats/batchItems").isNumber()).isTrue();
       assertThat(snapshot.at("/failures").isArray()).isTrue();
       // and another one a second later
       assertThat(HttpTestClient.JSON.readTree(nextSnapshot(it)).at("/time").asLong())

@@ -182,7 +182,8 @@ public final class WorkerPool extends AbstractBehavior<PoolCommand> {
     LocalScheduler.Load load = scheduler.load();
     TaskStats.Stats s = TaskStats.get(getContext().getSystem()).stats();
     query.replyTo().tell(new PoolStats(node, load.workers(), load.running(), load.queued(), load.completed(),
-        load.stuck(), s.computeP50Ms(), s.computeP99Ms(), s.tasks(), s.failures()));
+        load.stuck(), s.computeP50Ms(), s.computeP99Ms(), s.tasks(), s.failures(), s.batchesRunning(),
+        s.batchItems()));
     return this;
   }
 

@@ -79,7 +79,8 @@ public interface PoolProtocol {
    * @param failures the latest tasks this node answered with a failure, newest first
    */
   record PoolStats(String node, int workers, int running, int queued, long completed, int stuck,
-      Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks, List<TaskStats.RecentFailure> failures)
+      Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks, List<TaskStats.RecentFailure> failures,
+      int batchesRunning, long batchItems)
       implements RemoteCommand {}
 
   /**

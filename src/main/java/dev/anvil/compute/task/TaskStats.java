@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -32,8 +33,12 @@ public final class TaskStats implements Extension {
   public record RecentFailure(long time, String node, String kind, String outcome, int status, String detail) {}
 
   /** What this node tells a dashboard: see {@link #stats()}. */
+  /**
+   * @param batchesRunning batches this node reads now
+   * @param batchItems items of this node's batches answered since it started (a rate, to a dashboard)
+   */
   public record Stats(Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks,
-      List<RecentFailure> failures) {}
+      List<RecentFailure> failures, int batchesRunning, long batchItems) {}
 
   private static final int RECENT_FAILURES = 20;
   private static final TaskMeters NO_METERS = new TaskMeters() {
@@ -62,6 +67,8 @@ public final class TaskStats implements Extension {
   private final EnumMap<Outcome, LongAdder> answered = new EnumMap<>(Outcome.class);
   private final ArrayDeque<RecentFailure> failures = new ArrayDeque<>();
   private volatile TaskMeters meters = NO_METERS;
+  private final AtomicInteger batchesRunning = new AtomicInteger();
+  private final LongAdder batchItems = new LongAdder();
 
   public static TaskStats get(ActorSystem<?> system) {
     return ID.apply(system);
@@ -102,6 +109,16 @@ public final class TaskStats implements Extension {
     meters.answered(kind, Outcome.REJECTED);
   }
 
+  /** A batch read by this node started ({@code true}) or ended. */
+  public void batch(boolean started) {
+    batchesRunning.addAndGet(started ? 1 : -1);
+  }
+
+  /** An item of a batch read by this node was answered. */
+  public void batchItemAnswered() {
+    batchItems.increment();
+  }
+
   /** A task finished running on this node: how long it waited for a worker here, and computed. */
   public void ran(String kind, long queueNanos, long computeNanos) {
     recentCompute.record(computeNanos, TimeUnit.NANOSECONDS);
@@ -130,6 +147,6 @@ public final class TaskStats implements Extension {
     synchronized (failures) {
       recent = new ArrayList<>(failures);
     }
-    return new Stats(p50, p99, tasks, recent);
+    return new Stats(p50, p99, tasks, recent, batchesRunning.get(), batchItems.sum());
   }
 }
