@@ -72,8 +72,24 @@ public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
     /** The items' outcomes, in no order, once every one has ended. */
     public CompletionStage<List<ItemOutcome>> run(String batch, String kind, long timeoutMs, List<Item> items) {
       CompletableFuture<List<ItemOutcome>> done = new CompletableFuture<>();
-      dispatcher.tell(new Dispatch(batch, kind, timeoutMs, items, done));
+      List<ItemOutcome> all = new ArrayList<>(items.size());
+      run(batch, kind, timeoutMs, items, new Answers() {
+        @Override
+        public void part(List<ItemOutcome> part) {
+          all.addAll(part);
+        }
+
+        @Override
+        public void done() {
+          done.complete(all);
+        }
+      });
       return done;
+    }
+
+    /** The items' outcomes as they end, in parts, then done; called on the dispatcher's thread, one at a time. */
+    public void run(String batch, String kind, long timeoutMs, List<Item> items, Answers answers) {
+      dispatcher.tell(new Dispatch(batch, kind, timeoutMs, items, answers));
     }
 
     /** The batch ended or its client went away: its items that have not ended are stopped. */
@@ -87,10 +103,17 @@ public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
     }
   }
 
+  /** Where a group's outcomes go as they come: some items' outcomes at a time, then done. */
+  public interface Answers {
+    void part(List<ItemOutcome> part);
+
+    void done();
+  }
+
   private sealed interface Internal extends DispatcherCommand, NoSerializationVerificationNeeded {}
 
-  private record Dispatch(String batch, String kind, long timeoutMs, List<Item> items,
-      CompletableFuture<List<ItemOutcome>> done) implements Internal {}
+  private record Dispatch(String batch, String kind, long timeoutMs, List<Item> items, Answers answers)
+      implements Internal {}
 
   private record Cancel(String batch) implements Internal {}
 
@@ -123,7 +146,8 @@ public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
     final Map<Long, Item> open = new LinkedHashMap<>();
     /** Where each open item was sent last; absent while it waits here. */
     final Map<Long, Runner> at = new HashMap<>();
-    final List<ItemOutcome> answered = new ArrayList<>();
+    /** Outcomes not yet told to the group's {@link Answers}. */
+    List<ItemOutcome> answered = new ArrayList<>();
     /** Runners that refused this group's items (they are leaving): not asked again. */
     final Set<ActorRef<RunnerCommand>> refusedBy = new HashSet<>();
     final long createdNanos = System.nanoTime();
@@ -214,7 +238,7 @@ public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
       if (where != null) {
         where.inFlight--;
       }
-      if (retryable(outcome.outcome()) && !group.dispatch.done().isDone()) {
+      if (retryable(outcome.outcome())) {
         group.refusedBy.add(answered.runner());
         (again == null ? again = new ArrayList<>() : again).add(item);
       } else {
@@ -256,7 +280,8 @@ public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
         answer(group, group.open.get(index), new TaskOutcome.Failed(0, Failure.CANCELLED,
             "the batch was cancelled: its client went away", node));
       }
-      group.dispatch.done().complete(group.answered);
+      tell(group);
+      group.dispatch.answers().done();
     }
     placeWaiting();
     return this;
@@ -377,9 +402,19 @@ public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
     }
   }
 
+  /** Tells the group's outcomes gathered since the last time, and done when none is left open. */
   private void finishIfDone(Group group) {
+    tell(group);
     if (group.open.isEmpty() && groups.remove(group.id) != null) {
-      group.dispatch.done().complete(group.answered);
+      group.dispatch.answers().done();
+    }
+  }
+
+  private static void tell(Group group) {
+    if (!group.answered.isEmpty()) {
+      List<ItemOutcome> part = group.answered;
+      group.answered = new ArrayList<>();
+      group.dispatch.answers().part(part);
     }
   }
 

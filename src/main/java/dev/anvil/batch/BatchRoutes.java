@@ -177,9 +177,10 @@ public final class BatchRoutes extends AllDirectives {
         .via(NdjsonLines.flow(settings.maxLineBytes()))
         .map(line -> parse(task, line))
         .groupedWeightedWithin(settings.groupBytes(), settings.groupSize(), Parsed::weight, settings.groupWithin());
+    // In input order, a group's lines wait for the whole group; else each goes as its item ends.
     Source<List<ByteString>, NotUsed> answered = ordered
-        ? groups.mapAsync(parallelism, group -> answer(task, batch, timeoutMs, group, true, summary))
-        : groups.mapAsyncUnordered(parallelism, group -> answer(task, batch, timeoutMs, group, false, summary));
+        ? groups.mapAsync(parallelism, group -> answer(task, batch, timeoutMs, group, summary))
+        : groups.flatMapMerge(parallelism, group -> stream(task, batch, timeoutMs, group, summary));
     return answered
         .mapConcat(list -> list)
         .concatLazy(Source.lazySingle(() -> summary.line(startNanos)))
@@ -214,44 +215,74 @@ public final class BatchRoutes extends AllDirectives {
     return new Parsed(new Item(line.index(), line.bytes()), null);
   }
 
+  /** A group in input order: its refused lines and its items' lines, once all have ended. */
   private CompletionStage<List<ByteString>> answer(ComputeTask<?, ?> task, String batch, long timeoutMs,
-      List<Parsed> group, boolean ordered, Summary summary) {
-    List<Item> items = new ArrayList<>(group.size());
-    List<ByteString> refused = new ArrayList<>();
-    for (Parsed parsed : group) {
-      if (parsed.item() != null) {
-        items.add(parsed.item());
-      } else {
-        refused.add(parsed.answer());
-        stats.batchItemAnswered();
-        summary.failed.incrementAndGet();
-        metrics.batchItem(task.kind(), "invalid");
-      }
-    }
+      List<Parsed> group, Summary summary) {
+    List<Item> items = items(task, group, summary);
     if (items.isEmpty()) {
-      return CompletableFuture.completedFuture(refused);
+      return CompletableFuture.completedFuture(group.stream().map(Parsed::answer).toList());
     }
     return dispatcher.run(batch, task.kind(), timeoutMs, items).thenApply(outcomes -> {
-      List<ItemOutcome> sorted = outcomes;
-      if (ordered) {
-        sorted = new ArrayList<>(outcomes);
-        sorted.sort(Comparator.comparingLong(ItemOutcome::index));
-      }
+      List<ItemOutcome> sorted = new ArrayList<>(outcomes);
+      sorted.sort(Comparator.comparingLong(ItemOutcome::index));
       List<ByteString> lines = new ArrayList<>(group.size());
-      if (!ordered || refused.isEmpty()) {
-        lines.addAll(refused);
-        for (ItemOutcome outcome : sorted) {
-          lines.add(line(task.kind(), outcome, summary));
-        }
-        return lines;
-      }
-      // in input order: the refused lines between the answered ones
       int next = 0;
       for (Parsed parsed : group) {
         lines.add(parsed.item() == null ? parsed.answer() : line(task.kind(), sorted.get(next++), summary));
       }
       return lines;
     });
+  }
+
+  /**
+   * A group in completion order: its refused lines at once, then its items' lines in the parts
+   * the dispatcher tells as they end. The queue never holds more parts than the group has items.
+   */
+  private Source<List<ByteString>, NotUsed> stream(ComputeTask<?, ?> task, String batch, long timeoutMs,
+      List<Parsed> group, Summary summary) {
+    List<Item> items = items(task, group, summary);
+    List<ByteString> refused = group.stream().filter(p -> p.item() == null).map(Parsed::answer).toList();
+    if (items.isEmpty()) {
+      return Source.single(refused);
+    }
+    Source<List<ByteString>, NotUsed> outcomes = Source.<List<ItemOutcome>>queue(items.size() + 1)
+        .mapMaterializedValue(queue -> {
+          dispatcher.run(batch, task.kind(), timeoutMs, items, new BatchDispatcher.Answers() {
+            @Override
+            public void part(List<ItemOutcome> part) {
+              queue.offer(part);
+            }
+
+            @Override
+            public void done() {
+              queue.complete();
+            }
+          });
+          return NotUsed.getInstance();
+        })
+        .map(part -> {
+          List<ByteString> lines = new ArrayList<>(part.size());
+          for (ItemOutcome outcome : part) {
+            lines.add(line(task.kind(), outcome, summary));
+          }
+          return lines;
+        });
+    return refused.isEmpty() ? outcomes : Source.single(refused).concat(outcomes);
+  }
+
+  /** The group's items to run; its refused lines are counted here. */
+  private List<Item> items(ComputeTask<?, ?> task, List<Parsed> group, Summary summary) {
+    List<Item> items = new ArrayList<>(group.size());
+    for (Parsed parsed : group) {
+      if (parsed.item() != null) {
+        items.add(parsed.item());
+      } else {
+        stats.batchItemAnswered();
+        summary.failed.incrementAndGet();
+        metrics.batchItem(task.kind(), "invalid");
+      }
+    }
+    return items;
   }
 
   private ByteString line(String kind, ItemOutcome item, Summary summary) {

@@ -16,6 +16,7 @@ import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.task.TaskOutcome;
 import dev.anvil.compute.task.TaskOutcome.Failure;
 import dev.anvil.compute.task.TaskRun;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -31,6 +33,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.dispatch.ExecutionContexts;
+import scala.concurrent.ExecutionContextExecutor;
 
 /**
  * Runs the groups of batch items that dispatchers (this node's and the others') send here, on
@@ -45,6 +49,13 @@ public final class BatchRunner extends AbstractBehavior<RunnerCommand> {
 
   /** Results gathered before a part is sent back. */
   static final int PART_BYTES = 64 * 1024;
+  /**
+   * Nor does an outcome wait longer than this for others to go back with: near-empty items go
+   * back many to a message, and the outcome of an item that took long goes back at once.
+   */
+  static final long PART_NANOS = 2_000_000;
+  /** A flush is a tell: it runs on the scheduler's thread, with no hop to a pool. */
+  private static final ExecutionContextExecutor ON_SCHEDULER_THREAD = ExecutionContexts.fromExecutor(Runnable::run);
 
   private final TaskIntake scheduler;
   private final TaskCatalog catalog;
@@ -54,6 +65,7 @@ public final class BatchRunner extends AbstractBehavior<RunnerCommand> {
   /** The groups that run here, by batch; their items end on worker threads. */
   private final Map<String, Set<Group>> running = new ConcurrentHashMap<>();
   private final Set<ActorRef<DispatcherCommand>> watched = new HashSet<>();
+  private final Scheduler timers;
 
   public static Behavior<RunnerCommand> create(TaskIntake scheduler, TaskCatalog catalog, String node) {
     return Behaviors.setup(ctx -> new BatchRunner(ctx, scheduler, catalog, node));
@@ -66,6 +78,7 @@ public final class BatchRunner extends AbstractBehavior<RunnerCommand> {
     this.catalog = catalog;
     this.node = node;
     this.self = context.getSelf();
+    this.timers = context.getSystem().scheduler();
     this.largeInbox = context.spawn(PoolProtocol.largeInbox(self), "large");
     context.getSystem().receptionist().tell(Receptionist.register(KEY, self));
   }
@@ -143,6 +156,9 @@ public final class BatchRunner extends AbstractBehavior<RunnerCommand> {
     final List<TaskRun> runs = new ArrayList<>();
     private List<ItemOutcome> part = new ArrayList<>();
     private int partBytes;
+    private long lastSentNanos = System.nanoTime();
+    /** Whether a flush of what the part holds is scheduled (an outcome never waits long for others). */
+    private boolean flushScheduled;
     private int left;
 
     Group(RunGroup run) {
@@ -165,10 +181,15 @@ public final class BatchRunner extends AbstractBehavior<RunnerCommand> {
         } else {
           part.add(answered);
           partBytes += bytes;
-          if (last || partBytes >= PART_BYTES) {
+          long now = System.nanoTime();
+          if (last || partBytes >= PART_BYTES || now - lastSentNanos >= PART_NANOS) {
             send = part;
             part = new ArrayList<>();
             partBytes = 0;
+            lastSentNanos = now;
+          } else if (!flushScheduled) {
+            flushScheduled = true;
+            timers.scheduleOnce(Duration.ofNanos(PART_NANOS), this::flushHeld, ON_SCHEDULER_THREAD);
           }
         }
       }
@@ -185,6 +206,22 @@ public final class BatchRunner extends AbstractBehavior<RunnerCommand> {
           running.computeIfPresent(run.batch(), (b, g) -> g.isEmpty() ? null : g);
         }
       }
+    }
+
+    /** What the part held when its flush was scheduled goes now, unless it went already. */
+    private void flushHeld() {
+      List<ItemOutcome> send;
+      synchronized (this) {
+        flushScheduled = false;
+        if (part.isEmpty()) {
+          return;
+        }
+        send = part;
+        part = new ArrayList<>();
+        partBytes = 0;
+        lastSentNanos = System.nanoTime();
+      }
+      run.replyTo().tell(new GroupAnswered(self, run.batch(), run.group(), send));
     }
 
     /** The last item was large and went alone: what the part still holds goes too. */

@@ -134,6 +134,31 @@ class BatchApiTest {
   }
 
   @Test
+  void anItemsLineComesAsItEndsNotWithItsGroup() throws Exception {
+    AnvilNode a = anvil.cluster().node(0);
+    AnvilNode b = anvil.cluster().node(1);
+    // one group of six; the quick item's line must not wait for the minute-long ones beside it
+    String body = "{\"ms\":10}\n" + String.join("\n", java.util.Collections.nCopies(5, "{\"ms\":60000}")) + "\n";
+    HttpResponse<InputStream> response = CLIENT.send(HttpRequest.newBuilder(a.uri().resolve("/v1/batches/spin"))
+            .header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
+    JsonNode first = JSON.readTree(CompletableFuture.supplyAsync(() -> {
+      try {
+        return reader.readLine();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }).get(20, java.util.concurrent.TimeUnit.SECONDS)); // before the long items end, or this times out
+
+    assertThat(first.path("index").asInt()).isZero();
+    assertThat(first.path("status").asInt()).isEqualTo(200);
+    assertThat(running(a) + running(b)).as("the long items still run").isEqualTo(2);
+    response.body().close();
+    await().atMost(Duration.ofSeconds(10)).until(() -> running(a) == 0 && running(b) == 0);
+  }
+
+  @Test
   void aClientThatStopsReadingHoldsTheBatchBackAndItResumesWhenItReads() throws Exception {
     AnvilNode a = anvil.cluster().node(0);
     int n = 60_000;
