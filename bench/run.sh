@@ -145,7 +145,7 @@ probe() { # URL SECONDS PHASE -> JSON summary
 }
 
 HZ=$(getconf CLK_TCK)
-PA=$(free_ports 1); PN=$(free_ports 1); PF=$(free_ports 1); PR=$(free_ports 1)
+P4=$(free_ports 4); PA=$P4; PN=$((P4 + 1)); PF=$((P4 + 2)); PR=$((P4 + 3))
 declare -A URL=([anvil]="http://127.0.0.1:$PA" [node]="http://127.0.0.1:$PN" [floor]="http://127.0.0.1:$PF")
 REJECTOR="http://127.0.0.1:$PR"
 
@@ -288,7 +288,8 @@ record 1 batch_rss_growth_mib "$(( $(rss_mib $NODE_PIDS) - rss0 ))"
 kill -TERM "$SUP" "$REJ" 2>/dev/null || true; wait "$SUP" "$REJ" 2>/dev/null || true
 
 say "balance: two nodes by hand, one core each, every request into the first"
-CA=$(free_ports 1); CB=$(free_ports 1); HA=$(free_ports 1); HB=$(free_ports 1)
+# four ports from one call: separate calls may return the same port (it happened: "Address already in use")
+P4=$(free_ports 4); CA=$P4; CB=$((P4 + 1)); HA=$((P4 + 2)); HB=$((P4 + 3))
 java -XX:ActiveProcessorCount=1 -Xmx1g -cp "$CP" dev.anvil.Main node --http-port "$HA" --cluster-port "$CA" --management-port 0 \
   --data-dir "$WORK/a-data" > "$WORK/a.log" 2>&1 &
 A=$!; PIDS+=("$A")
