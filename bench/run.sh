@@ -43,7 +43,7 @@ else
   D=3 RAW=2 PROBE=3 LAT=1 WARM_ANVIL=20 WARM_JVM=6 WARM_NODE=3 WARM_STEPS=10 WARM_STEP_S=8
   SCALE_S=8 # load-protocol phases; 4 s gave a noisy 24-over-4 ratio (2.3)
   # batches: enough items to outlast the probes run beside them; the memory run streams 10 million
-  BATCH_EMPTY=1500000 BATCH_1MS=30000 BATCH_RSS=10000000
+  BATCH_EMPTY=800000 BATCH_1MS=16000 BATCH_RSS=10000000
   OUT=bench/results/latest.json
 fi
 
@@ -243,20 +243,21 @@ for r in $(seq 1 "$RUNS"); do
   say "round $r of $RUNS: batches over one connection, with /health and one client's tasks beside them"
   for size in empty 1ms; do
     n=$([ "$size" = empty ] && echo "$BATCH_EMPTY" || echo "$BATCH_1MS")
+    # alone: items/s and balance
+    line=$(java -cp "$WORK/classes" BatchLoad "${URL[anvil]}" sieve "{\"limit\":${LIMIT[$size]}}" "$n")
+    record "$r" "anvil_batch_ips_$size" "$(json_field "$line" itemsPerSecond)"
+    record "$r" "anvil_batch_failed_$size" "$(( $(json_field "$line" items) - $(json_field "$line" succeeded) ))"
+    record "$r" "anvil_batch_balance_$size" "$(python3 -c "import json,sys; n=json.loads(sys.argv[1])['nodes'].values(); \
+print(max(n) / min(n) if len(n) > 1 and min(n) > 0 else 'null')" "$line")"
+    # again, with /health probed and one interactive client's ~1 ms tasks beside it
     java -cp "$WORK/classes" BatchLoad "${URL[anvil]}" sieve "{\"limit\":${LIMIT[$size]}}" "$n" > "$WORK/batch.json" &
     bpid=$!
     sleep 1
     loaded=$(probe "${URL[anvil]}" "$PROBE" "batch-$size")
-    # one interactive client's ~1 ms tasks while the batch fills every worker
     out=$(BODY='{"limit":200000}' wrk -t1 -c1 -d"$LAT"s --latency -s bench/post.lua "${URL[anvil]}/v1/tasks/sieve")
     wait "$bpid"
-    line=$(cat "$WORK/batch.json")
-    record "$r" "anvil_batch_ips_$size" "$(json_field "$line" itemsPerSecond)"
-    record "$r" "anvil_batch_failed_$size" "$(( $(json_field "$line" items) - $(json_field "$line" succeeded) ))"
     record "$r" "anvil_batch_health_p99_$size" "$(json_field "$loaded" p99)"
     record "$r" "anvil_batch_task_p99_ms_$size" "$(p_ms 99 <<<"$out")"
-    record "$r" "anvil_batch_balance_$size" "$(python3 -c "import json,sys; n=json.loads(sys.argv[1])['nodes'].values(); \
-print(max(n) / min(n) if len(n) > 1 and min(n) > 0 else 'null')" "$line")"
   done
   # the same client's ~1 ms tasks with nothing else running, for the p99 above
   out=$(BODY='{"limit":200000}' wrk -t1 -c1 -d"$LAT"s --latency -s bench/post.lua "${URL[anvil]}/v1/tasks/sieve")

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.anvil.batch.BatchProtocol.Item;
 import dev.anvil.batch.BatchProtocol.ItemOutcome;
 import dev.anvil.compute.catalog.TaskCatalog;
+import dev.anvil.compute.local.ThreadNice;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
 import dev.anvil.compute.task.Outcome;
@@ -64,7 +65,10 @@ public final class BatchRoutes extends AllDirectives {
    * @param maxGroupsInFlight per batch, whatever the cluster's size
    */
   public record Settings(int groupSize, long groupBytes, int maxLineBytes, int maxGroupsInFlight,
-      Duration groupWithin) {}
+      Duration groupWithin, int niceness) {}
+
+  /** Where a batch's stream runs: see {@code anvil.batch.stream-dispatcher}. */
+  static final String STREAM_DISPATCHER = "anvil.batch.stream-dispatcher";
 
   private final TaskCatalog catalog;
   private final BatchDispatcher.Handle dispatcher;
@@ -174,6 +178,10 @@ public final class BatchRoutes extends AllDirectives {
     int parallelism = Math.max(2, Math.min(settings.maxGroupsInFlight(),
         dispatcher.capacity() / Math.max(1, settings.groupSize()) + 2));
     Source<List<Parsed>, NotUsed> groups = body
+        .map(bytes -> {
+          ThreadNice.lowerCurrentThread(settings.niceness()); // once per thread of the stream dispatcher
+          return bytes;
+        })
         .via(NdjsonLines.flow(settings.maxLineBytes()))
         .map(line -> parse(task, line))
         .groupedWeightedWithin(settings.groupBytes(), settings.groupSize(), Parsed::weight, settings.groupWithin());
@@ -184,6 +192,7 @@ public final class BatchRoutes extends AllDirectives {
     return answered
         .mapConcat(list -> list)
         .concatLazy(Source.lazySingle(() -> summary.line(startNanos)))
+        .async(STREAM_DISPATCHER)
         .watchTermination((notUsed, done) -> {
           stats.batch(true);
           done.whenComplete((d, error) -> {

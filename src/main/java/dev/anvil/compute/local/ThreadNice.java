@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * runs those first: /health and heartbeats stay prompt, and the work that feeds the workers is
  * not kept waiting behind them. With nothing else to run, a niced thread gets the whole core.
  */
-final class ThreadNice {
+public final class ThreadNice {
   private static final Logger log = LoggerFactory.getLogger(ThreadNice.class);
   private static final ThreadLocal<Boolean> DONE = ThreadLocal.withInitial(() -> false);
   private static volatile boolean failed;
@@ -22,7 +22,7 @@ final class ThreadNice {
   private ThreadNice() {}
 
   /** Best effort, once per thread; does nothing where it cannot (not Linux, no renice). */
-  static void lowerCurrentThread(int niceness) {
+  public static void lowerCurrentThread(int niceness) {
     if (niceness <= 0 || failed || DONE.get()) {
       return;
     }
