@@ -183,7 +183,7 @@ public final class NodeGuardian {
         settings.http().bodyReadTimeout(),
         new BatchRoutes.Settings(batch.getInt("group-size"), batch.getBytes("group-bytes"),
             Math.toIntExact(batch.getBytes("max-line-bytes")), batch.getInt("max-groups-in-flight"),
-            batch.getDuration("group-within"), settings.compute().threadNiceness()),
+            batch.getDuration("group-within"), batch.getInt("stream-niceness")),
         metrics, nodeId);
   }
 
