@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.anvil.testkit.AnvilCluster;
 import dev.anvil.testkit.AnvilClusterExtension;
 import dev.anvil.testkit.AnvilNode;
 import dev.anvil.testkit.BatchAnswer;
@@ -29,14 +30,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@code POST /v1/batches/{kind}} on two one-worker nodes in this JVM, shared by the tests (none
- * destroys a node): strict lines, both orders, the request's own errors, a client that goes away,
- * one that stops reading, and a batch beside ordinary tasks.
+ * {@code POST /v1/batches/{kind}} on two one-worker nodes in this JVM, shared by the tests: strict
+ * lines, both orders, the request's own errors, a client that goes away, one that stops reading,
+ * a batch beside ordinary tasks, and, last (it crashes a node, so the cluster is not started
+ * twice), a node lost in the middle of a batch.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BatchApiTest {
 
   @RegisterExtension
@@ -168,7 +174,7 @@ class BatchApiTest {
       socket.setReceiveBufferSize(16 * 1024);
       socket.setSendBufferSize(16 * 1024);
       socket.connect(new java.net.InetSocketAddress("127.0.0.1", a.httpPort()));
-      OutputStream out = socket.getOutputStream();
+      OutputStream out = new java.io.BufferedOutputStream(socket.getOutputStream(), 8192);
       out.write(("POST /v1/batches/primes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n"
           + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
@@ -253,6 +259,33 @@ class BatchApiTest {
     assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(status);
     assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     assertThat(JSON.readTree(r.body()).path("type").asText()).isEqualTo("urn:anvil:problem:" + slug);
+  }
+
+  @Test
+  @Order(Integer.MAX_VALUE) // the last: it crashes node 1
+  void aNodeKilledMidBatchHasItsItemsRunElsewhereAndEveryIndexIsAnsweredOnce() {
+    AnvilCluster cluster = anvil.cluster();
+    AnvilNode a = cluster.node(0);
+    AnvilNode b = cluster.node(1);
+    int n = 60;
+    List<String> lines = IntStream.range(0, n).mapToObj(i -> "{\"ms\":" + (150 + i) + "}").toList();
+    CompletableFuture<BatchAnswer> batch = CompletableFuture.supplyAsync(() -> a.batch("spin", lines, false));
+    await().atMost(Duration.ofSeconds(10)).until(() -> running(b) == 1);
+
+    cluster.crash(1); // as kill -9: its items never answer
+
+    BatchAnswer answer = batch.join();
+    assertThat(answer.status()).isEqualTo(200);
+    Set<Integer> seen = new HashSet<>();
+    for (JsonNode item : answer.items()) {
+      int index = item.path("index").asInt();
+      assertThat(seen.add(index)).as("index %d answered twice", index).isTrue();
+      assertThat(item.path("status").asInt()).as(item.toString()).isEqualTo(200);
+      assertThat(item.path("result").path("ms").asInt()).isEqualTo(150 + index);
+      assertThat(item.path("node").asText()).isEqualTo(a.id()); // b answered nothing: its groups were not done
+    }
+    assertThat(seen).hasSize(n);
+    assertThat(answer.summary().path("succeeded").asInt()).isEqualTo(n);
   }
 
   private static int running(AnvilNode node) {

@@ -149,7 +149,7 @@ class DashboardBrowserTest {
 
   @Test
   void aRunningBatchShowsItsRateOnTheNodeThatReadsIt() {
-    String body = String.join("\n", java.util.Collections.nCopies(4000, "{\"ms\":4}")) + "\n"; // ~4 s on 4 workers
+    String body = String.join("\n", java.util.Collections.nCopies(3000, "{\"ms\":4}")) + "\n"; // ~3 s on 4 workers
     CompletableFuture<HttpResponse<String>> batch = HttpClient.newHttpClient().sendAsync(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.httpPort() + "/v1/batches/spin"))
             .header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
@@ -158,7 +158,7 @@ class DashboardBrowserTest {
     until(Duration.ofSeconds(20), () -> cell(a, "batches").matches("1 · [0-9.]+ items/s")
         && !cell(a, "batches").startsWith("1 · 0 "));
     assertThat(cell(b, "batches")).isEqualTo("–");
-    assertThat(batch.join().body()).contains("\"succeeded\":4000");
+    assertThat(batch.join().body()).contains("\"succeeded\":3000");
     until(Duration.ofSeconds(10), () -> cell(a, "batches").equals("–"));
   }
 
