@@ -38,8 +38,6 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, JobEvent, JobEntity.State> {
 
   public static final EntityTypeKey<Command> KEY = EntityTypeKey.create(Command.class, "anvil-job");
-  /** Tags for the listing's projection: a job's events all carry the same one. */
-  static final int TAGS = 4;
 
   public interface Command extends CborSerializable {}
 
@@ -112,15 +110,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     this.context = context;
     this.entity = entity;
     this.runner = runner;
-  }
-
-  static String tag(String id) {
-    return "job-" + Math.floorMod(id.hashCode(), TAGS);
-  }
-
-  @Override
-  public Set<String> tagsFor(JobEvent event) {
-    return Set.of(tag(id));
   }
 
   /** No snapshots are taken: recovery replays the (at most a handful of) events and skips the snapshot query. */

@@ -17,13 +17,10 @@ import java.util.concurrent.Executor;
 import javax.sql.DataSource;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.projection.ProjectionId;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
-import org.apache.pekko.projection.eventsourced.javadsl.EventSourcedProvider;
 import org.apache.pekko.projection.javadsl.GroupedProjection;
-import org.apache.pekko.projection.javadsl.SourceProvider;
 import org.apache.pekko.projection.jdbc.JdbcSession;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
@@ -66,11 +63,13 @@ public final class JobIndex {
   /** Results up to this size are in the listing too; larger ones only in the job's own view. */
   static final int MAX_LISTED_RESULT = 16 * 1024;
 
+  private final ActorSystem<?> system;
   private final DataSource pool;
   private final Executor blocking;
   private final JobJournal.Dialect dialect;
 
   JobIndex(ActorSystem<?> system, DataSource pool, JobJournal.Dialect dialect) {
+    this.system = system;
     this.pool = pool;
     this.dialect = dialect;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("anvil.jobs.db-dispatcher"));
@@ -112,20 +111,44 @@ public final class JobIndex {
     }
   }
 
-  /** The projection of one of the {@link JobEntity#TAGS} tags. */
-  static GroupedProjection<Offset, EventEnvelope<JobEvent>> projection(ActorSystem<?> system, DataSource pool,
-      JobJournal.Dialect dialect, int tag) {
-    SourceProvider<Offset, EventEnvelope<JobEvent>> source =
-        EventSourcedProvider.eventsByTag(system, JdbcReadJournal.Identifier(), "job-" + tag);
-    return JdbcProjection.groupedWithin(ProjectionId.of("anvil-jobs", "job-" + tag), source,
-            () -> new Session(pool), () -> new RowWriter(dialect), system)
-        .withGroup(500, Duration.ofMillis(50));
+  /** The projection's name, and the one its key had while it read four tags (before 2026-12-07). */
+  static final ProjectionId PROJECTION = ProjectionId.of("anvil-jobs-journal", "all");
+  private static final String TAGGED_PROJECTION = "anvil-jobs";
+
+  /** The listing's projection: the whole journal in its order, rows written with their offset. */
+  GroupedProjection<Offset, EventEnvelope<JobEvent>> projection(JournalSource.Settings settings) {
+    JournalSource source = new JournalSource(system, pool, blocking, settings, this::taggedOffset);
+    return JdbcProjection.groupedWithin(PROJECTION, source, () -> new Session(pool), () -> new RowWriter(dialect),
+            system)
+        .withGroup(settings.batchSize(), Duration.ofMillis(50));
   }
 
-  /** Applies events to rows, in the order they came (a job's events all come in one stream, in order). */
+  /**
+   * Where a journal that the tagged projections kept goes on from: the lowest of their offsets
+   * (orderings of the same journal), so an upgrade neither lists jobs again from the start nor
+   * misses any. 0 for a new journal.
+   */
+  long taggedOffset() {
+    try (Connection c = pool.getConnection();
+        PreparedStatement s = c.prepareStatement("SELECT \"current_offset\" FROM"
+            + " \"pekko_projection_offset_store\" WHERE \"projection_name\" = ?")) {
+      s.setString(1, TAGGED_PROJECTION);
+      long lowest = Long.MAX_VALUE;
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          lowest = Math.min(lowest, Long.parseLong(r.getString(1).trim()));
+        }
+      }
+      return lowest == Long.MAX_VALUE ? 0 : lowest;
+    } catch (SQLException e) {
+      throw new IllegalStateException("the listing's offsets could not be read: " + e.getMessage(), e);
+    }
+  }
+
   /** The status of a deleted job's row until the sweep removes it: never listed. */
   static final String DELETED = "deleted";
 
+  /** Applies events to rows, in the journal's order (a job's events come in the order they were stored). */
   static final class RowWriter extends JdbcHandler<List<EventEnvelope<JobEvent>>, Session> {
     private final JobJournal.Dialect dialect;
 

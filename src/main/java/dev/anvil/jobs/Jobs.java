@@ -106,7 +106,8 @@ public final class Jobs {
     ShardedDaemonProcess.get(system).init(JobKeeper.Command.class, "anvil-jobs-keeper", 1,
         i -> JobKeeper.create(index, settings.resumeInterval(), settings.sweepInterval(), settings.resultTtl()),
         ShardedDaemonProcessSettings.create(system).withRole(role), Optional.empty());
-    startListing(system, pool, connection.dialect(), role, LISTING_RETRY_FIRST);
+    startListing(system, pool, index, JournalSource.Settings.fromConfig(config.getConfig("anvil.jobs.listing")), role,
+        LISTING_RETRY_FIRST);
     return new Jobs(system, index, payloads, settings, role);
   }
 
@@ -115,13 +116,13 @@ public final class Jobs {
    * (nodes that start together race to create the tables, and PostgreSQL fails all but one; or
    * the database is down) is tried again, waiting twice as long each time up to 30 s.
    */
-  private static void startListing(ActorSystem<?> system, HikariDataSource pool, JobJournal.Dialect dialect,
-      String role, Duration retryIn) {
+  private static void startListing(ActorSystem<?> system, HikariDataSource pool, JobIndex index,
+      JournalSource.Settings listing, String role, Duration retryIn) {
     JdbcProjection.createTablesIfNotExists(() -> new JobIndex.Session(pool), system)
         .whenComplete((done, error) -> {
           if (error == null) {
-            ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, "anvil-jobs-listing",
-                JobEntity.TAGS, tag -> ProjectionBehavior.create(JobIndex.projection(system, pool, dialect, tag)),
+            ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, "anvil-jobs-journal-listing",
+                1, i -> ProjectionBehavior.create(index.projection(listing)),
                 ShardedDaemonProcessSettings.create(system).withRole(role),
                 Optional.of(ProjectionBehavior.stopMessage()));
             return;
@@ -133,7 +134,7 @@ public final class Jobs {
               String.valueOf(error.getMessage()).lines().findFirst().orElse(""), retryIn.toMillis());
           Duration doubled = retryIn.multipliedBy(2);
           Duration next = doubled.compareTo(LISTING_RETRY_MAX) > 0 ? LISTING_RETRY_MAX : doubled;
-          system.scheduler().scheduleOnce(retryIn, () -> startListing(system, pool, dialect, role, next),
+          system.scheduler().scheduleOnce(retryIn, () -> startListing(system, pool, index, listing, role, next),
               system.executionContext());
         });
   }

@@ -54,7 +54,9 @@ class JobJournalTest {
         RunningNode b = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.cluster.seed-nodes", a.nodeId(),
             "anvil.jobs.journal.url", TestNodes.newJournal()))) {
       HttpTestClient http = new HttpTestClient(a.httpPort());
-      await().atMost(Duration.ofSeconds(30)).until(() -> ClusterView.read(a.httpPort()).up() == 2);
+      // each node refuses once its own view has the other up
+      await().atMost(Duration.ofSeconds(30)).until(() -> ClusterView.read(a.httpPort()).up() == 2
+          && ClusterView.read(b.httpPort()).up() == 2);
       for (int port : new int[] {a.httpPort(), b.httpPort()}) {
         HttpResponse<String> r = new HttpTestClient(port).post("/v1/jobs/primes", "{\"limit\":10}", "application/json");
         assertProblem(r, 503, null);
