@@ -80,6 +80,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   record RunStarted(int attempt, String node) implements Command {}
 
+  /** The run of {@code attempt} has lasted {@code record-started-after}: store its start now. */
+  record StoreStarted(int attempt) implements Command {}
+
   record RunProgress(int attempt, double fraction) implements Command {}
 
   /** Acknowledged with {@link JobRunner.Recorded} once stored; the runner sends it again until then. */
@@ -96,20 +99,30 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private final ActorRef<JobRunner.Command> runner;
   private final Set<ActorRef<JobRecord>> watchers = new HashSet<>();
   private final List<ActorRef<JobRecord>> waiting = new ArrayList<>();
+  private final Duration recordStartedAfter;
   private boolean dispatched;
   private double progress;
+  /** A run that has begun and is not stored yet: it is stored with its end, or once it has lasted. */
+  private JobEvent.Started unstoredStart;
 
-  public static Behavior<Command> create(EntityContext<Command> entity, ActorRef<JobRunner.Command> runner) {
-    return Behaviors.setup(ctx -> new JobEntity(ctx, entity, runner));
+  /**
+   * @param recordStartedAfter a run is stored as started once it has lasted this long; one that
+   *     ends sooner is stored as started and finished in one write
+   */
+  public static Behavior<Command> create(EntityContext<Command> entity, ActorRef<JobRunner.Command> runner,
+      Duration recordStartedAfter) {
+    return Behaviors.setup(ctx -> new JobEntity(ctx, entity, runner, recordStartedAfter));
   }
 
-  private JobEntity(ActorContext<Command> context, EntityContext<Command> entity, ActorRef<JobRunner.Command> runner) {
+  private JobEntity(ActorContext<Command> context, EntityContext<Command> entity, ActorRef<JobRunner.Command> runner,
+      Duration recordStartedAfter) {
     super(PersistenceId.of(KEY.name(), entity.getEntityId()),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(3), 0.2));
     this.id = entity.getEntityId();
     this.context = context;
     this.entity = entity;
     this.runner = runner;
+    this.recordStartedAfter = recordStartedAfter;
   }
 
   /** No snapshots are taken: recovery replays the (at most a handful of) events and skips the snapshot query. */
@@ -168,6 +181,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         })
         .onCommand(Forget.class, (state, forget) -> Effect().stop())
         .onCommand(RunStarted.class, this::onStarted)
+        .onCommand(StoreStarted.class, this::storeStarted)
         .onCommand(RunProgress.class, (state, p) -> {
           if (state.job() != null && !state.job().isFinal() && p.fraction() > progress) {
             progress = p.fraction();
@@ -210,6 +224,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           .thenRun(deleted -> cancel.replyTo().tell(new Found(live(job))))
           .thenStop();
     }
+    unstoredStart = null;
     return Effect().persist(new JobEvent.Cancelled(System.currentTimeMillis()))
         .thenRun(cancelled -> {
           runner.tell(new JobRunner.Abort(id));
@@ -230,16 +245,37 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return Effect().none();
   }
 
+  /**
+   * A run began. Watchers and readers see it at once; the journal gets it with the run's end, in
+   * the same write, or after {@code record-started-after} for a run that lasts: a near-empty job
+   * then costs two writes instead of three. A node lost in between runs the job again without
+   * counting the unstored start in {@code attempts}.
+   */
   private Effect<JobEvent, State> onStarted(State state, RunStarted started) {
     JobRecord job = state.job();
-    if (job == null || job.isFinal() || (job.status() == Status.RUNNING && job.attempts() >= started.attempt())) {
+    if (job == null || job.isFinal() || (job.status() == Status.RUNNING && job.attempts() >= started.attempt())
+        || (unstoredStart != null && unstoredStart.attempt() >= started.attempt())) {
       return Effect().none(); // told again by the runner, or a late word from an earlier run
     }
-    return Effect().persist(new JobEvent.Started(started.node(), started.attempt(), System.currentTimeMillis()))
-        .thenRun(now -> {
-          progress = 0;
-          watchers.forEach(w -> w.tell(now.job().withoutInput()));
-        });
+    unstoredStart = new JobEvent.Started(started.node(), started.attempt(), System.currentTimeMillis());
+    progress = 0;
+    context.scheduleOnce(recordStartedAfter, context.getSelf(), new StoreStarted(started.attempt()));
+    JobRecord now = live(job);
+    watchers.forEach(w -> w.tell(now));
+    return Effect().none();
+  }
+
+  private Effect<JobEvent, State> storeStarted(State state, StoreStarted store) {
+    JobRecord job = state.job();
+    if (job == null || job.isFinal() || unstoredStart == null || unstoredStart.attempt() != store.attempt()) {
+      return Effect().none(); // stored with its end already, or a later run began
+    }
+    JobEvent.Started start = unstoredStart;
+    return Effect().persist(start).thenRun(now -> {
+      if (unstoredStart == start) {
+        unstoredStart = null;
+      }
+    });
   }
 
   private Effect<JobEvent, State> onEnded(State state, RunEnded ended) {
@@ -248,7 +284,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       ended.runner().tell(new JobRunner.Recorded(id)); // the first run to end decides; tasks are pure
       return job == null ? Effect().stop() : Effect().none();
     }
-    return Effect().persist(ended.finished())
+    List<JobEvent> events = unstoredStart == null ? List.of(ended.finished()) : List.of(unstoredStart, ended.finished());
+    unstoredStart = null;
+    return Effect().persist(events)
         .thenRun(now -> {
           ended.runner().tell(new JobRunner.Recorded(id));
           ended(now.job());
@@ -280,9 +318,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     runner.tell(new JobRunner.Run(id, job.kind(), job.input(), job.inputHash(), job.timeoutMs(), attempt));
   }
 
-  /** The record with the progress that watchers see (progress is not stored). */
+  /** The record that watchers and readers see: with the run's start before it is stored, and progress (never stored). */
   private JobRecord live(JobRecord job) {
-    return (job.isFinal() || progress <= job.progress() ? job : job.withProgress(progress)).withoutInput();
+    if (job.isFinal()) {
+      return job.withoutInput();
+    }
+    JobRecord running = unstoredStart == null ? job
+        : job.started(unstoredStart.node(), unstoredStart.attempt(), unstoredStart.at());
+    return (progress <= running.progress() ? running : running.withProgress(progress)).withoutInput();
   }
 
   @Override

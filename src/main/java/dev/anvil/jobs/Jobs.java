@@ -98,7 +98,8 @@ public final class Jobs {
       runner.tell(JobRunner.Stopping.INSTANCE);
       return CompletableFuture.completedFuture(Done.getInstance());
     });
-    ClusterSharding.get(system).init(Entity.of(JobEntity.KEY, entity -> JobEntity.create(entity, runner))
+    ClusterSharding.get(system).init(Entity.of(JobEntity.KEY,
+            entity -> JobEntity.create(entity, runner, config.getDuration("anvil.jobs.record-started-after")))
         .withRole(role));
 
     // Every node inits the same daemon processes, whatever happens: a node that leaves one out

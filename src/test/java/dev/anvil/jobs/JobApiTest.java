@@ -72,6 +72,38 @@ class JobApiTest {
     assertThat(done.has("error")).isFalse();
   }
 
+  /**
+   * A run's start is in the journal: for a short run, written with its end; for one that lasts,
+   * on its own while it runs (so a restart counts it in attempts). Readers see it running at once.
+   */
+  @Test
+  void aRunIsStoredAsStartedWithItsEndWhenShortAndOnItsOwnOnceItLasts() throws Exception {
+    String longRun = json(submit("spin", "{\"ms\":3000}")).at("/id").asText();
+    awaitStatus(longRun, "running");
+    await().atMost(Duration.ofSeconds(2)).until(() -> storedEvents(longRun) == 2); // accepted, started
+    assertThat(json(http.get("/v1/jobs/" + longRun)).at("/status").asText()).isEqualTo("running");
+
+    String shortRun = json(submit("primes", "{\"limit\":10}")).at("/id").asText();
+    JsonNode done = awaitStatus(shortRun, "succeeded");
+    assertThat(storedEvents(shortRun)).isEqualTo(3); // accepted, started, finished
+    assertThat(done.at("/attempts").asInt()).isEqualTo(1);
+    assertThat(done.at("/startedAt").isNull()).isFalse();
+    awaitStatus(longRun, "succeeded");
+  }
+
+  private static int storedEvents(String id) throws Exception {
+    String url = node.system().settings().config().getString("anvil.jobs.journal.url");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "", "");
+        java.sql.PreparedStatement s = c.prepareStatement(
+            "SELECT COUNT(*) FROM \"event_journal\" WHERE \"persistence_id\" = ?")) {
+      s.setString(1, "anvil-job|" + id);
+      try (java.sql.ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getInt(1);
+      }
+    }
+  }
+
   @Test
   void eventsStreamTheStatusAndProgressAndEndAfterTheFinalStatus() throws Exception {
     String id = json(submit("spin", "{\"ms\":1500}")).at("/id").asText();
