@@ -246,10 +246,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   /**
-   * A run began. Watchers and readers see it at once; the journal gets it with the run's end, in
-   * the same write, or after {@code record-started-after} for a run that lasts: a near-empty job
-   * then costs two writes instead of three. A node lost in between runs the job again without
-   * counting the unstored start in {@code attempts}.
+   * A run began. The journal gets it with the run's end, in the same write, or after
+   * {@code record-started-after} for a run that lasts: a near-empty job then costs two writes
+   * instead of three. Readers and watchers see the job running once its start is stored, so a
+   * run they saw is always counted in {@code attempts} when a lost node makes the job run again.
    */
   private Effect<JobEvent, State> onStarted(State state, RunStarted started) {
     JobRecord job = state.job();
@@ -260,8 +260,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     unstoredStart = new JobEvent.Started(started.node(), started.attempt(), System.currentTimeMillis());
     progress = 0;
     context.scheduleOnce(recordStartedAfter, context.getSelf(), new StoreStarted(started.attempt()));
-    JobRecord now = live(job);
-    watchers.forEach(w -> w.tell(now));
     return Effect().none();
   }
 
@@ -275,6 +273,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       if (unstoredStart == start) {
         unstoredStart = null;
       }
+      JobRecord running = live(now.job());
+      watchers.forEach(w -> w.tell(running));
     });
   }
 
@@ -318,14 +318,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     runner.tell(new JobRunner.Run(id, job.kind(), job.input(), job.inputHash(), job.timeoutMs(), attempt));
   }
 
-  /** The record that watchers and readers see: with the run's start before it is stored, and progress (never stored). */
+  /** The record with the progress that watchers see (progress is not stored). */
   private JobRecord live(JobRecord job) {
-    if (job.isFinal()) {
-      return job.withoutInput();
-    }
-    JobRecord running = unstoredStart == null ? job
-        : job.started(unstoredStart.node(), unstoredStart.attempt(), unstoredStart.at());
-    return (progress <= running.progress() ? running : running.withProgress(progress)).withoutInput();
+    return (job.isFinal() || progress <= job.progress() ? job : job.withProgress(progress)).withoutInput();
   }
 
   @Override

@@ -74,14 +74,13 @@ class JobApiTest {
 
   /**
    * A run's start is in the journal: for a short run, written with its end; for one that lasts,
-   * on its own while it runs (so a restart counts it in attempts). Readers see it running at once.
+   * on its own while it runs (so a restart counts it in attempts). Readers see it running once stored.
    */
   @Test
   void aRunIsStoredAsStartedWithItsEndWhenShortAndOnItsOwnOnceItLasts() throws Exception {
     String longRun = json(submit("spin", "{\"ms\":3000}")).at("/id").asText();
     awaitStatus(longRun, "running");
-    await().atMost(Duration.ofSeconds(2)).until(() -> storedEvents(longRun) == 2); // accepted, started
-    assertThat(json(http.get("/v1/jobs/" + longRun)).at("/status").asText()).isEqualTo("running");
+    assertThat(storedEvents(longRun)).isEqualTo(2); // accepted, started: what readers see is stored
 
     String shortRun = json(submit("primes", "{\"limit\":10}")).at("/id").asText();
     JsonNode done = awaitStatus(shortRun, "succeeded");
