@@ -6,13 +6,18 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * One per cluster (a sharded daemon process of one): wakes the entities of unfinished jobs, so
  * that they run again after a restart of the whole cluster or the loss of their node (an entity
  * starts only when a message reaches it); and deletes finished jobs past {@code result-ttl}.
  * Each round reads the listing's table, page by page; a wake to an entity that runs is a no-op.
+ * Besides its rounds every {@code resume-interval}, it wakes them a second after a member is
+ * removed, so that the jobs of a lost node run again without waiting for the next round.
  */
 final class JobKeeper {
 
@@ -23,6 +28,11 @@ final class JobKeeper {
   private enum Resume implements Command { INSTANCE }
 
   private enum Sweep implements Command { INSTANCE }
+
+  private record MemberRemoved(ClusterEvent.MemberRemoved event) implements Command {}
+
+  /** After a member is removed: time for its shards' new homes to be known before the wake. */
+  private static final Duration AFTER_REMOVAL = Duration.ofSeconds(1);
 
   /** Stored inputs older than this that no job has are deleted. */
   private static final Duration ORPHAN_AGE = Duration.ofDays(1);
@@ -37,18 +47,31 @@ final class JobKeeper {
       ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
       timers.startTimerWithFixedDelay(Resume.INSTANCE, Duration.ofSeconds(2), resumeInterval);
       timers.startTimerWithFixedDelay(Sweep.INSTANCE, sweepInterval, sweepInterval);
+      Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
+          ctx.messageAdapter(ClusterEvent.MemberRemoved.class, MemberRemoved::new), ClusterEvent.MemberRemoved.class));
       boolean[] busy = new boolean[1];
+      boolean[] resumeAgain = new boolean[1];
       boolean[] resumedOnce = new boolean[1];
       return Behaviors.<Command>receive((context, message) -> {
+        if (message instanceof MemberRemoved) {
+          timers.startSingleTimer(MemberRemoved.class, Resume.INSTANCE, AFTER_REMOVAL);
+          return Behaviors.same();
+        }
         if (message instanceof Done done) {
           busy[0] = false;
           if (done.error() != null) {
             context.getLog().warn("Jobs: the {} round failed: {}", done.what(), done.error().getMessage());
           }
+          if (resumeAgain[0]) {
+            resumeAgain[0] = false;
+            context.getSelf().tell(Resume.INSTANCE);
+          }
           return Behaviors.same();
         }
         if (busy[0]) {
-          return Behaviors.same(); // one round at a time; the next tick tries again
+          // one round at a time; a resume asked meanwhile (a member removed) runs after it
+          resumeAgain[0] |= message == Resume.INSTANCE;
+          return Behaviors.same();
         }
         busy[0] = true;
         boolean resume = message == Resume.INSTANCE;

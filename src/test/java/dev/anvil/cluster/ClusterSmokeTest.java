@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * free node, a large input and result cross on the large-message channel, a job submitted to one
  * node is read with its result from the other, and a node that leaves gracefully finishes its task
  * first. Each of these has its own, costlier tests in the full tier (ClusterRoutingTest,
- * JobClusterTest, AnvilClusterTest).
+ * JobClusterTest, AnvilClusterTest, AnvilClusterCutTest).
  */
 class ClusterSmokeTest {
 
