@@ -214,16 +214,33 @@ public final class AnvilCluster implements AutoCloseable {
     blackhole(nodes.get(b), nodes.get(a), false);
   }
 
-  /** Stops every live node gracefully, all at once. */
+  /**
+   * Stops every live node gracefully: all but the oldest at once, then the oldest. Had all left at
+   * once, the last of them would find no member left to take it out of the cluster, and wait out
+   * coordinated shutdown's cluster-exiting phase (10 s); the oldest, which hosts the cluster's
+   * singletons, leaves last so they do not move.
+   */
   @Override
   public void close() {
-    CompletableFuture.allOf(liveNodes().stream()
+    List<AnvilNode> live = liveNodes();
+    List<AnvilNode> oldest = live.stream()
+        .reduce((a, b) -> selfMember(b).isOlderThan(selfMember(a)) ? b : a).stream().toList();
+    stopAll(live.stream().filter(node -> !oldest.contains(node)).toList());
+    stopAll(oldest);
+    dev.anvil.node.TempFolders.deleteQuietly(leases);
+  }
+
+  private static org.apache.pekko.cluster.Member selfMember(AnvilNode node) {
+    return Cluster.get(node.system()).selfMember();
+  }
+
+  private void stopAll(List<AnvilNode> these) {
+    CompletableFuture.allOf(these.stream()
             .map(node -> CompletableFuture.runAsync(() -> stop(node.index())))
             .toArray(CompletableFuture[]::new))
         .orTimeout(60, TimeUnit.SECONDS)
         .exceptionally(error -> null)
         .join();
-    dev.anvil.node.TempFolders.deleteQuietly(leases);
   }
 
   /** On {@code from}'s transport: drop (or pass again) what it sends to and gets from {@code to}. */
