@@ -48,6 +48,11 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * waits with it: it reads no more input). Items of a node that is lost (unreachable, or gone),
  * and items a leaving node refused, run again elsewhere while their deadline allows; the first
  * answer of an item is its answer, so every item is answered once. One per node.
+ *
+ * <p>Longer than most classes on purpose: it is one actor, and its state (the runners and their
+ * room, the groups in flight on each, the groups waiting for room, the batches cancelled) changes
+ * together on every message: an answer frees room that a waiting group takes, a lost runner moves
+ * its groups to the others. Its {@link Handle} is the batches' narrow side of it.
  */
 public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
 

@@ -3,7 +3,6 @@ package dev.anvil.launcher;
 import static dev.anvil.HttpTestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.anvil.FreePorts;
 import dev.anvil.HttpTestClient;
 import dev.anvil.KindJars;
 import dev.anvil.NodeProcess;
@@ -11,12 +10,7 @@ import dev.anvil.Tiers;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -24,8 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The kinds folder as a user runs it: the starter project's kind, compiled against Anvil's SPI
- * and jarred into a folder, served by {@code java -jar anvil.jar start --kinds DIR} on every node
- * JVM (after a roll too: ControlCommandsIT); and a bad folder refused by {@code start} and {@code node} in one line, exit status 2.
+ * and jarred into a folder, served by {@code java -jar anvil.jar node --kinds DIR} (and by
+ * {@code start --kinds DIR} on every node JVM, before and after a roll: ControlCommandsIT, which
+ * runs that supervisor anyway); and a bad folder refused by {@code start} and {@code node} in one
+ * line, exit status 2.
  */
 @Tag(Tiers.SLOW)
 class KindsFolderIT {
@@ -37,34 +33,6 @@ class KindsFolderIT {
   @BeforeAll
   static void buildTheStarterKind() throws Exception {
     kinds = KindJars.starterKindFolder(work);
-  }
-
-  @Test
-  void startServesAKindFromTheFolderOnEveryNode() throws Exception {
-    int httpPort = FreePorts.one();
-    try (NodeProcess supervisor = NodeProcess.start(Map.of("ANVIL_CLUSTER_PORT", "" + FreePorts.range(4)),
-        "start", "--nodes", "2", "--kinds", kinds.toString(), "--http-port", "" + httpPort)) {
-      supervisor.awaitLine(l -> l.contains("Anvil is up"), Duration.ofSeconds(45));
-      HttpTestClient http = new HttpTestClient(httpPort);
-
-      HttpResponse<String> r = http.postTask("hash-chain", "{\"seed\":\"anvil\",\"rounds\":1000}");
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-      assertThat(json(r).at("/result/hex").asText()).matches("[0-9a-f]{64}").isEqualTo(KindJars.hashChain("anvil", 1000));
-      assertThat(json(http.get("/v1/kinds")).findValuesAsText("kind")).contains("hash-chain", "primes");
-      assertEveryNodeServesTheKind(httpPort); // and after a roll too: ControlCommandsIT
-    }
-  }
-
-  /** Each request on its own connection, which the kernel gives to either node: both take it and know the kind. */
-  static void assertEveryNodeServesTheKind(int httpPort) {
-    List<CompletableFuture<HttpResponse<String>>> requests = new ArrayList<>();
-    for (int i = 0; i < 16; i++) {
-      requests.add(new HttpTestClient(httpPort).postTaskAsync("hash-chain", "{\"seed\":\"s" + i + "\",\"rounds\":10}"));
-    }
-    List<HttpResponse<String>> answers = requests.stream().map(CompletableFuture::join).toList();
-    assertThat(answers).allSatisfy(a -> assertThat(a.statusCode()).as(a.body()).isEqualTo(200));
-    Set<String> receivedBy = answers.stream().map(a -> json(a).at("/receivedBy").asText()).collect(Collectors.toSet());
-    assertThat(receivedBy).hasSize(2);
   }
 
   @Test
