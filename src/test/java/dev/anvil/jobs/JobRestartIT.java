@@ -193,22 +193,26 @@ class JobRestartIT {
   }
 
   /**
-   * Six 4 s jobs more, so that some are surely queued or running when the test kills everything: on a slow machine
-   * the quick ones can all end while they are still being submitted (a CI run found none unfinished).
+   * Six 4 s jobs more, and the kill only once one of them is listed running, so that some job surely runs, with
+   * its start stored, when the test kills everything: on a slow machine the quick ones can all end while they are
+   * still being submitted (a CI run found none unfinished); and a run shorter than record-started-after (200 ms)
+   * is stored as started only with its end, so a kill that found only queued and quick jobs ran none again (a CI
+   * run found 24 unfinished, none with a stored start).
    */
   private static void inFlightAtTheKill(HttpTestClient http, Map<String, String> expected) {
+    List<String> long4s = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       HttpResponse<String> r = submitOne(http, "spin", "{\"ms\":4000}", null);
       assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+      long4s.add(json(r).at("/id").asText());
       expected.put(json(r).at("/id").asText(), "/result/ms=4000");
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> unfinished(http) > 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> listedRunning(http).stream().anyMatch(long4s::contains));
   }
 
-  /** Queued and running jobs, as the listing has them. */
-  private static int unfinished(HttpTestClient http) {
-    return json(http.get("/v1/jobs?status=queued&limit=1000")).at("/jobs").size()
-        + json(http.get("/v1/jobs?status=running&limit=1000")).at("/jobs").size();
+  /** The ids of the running jobs, as the listing has them (running: its start is stored). */
+  private static List<String> listedRunning(HttpTestClient http) {
+    return json(http.get("/v1/jobs?status=running&limit=1000")).at("/jobs").findValuesAsText("id");
   }
 
   /** Succeeded jobs as the listing counts them; -1 when nothing answers. */
