@@ -20,6 +20,7 @@
 # bench/results/jobs.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 D=10 W=30 BUILD=1
 while [ $# -gt 0 ]; do
@@ -55,13 +56,6 @@ for _ in range(200):
         s.bind(("127.0.0.1", p)); print(p); break
     except OSError: pass
     finally: s.close()'
-}
-wait_for() { # FILE PATTERN SECONDS
-  local end=$((SECONDS + $3))
-  until grep -q "$2" "$1" 2>/dev/null; do
-    [ $SECONDS -ge $end ] && { echo "timed out waiting for '$2' in $1:" >&2; tail -20 "$1" >&2; exit 1; }
-    sleep 0.2
-  done
 }
 p_ms() { # PERCENTILE < wrk --latency output -> ms
   awk -v p="$1%" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v} else {sub(/s/,"",v); print v*1000}}'

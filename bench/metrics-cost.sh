@@ -10,6 +10,7 @@
 # Writes bench/results/metrics-cost.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 ROUNDS=5 S=5 BUILD=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,13 +38,6 @@ cleanup() {
 trap cleanup EXIT
 say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # FILE PATTERN SECONDS
-  local end=$((SECONDS + $3))
-  until grep -q "$2" "$1" 2>/dev/null; do
-    [ $SECONDS -ge $end ] && { echo "timed out waiting for '$2' in $1" >&2; tail -20 "$1" >&2; exit 1; }
-    sleep 0.2
-  done
-}
 HZ=$(getconf CLK_TCK)
 cpu_ticks() { # PID... -> utime+stime of those processes, in clock ticks
   local sum=0 pid

@@ -11,6 +11,7 @@
 # Writes bench/results/niceness.json; prints a table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 RUNS=5
 BUILD=1
@@ -48,30 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_ports() { # N consecutive free loopback ports; prints the first
-  python3 - "$1" <<'PY'
-import random, socket, sys
-n = int(sys.argv[1])
-for _ in range(500):
-    base = random.randint(20000, 32000 - n)
-    socks = []
-    try:
-        for p in range(base, base + n):
-            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
-        print(base); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-PY
-}
-wait_for() { # FILE PATTERN SECONDS
-  local end=$((SECONDS + $3))
-  until grep -q "$2" "$1" 2>/dev/null; do
-    [ $SECONDS -ge $end ] && { echo "timed out waiting for '$2' in $1:" >&2; tail -20 "$1" >&2; exit 1; }
-    sleep 0.2
-  done
-}
 tps() { # URL SECONDS -> requests/s of ~1 ms tasks at 8 connections
   BODY="$BODY_1MS" wrk -t1 -c8 -d"$2"s --timeout 10s -s bench/post.lua "$1/v1/tasks/sieve" \
     | awk '/Requests\/sec/ {print $2}'

@@ -23,6 +23,7 @@
 # docs/throughput.png and docs/health-latency.png; prints a table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 SMOKE=0 RUNS=3 BUILD=1
 while [ $# -gt 0 ]; do
@@ -85,30 +86,6 @@ trap cleanup EXIT
 say() { printf '\033[1m== [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 record() { printf '{"run":%s,"name":"%s","value":%s}\n' "$1" "$2" "${3:-null}" >> "$MEASURE"; }
 json_field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-free_ports() { # N consecutive free loopback ports; prints the first
-  python3 - "$1" <<'PY'
-import random, socket, sys
-n = int(sys.argv[1])
-for _ in range(500):
-    base = random.randint(20000, 32000 - n)  # below Linux's ephemeral ports (32768-60999)
-    socks = []
-    try:
-        for p in range(base, base + n):
-            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
-        print(base); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-PY
-}
-wait_for() { # FILE PATTERN SECONDS
-  local end=$((SECONDS + $3))
-  until grep -q "$2" "$1" 2>/dev/null; do
-    [ $SECONDS -ge $end ] && { echo "timed out waiting for '$2' in $1:" >&2; tail -20 "$1" >&2; exit 1; }
-    sleep 0.2
-  done
-}
 # POST load: URL BODY CONNECTIONS SECONDS -> "requests/s non2xx requests"
 post() {
   local out
