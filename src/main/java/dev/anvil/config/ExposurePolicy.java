@@ -12,7 +12,7 @@ public final class ExposurePolicy {
 
   /** @return a warning to log, or null; throws IllegalArgumentException when the node must not start */
   public static String check(HttpSettings http) {
-    if (!http.apiTokens().isEmpty() || isLoopback(http.host())) {
+    if (http.tokensRequired() || isLoopback(http.host())) {
       return null;
     }
     if (http.allowAnonymous()) {
@@ -20,7 +20,7 @@ public final class ExposurePolicy {
           + " tasks (anvil.http.allow-anonymous is on)";
     }
     throw new IllegalArgumentException("refusing to serve HTTP on " + http.host() + " without API tokens. Set"
-        + " ANVIL_API_TOKENS=<token>[,<token>...] (or anvil.http.api-tokens) so clients must send"
+        + " ANVIL_API_TOKENS=<token>[,<token>...] (or anvil.http.api-tokens), or ANVIL_TOKENS_FILE, so clients must send"
         + " 'Authorization: Bearer <token>', or set ANVIL_ALLOW_ANONYMOUS=true to serve anyone who can reach"
         + " this address, or bind to 127.0.0.1.");
   }

@@ -24,6 +24,7 @@ public record HttpSettings(
     Duration shutdownLinger,
     Duration shutdownDeadline,
     List<String> apiTokens,
+    Optional<Path> tokensFile,
     boolean allowAnonymous,
     Optional<Path> keyStore,
     String keyStorePassword,
@@ -37,9 +38,15 @@ public record HttpSettings(
     return new HttpSettings(c.getString("host"), c.getInt("port"), c.getBytes("max-body-bytes"), c.getInt("max-connections"),
         c.getDuration("body-read-timeout"), c.getBoolean("reuse-port"), c.getDuration("shutdown-linger"),
         c.getDuration("shutdown-deadline"), ApiTokens.parse(c.getString("api-tokens")),
+        c.getString("tokens-file").isBlank() ? Optional.empty() : Optional.of(Path.of(c.getString("tokens-file"))),
         c.getBoolean("allow-anonymous"), keyStore.isBlank() ? Optional.empty() : Optional.of(Path.of(keyStore)),
         c.getString("tls.key-store-password"), c.getBoolean("access-log"), c.getDuration("ask-timeout"),
         c.getDuration("peer-query-timeout"));
+  }
+
+  /** Whether requests need a token: tokens given, or a tokens file (even an empty one). */
+  public boolean tokensRequired() {
+    return !apiTokens.isEmpty() || tokensFile.isPresent();
   }
 
   public String scheme() {
@@ -49,6 +56,7 @@ public record HttpSettings(
   /** Tokens stay out of logs and toString. */
   @Override
   public String toString() {
-    return "HttpSettings[" + scheme() + "://" + host + ":" + port + ", tokens=" + apiTokens.size() + "]";
+    return "HttpSettings[" + scheme() + "://" + host + ":" + port + ", tokens=" + apiTokens.size()
+        + tokensFile.map(f -> ", tokens-file=" + f).orElse("") + "]";
   }
 }

@@ -34,7 +34,8 @@ public final class ApiRoutes extends AllDirectives {
   /**
    * @param open routes anyone may call ({@code /health}, {@code /ready})
    * @param metrics {@code /metrics}, which needs a token like {@code /v1} (Prometheus sends one)
-   * @param api the {@code /v1} routes, which need a bearer token when tokens are configured
+   * @param api the {@code /v1} routes, which need a bearer token when tokens are configured, and read
+   *     the caller with {@link dev.anvil.security.Caller#of}
    */
   public ApiRoutes(JsonResponses json, BearerAuth auth, Route open, Route metrics, Route... api) {
     this.json = json;
@@ -49,13 +50,13 @@ public final class ApiRoutes extends AllDirectives {
         () -> concat(open, pathPrefixTest("v1", () -> authenticated(api)), pathPrefixTest("metrics", () -> authenticated(metrics)))));
   }
 
+  /** The gate (token, scope, rate); what passes carries its caller to the routes as an attribute. */
   private Route authenticated(Route inner) {
-    if (!auth.required()) {
-      return inner;
-    }
     return extractRequest(request -> {
-      HttpResponse denied = auth.deny(request);
-      return denied == null ? inner : complete(denied);
+      BearerAuth.Gate gate = auth.admit(request);
+      return gate.passed()
+          ? mapRequest(r -> r.addAttribute(dev.anvil.security.Caller.KEY, gate.caller()), () -> inner)
+          : complete(gate.refusal());
     });
   }
 

@@ -1,8 +1,7 @@
 package dev.anvil.http;
 
-import dev.anvil.config.HttpSettings;
 import dev.anvil.metrics.AnvilMetrics;
-import dev.anvil.security.ApiTokens;
+import dev.anvil.security.AccessControl;
 import java.util.Optional;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -28,15 +27,14 @@ public final class ManagementMetricsRoutes extends AllDirectives implements Mana
     JsonResponses json = new JsonResponses(JacksonObjectMapperProvider.get(system).getOrCreate("anvil-http",
         Optional.empty()));
     this.metrics = new MetricsRoutes(AnvilMetrics.get(Adapter.toTyped(system)), json);
-    this.auth = new BearerAuth(ApiTokens.of(HttpSettings.fromConfig(system.settings().config().getConfig("anvil"))
-        .apiTokens()), json);
+    this.auth = new BearerAuth(AccessControl.get(Adapter.toTyped(system)), json, AnvilMetrics.get(Adapter.toTyped(system)));
   }
 
   @Override
   public Route routes(ManagementRouteProviderSettings settings) {
     return pathPrefixTest("metrics", () -> extractRequest(request -> {
-      HttpResponse denied = auth.deny(request);
-      return denied == null ? metrics.routes() : complete(denied);
+      BearerAuth.Gate gate = auth.admit(request);
+      return gate.passed() ? metrics.routes() : complete(gate.refusal());
     }));
   }
 }

@@ -12,6 +12,10 @@ import dev.anvil.compute.task.TaskRun;
 import dev.anvil.compute.task.TaskStats;
 import dev.anvil.config.ComputeSettings;
 import dev.anvil.config.HttpSettings;
+import dev.anvil.metrics.AnvilMetrics;
+import dev.anvil.security.AccessControl;
+import dev.anvil.security.Caller;
+import dev.anvil.security.Quotas;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -59,6 +63,8 @@ public final class TaskEndpoint extends AllDirectives {
   private final HttpResponse unavailable;
   private final AsyncTasks async;
   private final TaskStats stats;
+  private final Quotas quotas;
+  private final AnvilMetrics metrics;
 
   /** {@code Prefer: respond-async}: the request becomes a job (see JobRoutes). */
   @FunctionalInterface
@@ -70,7 +76,10 @@ public final class TaskEndpoint extends AllDirectives {
       JsonResponses json, BearerAuth auth, HttpSettings http, ComputeSettings compute, String node,
       AsyncTasks async) {
     this.async = async;
-    this.stats = TaskStats.get(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(system.classicSystem()));
+    var typed = org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(system.classicSystem());
+    this.stats = TaskStats.get(typed);
+    this.quotas = AccessControl.get(typed).quotas();
+    this.metrics = AnvilMetrics.get(typed);
     this.catalog = catalog;
     this.scheduler = scheduler;
     this.system = system;
@@ -114,13 +123,14 @@ public final class TaskEndpoint extends AllDirectives {
   /** @param connection the client's connection, or null when served through the routes */
   CompletionStage<HttpResponse> handle(HttpRequest request, String kind, ClientConnection connection) {
     try {
-      HttpResponse denied = auth.deny(request);
-      if (denied != null) {
-        return done(denied);
+      BearerAuth.Gate gate = auth.admit(request);
+      if (!gate.passed()) {
+        return done(gate.refusal());
       }
+      Caller caller = gate.caller();
       String prefer = prefer(request);
       if (prefer != null) {
-        return async.submit(request, kind, prefer);
+        return async.submit(request.addAttribute(Caller.KEY, caller), kind, prefer);
       }
       ComputeTask<?, ?> task = catalog.find(kind).orElse(null);
       if (task == null) {
@@ -131,7 +141,7 @@ public final class TaskEndpoint extends AllDirectives {
       }
       long timeoutMs = TaskRequests.timeoutMs(request.getUri(), compute.defaultTimeout(), compute.maxTimeout(), "");
       return bodies.read(request, http.maxBodyBytes(), "anvil.http.max-body-bytes",
-          body -> run(task, body, timeoutMs, connection));
+          body -> run(request, caller, task, body, timeoutMs, connection));
     } catch (InvalidInputException e) {
       return done(json.invalidInput(e));
     } catch (RuntimeException e) {
@@ -151,31 +161,42 @@ public final class TaskEndpoint extends AllDirectives {
     return null;
   }
 
-  private CompletionStage<HttpResponse> run(ComputeTask<?, ?> task, byte[] body, long timeoutMs,
-      ClientConnection connection) {
+  private CompletionStage<HttpResponse> run(HttpRequest request, Caller caller, ComputeTask<?, ?> task, byte[] body,
+      long timeoutMs, ClientConnection connection) {
     SubmissionBody.Input read = bodies.input(task, body);
     if (read.problem() != null) {
       return done(read.problem());
     }
+    String tenant = caller.tenant();
+    Quotas.Refusal overQuota = quotas.enter(tenant);
+    if (overQuota != null) {
+      return done(auth.refuse(request, caller, overQuota));
+    }
     Object input = read.value();
     CompletableFuture<TaskOutcome> outcome = new CompletableFuture<>();
-    TaskRun job = new TaskRun(scheduler.nextId(), task, body, input, timeoutMs, System.nanoTime(), outcome::complete);
+    TaskRun job = new TaskRun(scheduler.nextId(), task, body, input, timeoutMs, System.nanoTime(), tenant,
+        outcome::complete);
     if (connection != null && !connection.waitFor(job)) {
+      quotas.leave(tenant);
       return done(unavailable); // the client has gone already; nobody reads this
     }
     return switch (scheduler.submit(job)) {
       case STARTED, QUEUED -> outcome.thenApply(o -> {
+        quotas.leave(tenant);
         if (connection != null) {
           connection.answered(job);
         }
         stats.answered(job.kind(), o);
+        metrics.tenantTask(tenant, o);
         return toResponse(o);
       });
       case REJECTED -> {
+        quotas.leave(tenant);
         stats.refused(job.kind());
         yield done(queueFull);
       }
       case UNAVAILABLE -> {
+        quotas.leave(tenant);
         stats.refused(job.kind());
         yield done(unavailable);
       }

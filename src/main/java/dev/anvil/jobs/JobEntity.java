@@ -41,7 +41,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   public interface Command extends CborSerializable {}
 
-  /** @param input null when it is larger than {@code inline-bytes}: then stored in {@link JobPayloads} first */
+  /**
+   * @param input null when it is larger than {@code inline-bytes}: then stored in {@link JobPayloads} first
+   * @param submitter the tenant that submits it, and owns it
+   */
   public record Submit(String kind, byte[] input, long timeoutMs, String idempotencyKey, String inputHash,
       String submitter, ActorRef<SubmitReply> replyTo) implements Command {}
 
@@ -60,9 +63,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   /**
    * Cancels a queued or running job, or deletes a finished one; answers with the job as it was
-   * (null: there was none).
+   * (null: there was none, or it is not {@code tenant}'s).
+   *
+   * @param tenant the tenant asking, which must own the job; null for an admin, who may cancel any
    */
-  public record Cancel(ActorRef<Found> replyTo) implements Command {}
+  public record Cancel(String tenant, ActorRef<Found> replyTo) implements Command {}
 
   /** Sends the record now and at every change, progress included, until it is final. */
   public record Watch(ActorRef<JobRecord> subscriber) implements Command {}
@@ -219,6 +224,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       cancel.replyTo().tell(new Found(null));
       return Effect().stop();
     }
+    if (cancel.tenant() != null && !cancel.tenant().equals(job.tenant())) {
+      cancel.replyTo().tell(new Found(null)); // another tenant's: as if there were none
+      return Effect().none();
+    }
     if (job.isFinal()) { // deleted: watchers have had its end already, and there is nothing to run
       return Effect().persist(new JobEvent.Deleted(System.currentTimeMillis()))
           .thenRun(deleted -> cancel.replyTo().tell(new Found(live(job))))
@@ -315,7 +324,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     dispatched = true;
     // a run had begun in an earlier life of this entity (a restart, a lost node): this is the next attempt
     int attempt = job.status() == Status.RUNNING ? job.attempts() + 1 : job.attempts();
-    runner.tell(new JobRunner.Run(id, job.kind(), job.input(), job.inputHash(), job.timeoutMs(), attempt));
+    runner.tell(new JobRunner.Run(id, job.kind(), job.input(), job.inputHash(), job.timeoutMs(), attempt,
+        job.tenant()));
   }
 
   /** The record with the progress that watchers see (progress is not stored). */
@@ -328,7 +338,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return newEventHandlerBuilder().forAnyState()
         .onEvent(JobEvent.Accepted.class, (state, e) -> new State(new JobRecord(e.id(), e.kind(), e.input(),
             e.timeoutMs(), e.idempotencyKey(), e.inputHash(), Status.QUEUED, 0, 1, null, e.submittedAt(), 0, 0, 0, 0,
-            null, null)))
+            null, null, e.submitter())))
         .onEvent(JobEvent.Started.class, (state, e) -> new State(state.job().started(e.node(), e.attempt(), e.at())))
         .onEvent(JobEvent.Finished.class, (state, e) -> new State(state.job().finished(e.status(), e.node(), e.at(),
             e.queueMs(), e.computeMs(), e.result(), e.error())))

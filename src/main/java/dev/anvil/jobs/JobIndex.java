@@ -161,9 +161,10 @@ public final class JobIndex {
       session.withConnection(c -> {
         String insert = dialect == JobJournal.Dialect.H2
             ? "MERGE INTO anvil_jobs (id, kind, status, attempts, node, submitted_at, started_at, finished_at,"
-                + " queue_ms, compute_ms) KEY (id) VALUES (?, ?, 'queued', 1, NULL, ?, 0, 0, 0, 0)"
+                + " queue_ms, compute_ms, tenant) KEY (id) VALUES (?, ?, 'queued', 1, NULL, ?, 0, 0, 0, 0, ?)"
             : "INSERT INTO anvil_jobs (id, kind, status, attempts, node, submitted_at, started_at, finished_at,"
-                + " queue_ms, compute_ms) VALUES (?, ?, 'queued', 1, NULL, ?, 0, 0, 0, 0) ON CONFLICT (id) DO UPDATE SET"
+                + " queue_ms, compute_ms, tenant) VALUES (?, ?, 'queued', 1, NULL, ?, 0, 0, 0, 0, ?) ON CONFLICT (id) DO"
+                + " UPDATE SET tenant = EXCLUDED.tenant,"
                 + " kind = EXCLUDED.kind, status = 'queued', attempts = 1, node = NULL, submitted_at ="
                 + " EXCLUDED.submitted_at, started_at = 0, finished_at = 0, queue_ms = 0, compute_ms = 0, error_type ="
                 + " NULL, error_title = NULL, error_status = NULL, error_detail = NULL, result = NULL"
@@ -185,6 +186,8 @@ public final class JobIndex {
               accepted.setString(1, id);
               accepted.setString(2, a.kind());
               accepted.setLong(3, a.submittedAt());
+              accepted.setString(4, a.submitter() == null || a.submitter().isEmpty()
+                  ? dev.anvil.security.Caller.DEFAULT_TENANT : a.submitter());
               accepted.executeUpdate();
             } else if (event instanceof JobEvent.Started s) {
               started.setInt(1, s.attempt());
@@ -238,10 +241,13 @@ public final class JobIndex {
   /**
    * Newest first, after {@code after} (from the previous page's {@code next}; null: from the newest).
    */
-  CompletionStage<Page> list(Status status, String kind, int limit, Cursor after) {
+  CompletionStage<Page> list(String tenant, Status status, String kind, int limit, Cursor after) {
     return CompletableFuture.supplyAsync(() -> {
-      String sql = listQuery(status != null, kind != null, after != null);
+      String sql = listQuery(tenant != null, status != null, kind != null, after != null);
       List<Object> args = new ArrayList<>();
+      if (tenant != null) {
+        args.add(tenant);
+      }
       if (status != null) {
         args.add(status.json());
       }
@@ -282,9 +288,17 @@ public final class JobIndex {
    * Public for the listing's benchmark (bench/JobListing.java), which times this very query.
    */
   public static String listQuery(boolean byStatus, boolean byKind, boolean afterCursor) {
+    return listQuery(false, byStatus, byKind, afterCursor);
+  }
+
+  /** As above, first by tenant (a tenant that is not admin lists only its own jobs). */
+  public static String listQuery(boolean byTenant, boolean byStatus, boolean byKind, boolean afterCursor) {
     StringBuilder sql = new StringBuilder("SELECT id, kind, status, attempts, node, submitted_at, started_at,"
-        + " finished_at, queue_ms, compute_ms, error_type, error_title, error_status, error_detail, result FROM anvil_jobs"
-        + " WHERE 1 = 1");
+        + " finished_at, queue_ms, compute_ms, error_type, error_title, error_status, error_detail, result, tenant"
+        + " FROM anvil_jobs WHERE 1 = 1");
+    if (byTenant) {
+      sql.append(" AND tenant = ?");
+    }
     if (byStatus) {
       sql.append(" AND status = ?");
     } else {
@@ -299,7 +313,7 @@ public final class JobIndex {
     }
     // the filter's column leads the ORDER BY (it is one value, so the order is the same): H2 then
     // reads its index in order instead of sorting every row of the kind (1.4 s at a million rows)
-    String lead = byStatus ? "status, " : byKind ? "kind, " : "";
+    String lead = byStatus ? "status, " : byKind ? "kind, " : byTenant ? "tenant, " : "";
     return sql.append(" ORDER BY ").append(lead).append("submitted_at DESC, id DESC LIMIT ?").toString();
   }
 
@@ -308,7 +322,23 @@ public final class JobIndex {
     Problem error = errorType == null ? null : new Problem(errorType, r.getString(12), r.getInt(13), r.getString(14));
     return new JobRecord(r.getString(1), r.getString(2), null, 0, null, null, Status.parse(r.getString(3)), 
         Status.parse(r.getString(3)) == Status.SUCCEEDED ? 1.0 : 0, r.getInt(4), r.getString(5), r.getLong(6),
-        r.getLong(7), r.getLong(8), r.getLong(9), r.getLong(10), r.getBytes(15), error);
+        r.getLong(7), r.getLong(8), r.getLong(9), r.getLong(10), r.getBytes(15), error, r.getString(16));
+  }
+
+  /** How many jobs {@code tenant} has stored (deleted ones aside): for its max-jobs. */
+  CompletionStage<Long> count(String tenant) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection c = pool.getConnection(); PreparedStatement s = c.prepareStatement(
+          "SELECT COUNT(*) FROM anvil_jobs WHERE tenant = ? AND status <> '" + DELETED + "'")) {
+        s.setString(1, tenant);
+        try (ResultSet r = s.executeQuery()) {
+          r.next();
+          return r.getLong(1);
+        }
+      } catch (SQLException e) {
+        throw new JobStoreUnavailable("the jobs' database did not answer: " + e.getMessage(), e);
+      }
+    }, blocking);
   }
 
   // --- for the keeper

@@ -28,7 +28,13 @@ public record JobRecord(
     long queueMs,
     long computeMs,
     byte[] result,
-    Problem error) implements CborSerializable {
+    Problem error,
+    String tenant) implements CborSerializable {
+
+  /** A record from before tenants (its tenant null) belongs to tenant {@code default}. */
+  public JobRecord {
+    tenant = tenant == null || tenant.isEmpty() ? dev.anvil.security.Caller.DEFAULT_TENANT : tenant;
+  }
 
   public enum Status {
     QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED;
@@ -61,13 +67,13 @@ public record JobRecord(
 
   JobRecord started(String node, int attempt, long now) {
     return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, Status.RUNNING, 0, attempt,
-        node, submittedAt, now, 0, 0, 0, null, null);
+        node, submittedAt, now, 0, 0, 0, null, null, tenant);
   }
 
   /** As it is told to readers and watchers: without its input, which no view shows. */
   JobRecord withoutInput() {
     return input == null ? this : new JobRecord(id, kind, null, timeoutMs, idempotencyKey, inputHash, status, progress,
-        attempts, node, submittedAt, startedAt, finishedAt, queueMs, computeMs, result, error);
+        attempts, node, submittedAt, startedAt, finishedAt, queueMs, computeMs, result, error, tenant);
   }
 
   /**
@@ -81,17 +87,17 @@ public record JobRecord(
 
   JobRecord withResult(byte[] stored) {
     return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, status, progress, attempts, node,
-        submittedAt, startedAt, finishedAt, queueMs, computeMs, stored, error);
+        submittedAt, startedAt, finishedAt, queueMs, computeMs, stored, error, tenant);
   }
 
   JobRecord withProgress(double fraction) {
     return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, status, fraction, attempts, node,
-        submittedAt, startedAt, finishedAt, queueMs, computeMs, result, error);
+        submittedAt, startedAt, finishedAt, queueMs, computeMs, result, error, tenant);
   }
 
   JobRecord finished(Status end, String node, long now, long queueMs, long computeMs, byte[] result, Problem error) {
     return new JobRecord(id, kind, input, timeoutMs, idempotencyKey, inputHash, end,
         end == Status.SUCCEEDED ? 1.0 : progress, attempts, node == null ? this.node : node, submittedAt,
-        startedAt == 0 ? now : startedAt, now, queueMs, computeMs, result, error);
+        startedAt == 0 ? now : startedAt, now, queueMs, computeMs, result, error, tenant);
   }
 }

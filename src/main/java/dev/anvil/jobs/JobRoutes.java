@@ -7,11 +7,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.anvil.compute.catalog.TaskCatalog;
 import dev.anvil.compute.spi.ComputeTask;
 import dev.anvil.compute.spi.InvalidInputException;
+import dev.anvil.http.BearerAuth;
 import dev.anvil.http.Endpoint;
 import dev.anvil.http.JsonResponses;
 import dev.anvil.http.SubmissionBody;
 import dev.anvil.http.TaskRequests;
 import dev.anvil.jobs.JobRecord.Status;
+import dev.anvil.security.AccessControl;
+import dev.anvil.security.Caller;
+import dev.anvil.security.Quotas;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -72,9 +76,13 @@ public final class JobRoutes extends AllDirectives {
   private final Settings settings;
   private final String node;
   private final JobViews views;
+  private final BearerAuth auth;
+  private final Quotas quotas;
 
-  public JobRoutes(ActorSystem<?> system, Jobs jobs, TaskCatalog catalog, JsonResponses json,
+  public JobRoutes(ActorSystem<?> system, Jobs jobs, TaskCatalog catalog, JsonResponses json, BearerAuth auth,
       Settings settings, String node, Duration bodyReadTimeout) {
+    this.auth = auth;
+    this.quotas = AccessControl.get(system).quotas();
     this.bodies = new SubmissionBody(system, json, catalog, bodyReadTimeout, node);
     this.system = system;
     this.jobs = jobs;
@@ -90,10 +98,10 @@ public final class JobRoutes extends AllDirectives {
     return concat(
         Endpoint.JOBS.route(() -> get(() -> extractRequest(r -> completeWithFuture(list(r))))),
         Endpoint.JOB_SUBMIT.route(kind -> post(() -> extractRequest(r -> completeWithFuture(submitPlain(r, kind))))),
-        Endpoint.JOB.route(id -> concat(
-            get(() -> completeWithFuture(view(id))),
-            delete(() -> completeWithFuture(cancel(id))))),
-        Endpoint.JOB_EVENTS.route(id -> get(() -> events(id))));
+        Endpoint.JOB.route(id -> extractRequest(r -> concat(
+            get(() -> completeWithFuture(view(Caller.of(r), id))),
+            delete(() -> completeWithFuture(cancel(Caller.of(r), id)))))),
+        Endpoint.JOB_EVENTS.route(id -> get(() -> extractRequest(r -> events(Caller.of(r), id)))));
   }
 
   // --- submission
@@ -134,11 +142,11 @@ public final class JobRoutes extends AllDirectives {
       return done(json.invalidInput(e));
     }
     return bodies.read(request, settings.maxInputBytes(), "a job's input, anvil.jobs.max-input-bytes",
-        body -> submit(task, body, timeoutMs, key, wait));
+        body -> submit(request, task, body, timeoutMs, key, wait));
   }
 
-  private CompletionStage<HttpResponse> submit(ComputeTask<?, ?> task, byte[] body, long timeoutMs, String key,
-      Optional<Duration> wait) {
+  private CompletionStage<HttpResponse> submit(HttpRequest request, ComputeTask<?, ?> task, byte[] body,
+      long timeoutMs, String key, Optional<Duration> wait) {
     SubmissionBody.Input read = bodies.input(task, body); // every bad input is refused now, not when the job runs
     if (read.problem() != null) {
       return done(read.problem());
@@ -147,8 +155,24 @@ public final class JobRoutes extends AllDirectives {
     if (refused.isPresent()) {
       return done(unavailable("journal-not-shared", refused.get()));
     }
+    Caller caller = Caller.of(request);
+    String tenant = caller.tenant();
+    if (quotas.policies().of(tenant).maxJobs() <= 0) {
+      return store(caller, task, body, timeoutMs, key, wait);
+    }
+    return jobs.stored(tenant).handleAsync((stored, error) -> {
+      if (error != null) {
+        return done(storeDown());
+      }
+      Quotas.Refusal full = quotas.storeJob(tenant, stored);
+      return full != null ? done(auth.refuse(request, caller, full)) : store(caller, task, body, timeoutMs, key, wait);
+    }, DIRECT).thenComposeAsync(r -> r, DIRECT);
+  }
+
+  private CompletionStage<HttpResponse> store(Caller caller, ComputeTask<?, ?> task, byte[] body, long timeoutMs,
+      String key, Optional<Duration> wait) {
     String hash = hash(task.kind(), body);
-    return jobs.submit(task.kind(), body, timeoutMs, key, hash)
+    return jobs.submit(caller.tenant(), task.kind(), body, timeoutMs, key, hash)
         .handleAsync((result, error) -> {
           if (error != null) {
             return done(unavailable("not-recorded", "the job was not stored within "
@@ -158,6 +182,9 @@ public final class JobRoutes extends AllDirectives {
                     : " with the same Idempotency-Key, which gives the one job if it was stored after all")));
           }
           if (result instanceof JobEntity.Accepted accepted) {
+            if (!accepted.existing()) {
+              jobs.acceptedHere(caller.tenant());
+            }
             return wait.isPresent() ? awaitThenAnswer(accepted.record(), wait.get()) : done(accepted(accepted.record()));
           }
           return done(json.problem(StatusCodes.UNPROCESSABLE_ENTITY, "idempotency-key-reused",
@@ -230,16 +257,21 @@ public final class JobRoutes extends AllDirectives {
     return jobs.get(id).thenApplyAsync(found -> Optional.ofNullable(found.record()), DIRECT);
   }
 
-  private CompletionStage<HttpResponse> view(String id) {
-    return get(id).handleAsync((found, error) -> error != null ? storeDown()
+  /** The job if it exists and {@code caller} may see it (its own, or any for an admin): others get 404, as for none. */
+  private CompletionStage<Optional<JobRecord>> get(Caller caller, String id) {
+    return get(id).thenApplyAsync(found -> found.filter(r -> caller.sees(r.tenant())), DIRECT);
+  }
+
+  private CompletionStage<HttpResponse> view(Caller caller, String id) {
+    return get(caller, id).handleAsync((found, error) -> error != null ? storeDown()
         : found.map(r -> json.ok(views.view(r))).orElseGet(() -> notFound(id)), DIRECT);
   }
 
-  private CompletionStage<HttpResponse> cancel(String id) {
+  private CompletionStage<HttpResponse> cancel(Caller caller, String id) {
     if (!Jobs.isId(id)) {
       return done(notFound(id));
     }
-    return jobs.cancel(id)
+    return jobs.cancel(id, caller.admin() ? null : caller.tenant())
         .handleAsync((found, error) -> {
           if (error != null) {
             return storeDown();
@@ -297,7 +329,8 @@ public final class JobRoutes extends AllDirectives {
     Status s = status;
     String k = kind;
     int l = limit;
-    return jobs.list(s, k, l, cursor)
+    Caller caller = Caller.of(request);
+    return jobs.list(caller.admin() ? null : caller.tenant(), s, k, l, cursor)
         .handleAsync((page, error) -> {
           if (error != null) {
             return storeDown();
@@ -313,8 +346,8 @@ public final class JobRoutes extends AllDirectives {
   }
 
   /** {@code text/event-stream}: "status" at once and on every change, "progress" in between; ends when final. */
-  private Route events(String id) {
-    return onSuccess(get(id).handleAsync((found, error) -> error == null ? found : null, DIRECT), found -> {
+  private Route events(Caller caller, String id) {
+    return onSuccess(get(caller, id).handleAsync((found, error) -> error == null ? found : null, DIRECT), found -> {
       if (found == null) {
         return complete(storeDown());
       }

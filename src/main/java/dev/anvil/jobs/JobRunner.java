@@ -55,15 +55,15 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
    *
    * @param input null when it is kept in {@link JobPayloads} (larger than {@code inline-bytes}): read from there
    */
-  public record Run(String id, String kind, byte[] input, String inputHash, long timeoutMs, int attempt)
+  public record Run(String id, String kind, byte[] input, String inputHash, long timeoutMs, int attempt, String tenant)
       implements Command, CborSerializable {
 
     Run withInput(byte[] stored) {
-      return new Run(id, kind, stored, inputHash, timeoutMs, attempt);
+      return new Run(id, kind, stored, inputHash, timeoutMs, attempt, tenant);
     }
 
     Run next() {
-      return new Run(id, kind, input, inputHash, timeoutMs, attempt + 1);
+      return new Run(id, kind, input, inputHash, timeoutMs, attempt + 1, tenant);
     }
   }
 
@@ -284,7 +284,7 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
       }
       ActorRef<Command> me = getContext().getSelf();
       TaskRun taskRun = new TaskRun(scheduler.nextId(), task.get(), run.input(), null, run.timeoutMs(),
-          System.nanoTime(), outcome -> me.tell(new Ran(id, run.attempt(), outcome)));
+          System.nanoTime(), run.tenant(), outcome -> me.tell(new Ran(id, run.attempt(), outcome)));
       switch (scheduler.submit(taskRun)) {
         case STARTED, QUEUED -> {
           h.task = taskRun;

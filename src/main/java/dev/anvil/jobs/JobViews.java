@@ -30,6 +30,7 @@ final class JobViews {
     v.put("status", r.status().json());
     v.put("progress", r.progress());
     v.put("attempts", r.attempts());
+    v.put("tenant", r.tenant());
     if (r.node() == null) {
       v.putNull("node");
     } else {

@@ -163,8 +163,12 @@ public final class Jobs {
     return Optional.empty();
   }
 
-  /** A new job's id; with an idempotency key, the key's own id, so the key finds its job after any restart. */
-  static String newId(String idempotencyKey) {
+  /**
+   * A new job's id; with an idempotency key, the key's own id within its tenant, so the key finds
+   * its job after any restart and two tenants' equal keys name two jobs. Tenant {@code default}'s
+   * ids are those of the keys before tenants, so its keys still find the jobs stored then.
+   */
+  static String newId(String tenant, String idempotencyKey) {
     if (idempotencyKey == null) {
       byte[] bytes = new byte[12];
       RANDOM.nextBytes(bytes);
@@ -172,7 +176,9 @@ public final class Jobs {
     }
     try {
       java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
-      byte[] digest = sha.digest(("idempotency-key\0" + idempotencyKey).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      String scoped = dev.anvil.security.Caller.DEFAULT_TENANT.equals(tenant) ? idempotencyKey
+          : tenant + "\0" + idempotencyKey;
+      byte[] digest = sha.digest(("idempotency-key\0" + scoped).getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 12);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -185,13 +191,14 @@ public final class Jobs {
   }
 
   /** Asks the job's entity to store it; a large input is stored beside it first, and the entity gets none. */
-  CompletionStage<JobEntity.SubmitReply> submit(String kind, byte[] input, long timeoutMs, String key, String hash) {
-    String id = newId(key);
+  CompletionStage<JobEntity.SubmitReply> submit(String tenant, String kind, byte[] input, long timeoutMs, String key,
+      String hash) {
+    String id = newId(tenant, key);
     boolean inline = input.length <= settings.inlineBytes();
     CompletionStage<Void> stored = inline ? CompletableFuture.completedFuture(null)
         : payloads.put(id, JobPayloads.input(hash), input);
     return stored.thenCompose(done -> sharding.entityRefFor(JobEntity.KEY, id).<JobEntity.SubmitReply>ask(
-            replyTo -> new JobEntity.Submit(kind, inline ? input : null, timeoutMs, key, hash, "", replyTo),
+            replyTo -> new JobEntity.Submit(kind, inline ? input : null, timeoutMs, key, hash, tenant, replyTo),
             settings.askTimeout()))
         .thenCompose(reply -> reply instanceof JobEntity.Accepted a && a.existing() // a key's job may have ended
             ? payloads.withResult(a.record()).thenApply(r -> (JobEntity.SubmitReply) new JobEntity.Accepted(r, true))
@@ -209,8 +216,10 @@ public final class Jobs {
     return payloads.withResult(record);
   }
 
-  CompletionStage<JobEntity.Found> cancel(String id) {
-    return sharding.entityRefFor(JobEntity.KEY, id).ask(JobEntity.Cancel::new, settings.askTimeout());
+  /** @param tenant who asks, and must own the job; null: an admin, who may cancel any */
+  CompletionStage<JobEntity.Found> cancel(String id, String tenant) {
+    return sharding.entityRefFor(JobEntity.KEY, id).ask(replyTo -> new JobEntity.Cancel(tenant, replyTo),
+        settings.askTimeout());
   }
 
   void watch(String id, ActorRef<JobRecord> subscriber) {
@@ -222,9 +231,55 @@ public final class Jobs {
         .thenCompose(payloads::withResult);
   }
 
-  CompletionStage<JobIndex.Page> list(Status status, String kind, int limit, JobIndex.Cursor after) {
-    return index.list(status, kind, limit, after);
+  /** @param tenant only this tenant's jobs; null: every tenant's (an admin's listing) */
+  CompletionStage<JobIndex.Page> list(String tenant, Status status, String kind, int limit, JobIndex.Cursor after) {
+    return index.list(tenant, status, kind, limit, after);
   }
+
+  /**
+   * How many jobs {@code tenant} has stored, for its max-jobs: counted in the listing's table at
+   * most once a second per tenant, plus the jobs this node accepted since (the table learns of a
+   * job a moment after its entity does). Approximate by that moment, and by other nodes' jobs of
+   * the last second.
+   */
+  CompletionStage<Long> stored(String tenant) {
+    StoredCount count = storedCounts.computeIfAbsent(tenant, t -> new StoredCount());
+    long now = System.nanoTime();
+    synchronized (count) {
+      if (count.counted != null && now - count.atNanos < 1_000_000_000L) {
+        long since = count.acceptedSince;
+        return count.counted.thenApply(n -> n + since);
+      }
+      count.atNanos = now;
+      count.acceptedSince = 0;
+      count.counted = index.count(tenant).toCompletableFuture();
+      count.counted.exceptionally(error -> {
+        synchronized (count) {
+          count.counted = null; // the next submission counts again
+        }
+        return null;
+      });
+      return count.counted;
+    }
+  }
+
+  /** A job of {@code tenant} was accepted here: counted until the next count of the table. */
+  void acceptedHere(String tenant) {
+    StoredCount count = storedCounts.get(tenant);
+    if (count != null) {
+      synchronized (count) {
+        count.acceptedSince++;
+      }
+    }
+  }
+
+  private static final class StoredCount {
+    CompletableFuture<Long> counted;
+    long atNanos;
+    long acceptedSince;
+  }
+
+  private final java.util.Map<String, StoredCount> storedCounts = new java.util.concurrent.ConcurrentHashMap<>();
 
   ActorSystem<?> system() {
     return system;

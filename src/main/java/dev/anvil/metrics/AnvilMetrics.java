@@ -64,6 +64,10 @@ public final class AnvilMetrics implements Extension, TaskMeters {
   private final Map<String, KindMeters> kinds = new ConcurrentHashMap<>();
   /** Batch items' counters, by kind and outcome (both bounded: the catalog's kinds, a few outcomes). */
   private final Map<String, Counter> batchItems = new ConcurrentHashMap<>();
+  /** Per-tenant counters; tenants come from the tokens file, so they are few. */
+  private final Map<String, Counter> tenantCounters = new ConcurrentHashMap<>();
+  private final java.util.Set<String> boundTenants = ConcurrentHashMap.newKeySet();
+  private volatile java.util.function.Supplier<Map<String, int[]>> byTenant;
   /** By route template: timers by method and status ({@link #slot}), made on first use. */
   private final Map<String, AtomicReferenceArray<Timer>> requests = new ConcurrentHashMap<>();
   private static final List<String> METHODS = List.of("GET", "POST", "DELETE", "HEAD", "PUT", "PATCH", "OPTIONS");
@@ -199,6 +203,66 @@ public final class AnvilMetrics implements Extension, TaskMeters {
           .register(registry));
     }
     counter.increment();
+  }
+
+  /**
+   * {@code anvil_tenant_tasks_total{tenant,outcome}}: tasks this node answered, by tenant. Tenants
+   * come from the tokens file (or are {@code default}), so the label is bounded.
+   */
+  public void tenantTask(String tenant, dev.anvil.compute.task.TaskOutcome outcome) {
+    if (!enabled) {
+      return;
+    }
+    if (!boundTenants.contains(tenant)) {
+      bindTenant(tenant);
+    }
+    String label = Outcome.of(outcome).label();
+    tenantCounter("anvil.tenant.tasks", "Tasks answered by this node, by tenant and outcome", tenant, "outcome", label)
+        .increment();
+  }
+
+  /**
+   * {@code anvil_tenant_refusals_total{tenant,reason}}: requests refused at the gate or by a quota
+   * (unauthorized, scope-missing, quota-rate, quota-max-running, quota-max-jobs); {@code tenant}
+   * is {@code unauthenticated} for a request with no valid token.
+   */
+  public void tenantRefused(String tenant, String reason) {
+    if (!enabled) {
+      return;
+    }
+    tenantCounter("anvil.tenant.refusals", "Requests this node refused, by tenant and reason",
+        tenant == null ? "unauthenticated" : tenant, "reason", reason).increment();
+  }
+
+  private Counter tenantCounter(String name, String description, String tenant, String key, String value) {
+    String id = name + '\0' + tenant + '\0' + value;
+    Counter counter = tenantCounters.get(id);
+    if (counter == null) {
+      counter = tenantCounters.computeIfAbsent(id, k -> Counter.builder(name)
+          .tags("tenant", tenant, key, value)
+          .description(description)
+          .register(registry));
+    }
+    return counter;
+  }
+
+  /**
+   * {@code anvil_tenant_workers{tenant,state}}: this node's running and queued tasks by tenant,
+   * read from the scheduler at each scrape; a tenant's gauges are made when this node first
+   * answers one of its tasks.
+   */
+  public void bindTenants(java.util.function.Supplier<Map<String, int[]>> byTenant) {
+    this.byTenant = byTenant;
+  }
+
+  private void bindTenant(String tenant) {
+    java.util.function.Supplier<Map<String, int[]>> counts = byTenant;
+    if (counts != null && boundTenants.add(tenant)) {
+      gauge("anvil.tenant.workers", Tags.of("tenant", tenant, "state", "running"), counts,
+          b -> b.get().getOrDefault(tenant, new int[2])[0], "Tasks of the tenant running on this node");
+      gauge("anvil.tenant.workers", Tags.of("tenant", tenant, "state", "queued"), counts,
+          b -> b.get().getOrDefault(tenant, new int[2])[1], "Tasks of the tenant waiting on this node");
+    }
   }
 
   /** One HTTP request served, by route template (never the raw path: its values are unbounded). */

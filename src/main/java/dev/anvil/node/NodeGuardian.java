@@ -31,7 +31,7 @@ import dev.anvil.http.TaskEndpoint;
 import dev.anvil.jobs.JobRoutes;
 import dev.anvil.jobs.Jobs;
 import dev.anvil.metrics.AnvilMetrics;
-import dev.anvil.security.ApiTokens;
+import dev.anvil.security.AccessControl;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -81,9 +81,11 @@ public final class NodeGuardian {
       int workers = settings.compute().workers();
       LocalScheduler scheduler = new LocalScheduler(new LocalScheduler.Limits(settings.compute().queueCapacity(),
           1 + settings.compute().prefetchPerWorker(), settings.compute().spillAfter(),
-          settings.compute().admissionWait(), settings.http().maxConnections()));
+          settings.compute().admissionWait(), settings.http().maxConnections()),
+          AccessControl.get(system).quotas().policies()::weight);
       AnvilMetrics metrics = AnvilMetrics.get(system);
       metrics.bindScheduler(scheduler);
+      metrics.bindTenants(scheduler::byTenant);
       TaskStats.get(system).meters(metrics); // before any task runs
       NodeHealth health = new NodeHealth();
       NodeChecks.State checks = NodeChecks.state(Adapter.toClassic(system));
@@ -126,9 +128,9 @@ public final class NodeGuardian {
 
       JsonResponses json = new JsonResponses(mapper);
       BatchRoutes batches = startBatches(ctx, system, nodeId, scheduler, catalog, json, settings, metrics);
-      JobRoutes jobs = new JobRoutes(system, jobStore, catalog, json, jobSettings, nodeId,
+      BearerAuth auth = new BearerAuth(AccessControl.get(system), json, metrics);
+      JobRoutes jobs = new JobRoutes(system, jobStore, catalog, json, auth, jobSettings, nodeId,
           settings.http().bodyReadTimeout());
-      BearerAuth auth = new BearerAuth(ApiTokens.of(settings.http().apiTokens()), json);
       TaskEndpoint tasks = new TaskEndpoint(catalog, scheduler, system, json, auth, settings.http(),
           settings.compute(), nodeId, jobs::preferAsync);
       ApiRoutes api = new ApiRoutes(json, auth,

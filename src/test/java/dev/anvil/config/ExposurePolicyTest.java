@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class ExposurePolicyTest {
 
   private static HttpSettings http(String host, List<String> tokens, boolean anonymous) {
-    return new HttpSettings(host, 8080, 1024, 1024, Duration.ofSeconds(1), true, Duration.ZERO, Duration.ZERO, tokens,
+    return new HttpSettings(host, 8080, 1024, 1024, Duration.ofSeconds(1), true, Duration.ZERO, Duration.ZERO, tokens, Optional.empty(),
         anonymous, Optional.empty(), "", false, Duration.ofSeconds(2), Duration.ofSeconds(1));
   }
 

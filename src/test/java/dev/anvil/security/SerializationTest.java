@@ -40,7 +40,7 @@ class SerializationTest {
   @Test
   void messagesBetweenNodesUseJacksonCbor() {
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(node.system()));
-    assertThat(serialization.findSerializerFor(new PoolProtocol.TaskRequest(1, "primes", new byte[0], 1, "n")))
+    assertThat(serialization.findSerializerFor(new PoolProtocol.TaskRequest(1, "primes", new byte[0], 1, "n", "team-a")))
         .isInstanceOf(JacksonCborSerializer.class);
     assertThat(serialization.findSerializerFor(new TaskOutcome.Failed(1, TaskOutcome.Failure.CRASHED, "d", "n")))
         .isInstanceOf(JacksonCborSerializer.class);

@@ -71,7 +71,8 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
   private final List<WorkerSlot> slots = new ArrayList<>();
   private final ArrayDeque<WorkerSlot> idle = new ArrayDeque<>();
   private final ArrayDeque<TaskRun> intake = new ArrayDeque<>();
-  private final ArrayDeque<TaskRun> waiting = new ArrayDeque<>();
+  /** Tasks this node received that wait for a worker: in fair turns across tenants (see FairQueue). */
+  private final FairQueue waiting;
   /**
    * Items of batches sent here (from any node) by the batch dispatcher, which chose this node and
    * bounds how many it sends: never spilled, and taken in turn with the tasks above (see nextRun).
@@ -101,6 +102,16 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
   private final AtomicBoolean poolNudged = new AtomicBoolean();
 
   public LocalScheduler(Limits limits) {
+    this(limits, tenant -> 1.0);
+  }
+
+  /**
+   * @param weights each tenant's weight in the fair share of this node's workers while tasks
+   *     wait; {@code waitCapacity} then holds for each tenant's tasks on its own, so one tenant's
+   *     full queue never makes another's task wait for room
+   */
+  public LocalScheduler(Limits limits, java.util.function.ToDoubleFunction<String> weights) {
+    this.waiting = new FairQueue(weights);
     this.waitCapacity = limits.waitCapacity();
     this.perWorker = limits.perWorker();
     this.spillNanos = limits.spillAfter().toNanos();
@@ -175,7 +186,7 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
         slot = idle.poll();
         assign(slot, run);
         admission = Admission.STARTED;
-      } else if (waiting.size() < waitCapacity || remoteRoom > 0) {
+      } else if (waiting.size(run.tenant()) < waitCapacity || remoteRoom > 0) {
         waiting.add(run);
         admission = Admission.QUEUED;
         nudge = routerShouldLook();
@@ -419,7 +430,11 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
           (refused == null ? refused = new ArrayList<>() : refused).add(a.run());
         }
       }
-      for (ArrayDeque<TaskRun> queue : List.of(waiting, intake, batch)) {
+      List<TaskRun> late = waiting.removeIf(run -> nowNanos - run.deadlineNanos() >= 0);
+      if (!late.isEmpty()) {
+        waited = new ArrayList<>(late);
+      }
+      for (ArrayDeque<TaskRun> queue : List.of(intake, batch)) {
         for (Iterator<TaskRun> it = queue.iterator(); it.hasNext(); ) {
           TaskRun run = it.next();
           if (nowNanos - run.deadlineNanos() >= 0) {
@@ -483,7 +498,7 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
     synchronized (this) {
       accepting = false;
       queued = new ArrayList<>(intake);
-      queued.addAll(waiting);
+      waiting.forEach(queued::add);
       queued.addAll(batch);
       admitting.forEach(a -> queued.add(a.run()));
       intake.clear();
@@ -511,6 +526,22 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
     return new Load(slots.size(), running, intake.size() + waiting.size() + admitting.size() + batch.size(), completed,
         accepting,
         room(), stuck);
+  }
+
+  /** Running ({@code [0]}) and waiting ({@code [1]}) tasks on this node, by tenant. */
+  public synchronized java.util.Map<String, int[]> byTenant() {
+    java.util.Map<String, int[]> counts = new java.util.TreeMap<>();
+    for (WorkerSlot slot : slots) {
+      if (slot.current != null) {
+        counts.computeIfAbsent(slot.current.tenant(), t -> new int[2])[0]++;
+      }
+    }
+    waiting.countInto(counts, 1);
+    for (ArrayDeque<TaskRun> queue : List.of(intake, batch)) {
+      queue.forEach(run -> counts.computeIfAbsent(run.tenant(), t -> new int[2])[1]++);
+    }
+    admitting.forEach(a -> counts.computeIfAbsent(a.run().tenant(), t -> new int[2])[1]++);
+    return counts;
   }
 
   /** Running tasks, for the sweep of stuck workers and for tests. */
@@ -598,8 +629,14 @@ public final class LocalScheduler implements TaskIntake, SpillQueue {
 
   /** After every change: waiting requests take the room that opened; the pool hears when it must tell others. */
   private void changed() {
-    while (!admitting.isEmpty() && waiting.size() < waitCapacity) {
-      waiting.add(admitting.poll().run());
+    if (!admitting.isEmpty()) {
+      for (Iterator<Admitting> it = admitting.iterator(); it.hasNext(); ) {
+        TaskRun run = it.next().run();
+        if (waiting.size(run.tenant()) < waitCapacity) {
+          it.remove();
+          waiting.add(run);
+        }
+      }
     }
     int room = room();
     if (!accepting || (room != advertised && roomWatched)) {

@@ -203,7 +203,7 @@ public final class WorkerPool extends AbstractBehavior<PoolCommand> {
       return this;
     }
     TaskRun run = new TaskRun(request.taskId(), task.get(), request.input(), null, request.remainingMs(), System.nanoTime(),
-        outcome -> reply(submit, outcome));
+        request.tenant(), outcome -> reply(submit, outcome));
     if (scheduler.offerRemote(run)) {
       remoteTasks.put(new RemoteKey(router, request.taskId()), run);
     } else {

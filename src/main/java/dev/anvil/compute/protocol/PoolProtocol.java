@@ -42,8 +42,10 @@ public interface PoolProtocol {
    *
    * @param taskId unique among the tasks of the router that sent it
    * @param input the request body, already checked by the receiving node
+   * @param tenant whose task it is, for the fair share of the node that runs it (null from a node
+   *     of an earlier version: tenant {@code default})
    */
-  record TaskRequest(long taskId, String kind, byte[] input, long remainingMs, String receivedBy)
+  record TaskRequest(long taskId, String kind, byte[] input, long remainingMs, String receivedBy, String tenant)
       implements CborSerializable {}
 
   /**

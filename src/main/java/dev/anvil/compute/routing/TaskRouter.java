@@ -367,7 +367,7 @@ public final class TaskRouter extends AbstractBehavior<RouterCommand> {
     ActorRef<PoolCommand> inbox = run.input().length > PoolProtocol.LARGE_PAYLOAD_BYTES
         ? placement.largeInbox(target) : target;
     placement.sent(target, now);
-    inbox.tell(new Submit(new TaskRequest(run.id(), run.kind(), run.input(), run.remainingMs(now), node),
+    inbox.tell(new Submit(new TaskRequest(run.id(), run.kind(), run.input(), run.remainingMs(now), node, run.tenant()),
         getContext().getSelf(), largeInbox));
     startSweep();
   }

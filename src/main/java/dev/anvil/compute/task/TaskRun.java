@@ -20,7 +20,11 @@ public final class TaskRun {
   private final long receivedNanos;
   private final long timeoutMs;
   private final Consumer<TaskOutcome> answer;
+  private final String tenant;
   private final AtomicBoolean answered = new AtomicBoolean();
+
+  /** The tenant of tasks whose submitter named none (the open API, and the testkit). */
+  public static final String DEFAULT_TENANT = "default";
 
   /**
    * @param timeoutMs the deadline, counted from {@code receivedNanos}
@@ -30,7 +34,14 @@ public final class TaskRun {
    */
   public TaskRun(long id, ComputeTask<?, ?> task, byte[] input, Object parsedInput, long timeoutMs,
       long receivedNanos, Consumer<TaskOutcome> answer) {
+    this(id, task, input, parsedInput, timeoutMs, receivedNanos, DEFAULT_TENANT, answer);
+  }
+
+  /** @param tenant whose task it is: a full cluster takes waiting tasks in fair turns across tenants */
+  public TaskRun(long id, ComputeTask<?, ?> task, byte[] input, Object parsedInput, long timeoutMs,
+      long receivedNanos, String tenant, Consumer<TaskOutcome> answer) {
     this.id = id;
+    this.tenant = tenant == null || tenant.isEmpty() ? DEFAULT_TENANT : tenant;
     this.task = task;
     this.input = input;
     this.parsedInput = parsedInput;
@@ -42,6 +53,10 @@ public final class TaskRun {
 
   public long id() {
     return id;
+  }
+
+  public String tenant() {
+    return tenant;
   }
 
   public String kind() {

@@ -77,7 +77,7 @@ class WorkerPoolTest {
 
   private static Submit submit(String kind, String json, long remainingMs, TestProbe<PoolProtocol.RouterCommand> router) {
     return new Submit(new TaskRequest(ids.incrementAndGet(), kind, json.getBytes(StandardCharsets.UTF_8),
-        remainingMs, "test:0"), router.getRef(), router.getRef());
+        remainingMs, "test:0", null), router.getRef(), router.getRef());
   }
 
   private static TaskOutcome outcome(TestProbe<PoolProtocol.RouterCommand> router) {
