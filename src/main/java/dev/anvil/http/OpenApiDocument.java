@@ -43,7 +43,33 @@ public final class OpenApiDocument {
       paths.putObject("/v1/jobs/" + kind).set("post", jobOperation(mapper, task, example));
       paths.putObject("/v1/batches/" + kind).set("post", batchOperation(mapper, task, example));
     }
+    gated(mapper, paths);
     return doc;
+  }
+
+  /**
+   * Every operation behind the token gate (those that may answer 401) may also answer 403 (the
+   * token lacks the scope) and 429 (the tenant is over its request rate, or another quota).
+   */
+  private static void gated(ObjectMapper mapper, ObjectNode paths) {
+    paths.forEach(path -> path.forEach(operation -> {
+      ObjectNode responses = (ObjectNode) operation.get("responses");
+      if (responses == null || !responses.has("401")) {
+        return;
+      }
+      if (!responses.has("403")) {
+        problems(mapper, responses, "403", "The token lacks the scope this request needs (GET: read; POST, DELETE: "
+            + "submit; admin: all)");
+      }
+      String quota = "the caller's tenant is over a quota (the type names it: quota-rate, quota-max-running, "
+          + "quota-max-jobs); Retry-After says when to come back";
+      if (responses.has("429")) {
+        ObjectNode tooMany = (ObjectNode) responses.get("429");
+        tooMany.put("description", tooMany.get("description").asText() + "; or " + quota);
+      } else {
+        problems(mapper, responses, "429", "The " + quota.substring(4));
+      }
+    }));
   }
 
   private static ObjectNode base(ObjectMapper mapper) {
