@@ -116,6 +116,7 @@ function onSnapshot(snapshot) {
   renderNodes(snapshot.self, members, rates, batchRates);
   renderSupervisor(snapshot.supervisor);
   renderFailures(snapshot.failures || []);
+  renderTenants(members);
   const latencies = new Map();
   for (const m of members) {
     if (m.stats) latencies.set(m.node, { p50: m.stats.computeP50Ms ?? null, p99: m.stats.computeP99Ms ?? null });
@@ -214,6 +215,34 @@ function renderSupervisor(supervisor) {
   const slots = supervisor.slots.map((s) => `slot ${s.slot} ${s.state}${s.node ? ` (${s.node})` : ""}`);
   p.textContent = `Supervisor, pid ${supervisor.supervisor}: ${slots.join(" · ")}`;
   show(p, true);
+}
+
+/** Running and queued tasks by tenant, summed over the members that answered. */
+function renderTenants(members) {
+  const totals = new Map();
+  for (const m of members) {
+    for (const [tenant, load] of Object.entries(m.tenants || {})) {
+      const t = totals.get(tenant) || { running: 0, queued: 0 };
+      t.running += load.running;
+      t.queued += load.queued;
+      totals.set(tenant, t);
+    }
+  }
+  const busy = [...totals.entries()].filter(([, t]) => t.running + t.queued > 0)
+    .sort((a, b) => (b[1].running + b[1].queued) - (a[1].running + a[1].queued) || a[0].localeCompare(b[0]));
+  const tbody = $("tenants").tBodies[0];
+  tbody.replaceChildren();
+  for (const [tenant, t] of busy) {
+    const row = tbody.insertRow();
+    row.dataset.tenant = tenant;
+    for (const [field, text] of [["tenant", tenant], ["running", fmtCount(t.running)], ["queued", fmtCount(t.queued)]]) {
+      const cell = row.insertCell();
+      cell.dataset.field = field;
+      cell.textContent = text;
+      if (field !== "tenant") cell.className = "num";
+    }
+  }
+  show($("no-tenants"), busy.length === 0);
 }
 
 function renderFailures(failures) {

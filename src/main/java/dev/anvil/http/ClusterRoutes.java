@@ -8,6 +8,7 @@ import dev.anvil.compute.routing.TaskRouter;
 import dev.anvil.compute.task.NodeIds;
 import dev.anvil.compute.task.TaskStats;
 import dev.anvil.config.HttpSettings;
+import dev.anvil.security.Caller;
 import dev.anvil.metrics.LoadHistory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.NotUsed;
@@ -59,10 +61,13 @@ public final class ClusterRoutes extends AllDirectives {
   public record Snapshot(long time, String self, List<MemberSnapshot> members,
       List<TaskStats.RecentFailure> failures, JsonNode supervisor) {}
 
-  /** @param load and @param stats absent when the node did not answer in time */
+  /**
+   * @param load and @param stats absent when the node did not answer in time
+   * @param tenants running and waiting tasks by tenant: every tenant's for an admin, else the caller's own
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record MemberSnapshot(String node, String status, Set<String> roles, boolean reachable, Load load,
-      NodeStats stats) {}
+      NodeStats stats, Map<String, PoolProtocol.TenantLoad> tenants) {}
 
   /**
    * @param computeP50Ms of the tasks run on the node in the last minute; null when none ran
@@ -78,8 +83,10 @@ public final class ClusterRoutes extends AllDirectives {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record ClusterResponse(String self, List<MemberInfo> members, JsonNode supervisor) {}
 
+  /** @param tenants as in {@link MemberSnapshot}; absent when the node did not answer in time */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record MemberInfo(String node, String status, Set<String> roles, boolean reachable, Load load) {}
+  public record MemberInfo(String node, String status, Set<String> roles, boolean reachable, Load load,
+      Map<String, PoolProtocol.TenantLoad> tenants) {}
 
   /** @param stuck worker threads replaced because their task ignores cancellation, still running it */
   public record Load(int workers, int running, int queued, long completed, int stuck) {}
@@ -110,27 +117,50 @@ public final class ClusterRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return concat(Endpoint.CLUSTER_EVENTS.route(() -> get(this::events)),
+    return concat(Endpoint.CLUSTER_EVENTS.route(() -> get(() -> extractRequest(r -> events(Caller.of(r))))),
         Endpoint.CLUSTER_HISTORY.route(() -> get(() -> completeWithFuture(
             history().thenApplyAsync(json::ok, Runnable::run)))),
-        Endpoint.CLUSTER.route(() -> get(() -> completeWithFuture(
-        AskPattern.<PoolProtocol.RouterCommand, TaskRouter.View>ask(router, TaskRouter.GetView::new, askTimeout,
-                system.scheduler())
-            .toCompletableFuture()
-            .thenComposeAsync(this::withTheOthers, Runnable::run)
-            .handleAsync((loads, error) -> loads != null ? json.ok(describe(loads))
-                : json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the task router did not answer"),
-                Runnable::run)))));
+        Endpoint.CLUSTER.route(() -> get(() -> extractRequest(r -> completeWithFuture(cluster(Caller.of(r)))))));
   }
 
-  private Route events() {
+  private CompletionStage<HttpResponse> cluster(Caller caller) {
+    CompletableFuture<Map<String, Map<String, PoolProtocol.TenantLoad>>> tenants = askEvery(WorkerPool.KEY,
+        PoolProtocol.QueryStats::new).toCompletableFuture().thenApplyAsync(answers -> {
+          Map<String, Map<String, PoolProtocol.TenantLoad>> byNode = new HashMap<>();
+          answers.forEach(s -> byNode.put(s.node(), visible(s.tenants(), caller)));
+          return byNode;
+        }, Runnable::run);
+    return AskPattern.<PoolProtocol.RouterCommand, TaskRouter.View>ask(router, TaskRouter.GetView::new, askTimeout,
+            system.scheduler())
+        .toCompletableFuture()
+        .thenComposeAsync(this::withTheOthers, Runnable::run)
+        .thenCombine(tenants.exceptionally(error -> Map.of()), (loads, byNode) -> describe(loads, byNode))
+        .handleAsync((described, error) -> described != null ? json.ok(described)
+            : json.problem(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the task router did not answer"),
+            Runnable::run);
+  }
+
+  /** A tenant sees its own load only; an admin every tenant's. */
+  private static Map<String, PoolProtocol.TenantLoad> visible(Map<String, PoolProtocol.TenantLoad> tenants,
+      Caller caller) {
+    if (tenants == null) {
+      return null;
+    }
+    if (caller.admin()) {
+      return tenants;
+    }
+    PoolProtocol.TenantLoad own = tenants.get(caller.tenant());
+    return own == null ? Map.of() : Map.of(caller.tenant(), own);
+  }
+
+  private Route events(Caller caller) {
     if (streams.incrementAndGet() > MAX_STREAMS) {
       streams.decrementAndGet();
       return complete(json.problem(StatusCodes.SERVICE_UNAVAILABLE, "too-many-streams", "this node serves "
           + MAX_STREAMS + " event streams already; close one or ask another node"));
     }
     Source<ServerSentEvent, NotUsed> events = Source.tick(Duration.ZERO, SNAPSHOT_INTERVAL, NotUsed.getInstance())
-        .mapAsync(1, tick -> snapshot())
+        .mapAsync(1, tick -> snapshot(caller))
         .map(snapshot -> ServerSentEvent.create(json.mapper().writeValueAsString(snapshot), "snapshot"))
         .watchTermination((notUsed, done) -> {
           done.whenComplete((d, error) -> streams.decrementAndGet());
@@ -181,15 +211,15 @@ public final class ClusterRoutes extends AllDirectives {
   }
 
   /** Every pool of the cluster asked for its load and statistics; a node that does not answer in time shows without. */
-  private CompletionStage<Snapshot> snapshot() {
+  private CompletionStage<Snapshot> snapshot(Caller caller) {
     return askEvery(WorkerPool.KEY, PoolProtocol.QueryStats::new).thenApplyAsync(answers -> {
       Map<String, PoolProtocol.PoolStats> stats = new HashMap<>();
       answers.forEach(s -> stats.put(s.node(), s));
-      return snapshotOf(stats);
+      return snapshotOf(stats, caller);
     }, Runnable::run);
   }
 
-  private Snapshot snapshotOf(Map<String, PoolProtocol.PoolStats> stats) {
+  private Snapshot snapshotOf(Map<String, PoolProtocol.PoolStats> stats, Caller caller) {
     Cluster cluster = Cluster.get(system);
     Set<Member> unreachable = cluster.state().getUnreachable();
     List<MemberSnapshot> members = new ArrayList<>();
@@ -201,7 +231,8 @@ public final class ClusterRoutes extends AllDirectives {
           !unreachable.contains(member),
           s == null ? null : new Load(s.workers(), s.running(), s.queued(), s.completed(), s.stuck()),
           s == null ? null : new NodeStats(s.computeP50Ms(), s.computeP99Ms(), s.tasks(), s.batchesRunning(),
-              s.batchItems())));
+              s.batchItems()),
+          s == null ? null : visible(s.tenants(), caller)));
       if (s != null) {
         failures.addAll(s.failures());
       }
@@ -227,7 +258,8 @@ public final class ClusterRoutes extends AllDirectives {
     }, Runnable::run);
   }
 
-  private ClusterResponse describe(Map<String, TaskRouter.PoolView> loads) {
+  private ClusterResponse describe(Map<String, TaskRouter.PoolView> loads,
+      Map<String, Map<String, PoolProtocol.TenantLoad>> tenants) {
     Cluster cluster = Cluster.get(system);
     Set<Member> unreachable = cluster.state().getUnreachable();
     List<MemberInfo> members = new ArrayList<>();
@@ -237,7 +269,8 @@ public final class ClusterRoutes extends AllDirectives {
       members.add(new MemberInfo(id, member.status().toString(), new TreeSet<>(member.getRoles()),
           !unreachable.contains(member),
           load == null ? null : new Load(load.workers(), load.running(), load.queued(), load.completed(),
-              load.stuck())));
+              load.stuck()),
+          tenants.get(id)));
     }
     return new ClusterResponse(node, members, supervisor());
   }

@@ -217,6 +217,10 @@ class TenantsApiTest {
         () -> post(CAPPED, "/v1/tasks/spin", "{\"ms\":3000}"));
     await().atMost(Duration.ofSeconds(10)).until(() -> node.scheduler().byTenant()
         .getOrDefault("capped", new int[2])[0] == 1);
+    // /v1/cluster shows the running task under its tenant: to an admin, and to that tenant; not to another
+    assertThat(json(get(ADMIN, "/v1/cluster")).at("/members/0/tenants/capped/running").asInt()).isEqualTo(1);
+    assertThat(json(get(CAPPED, "/v1/cluster")).at("/members/0/tenants/capped/running").asInt()).isEqualTo(1);
+    assertThat(json(get(A, "/v1/cluster")).at("/members/0/tenants").has("capped")).isFalse();
     HttpResponse<String> second = post(CAPPED, "/v1/tasks/spin", "{\"ms\":1}");
     assertProblemType(second, 429, "quota-max-running");
     assertThat(second.headers().firstValue("Retry-After")).isPresent();

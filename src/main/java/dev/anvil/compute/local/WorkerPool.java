@@ -183,8 +183,14 @@ public final class WorkerPool extends AbstractBehavior<PoolCommand> {
     TaskStats.Stats s = TaskStats.get(getContext().getSystem()).stats();
     query.replyTo().tell(new PoolStats(node, load.workers(), load.running(), load.queued(), load.completed(),
         load.stuck(), s.computeP50Ms(), s.computeP99Ms(), s.tasks(), s.failures(), s.batchesRunning(),
-        s.batchItems()));
+        s.batchItems(), tenants()));
     return this;
+  }
+
+  private java.util.Map<String, PoolProtocol.TenantLoad> tenants() {
+    java.util.Map<String, PoolProtocol.TenantLoad> tenants = new java.util.TreeMap<>();
+    scheduler.byTenant().forEach((tenant, counts) -> tenants.put(tenant, new PoolProtocol.TenantLoad(counts[0], counts[1])));
+    return tenants;
   }
 
   private Behavior<PoolCommand> onSubmit(Submit submit) {

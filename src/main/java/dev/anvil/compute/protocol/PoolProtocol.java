@@ -79,11 +79,15 @@ public interface PoolProtocol {
    * @param computeP50Ms of the tasks run on this node in the last minute; null when none ran
    * @param tasks tasks this node answered to its clients, by outcome
    * @param failures the latest tasks this node answered with a failure, newest first
+   * @param tenants running and waiting tasks on this node by tenant (null from a node of an earlier version)
    */
   record PoolStats(String node, int workers, int running, int queued, long completed, int stuck,
       Double computeP50Ms, Double computeP99Ms, Map<String, Long> tasks, List<TaskStats.RecentFailure> failures,
-      int batchesRunning, long batchItems)
+      int batchesRunning, long batchItems, Map<String, TenantLoad> tenants)
       implements RemoteCommand {}
+
+  /** One tenant's tasks on a node: running on its workers, and waiting there for one. */
+  record TenantLoad(int running, int queued) implements CborSerializable {}
 
   /**
    * Router to pool: whether it has tasks it would send here. While it has, the pool tells it
