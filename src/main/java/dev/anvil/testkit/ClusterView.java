@@ -38,9 +38,22 @@ public final class ClusterView {
 
   /** The view of the node at {@code base} (e.g. {@code http://127.0.0.1:8080}); empty when it does not answer 200. */
   public static ClusterView read(URI base) {
+    return read(base, null);
+  }
+
+  /** As {@link #read(int)}, sending {@code Authorization: Bearer <token>} (a node with API tokens). */
+  public static ClusterView read(int httpPort, String token) {
+    return read(URI.create("http://127.0.0.1:" + httpPort), token);
+  }
+
+  /** As {@link #read(URI)}, with a bearer token when {@code token} is not null. */
+  public static ClusterView read(URI base, String token) {
     try {
-      HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(base.resolve("/v1/cluster"))
-          .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("/v1/cluster")).timeout(Duration.ofSeconds(5));
+      if (token != null) {
+        request.header("Authorization", "Bearer " + token);
+      }
+      HttpResponse<String> r = CLIENT.send(request.GET().build(), HttpResponse.BodyHandlers.ofString());
       return new ClusterView(r.statusCode() == 200 ? JobHandle.read(r.body()) : JobHandle.read("{}"));
     } catch (IOException e) {
       return new ClusterView(JobHandle.read("{}"));
