@@ -75,10 +75,11 @@ public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
     }
 
     /** The items' outcomes, in no order, once every one has ended. */
-    public CompletionStage<List<ItemOutcome>> run(String batch, String kind, long timeoutMs, List<Item> items) {
+    public CompletionStage<List<ItemOutcome>> run(String batch, String tenant, String kind, long timeoutMs,
+        List<Item> items) {
       CompletableFuture<List<ItemOutcome>> done = new CompletableFuture<>();
       List<ItemOutcome> all = new ArrayList<>(items.size());
-      run(batch, kind, timeoutMs, items, new Answers() {
+      run(batch, tenant, kind, timeoutMs, items, new Answers() {
         @Override
         public void part(List<ItemOutcome> part) {
           all.addAll(part);
@@ -93,8 +94,8 @@ public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
     }
 
     /** The items' outcomes as they end, in parts, then done; called on the dispatcher's thread, one at a time. */
-    public void run(String batch, String kind, long timeoutMs, List<Item> items, Answers answers) {
-      dispatcher.tell(new Dispatch(batch, kind, timeoutMs, items, answers));
+    public void run(String batch, String tenant, String kind, long timeoutMs, List<Item> items, Answers answers) {
+      dispatcher.tell(new Dispatch(batch, tenant, kind, timeoutMs, items, answers));
     }
 
     /** The batch ended or its client went away: its items that have not ended are stopped. */
@@ -117,7 +118,7 @@ public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
 
   private sealed interface Internal extends DispatcherCommand, NoSerializationVerificationNeeded {}
 
-  private record Dispatch(String batch, String kind, long timeoutMs, List<Item> items, Answers answers)
+  private record Dispatch(String batch, String tenant, String kind, long timeoutMs, List<Item> items, Answers answers)
       implements Internal {}
 
   private record Cancel(String batch) implements Internal {}
@@ -502,7 +503,8 @@ public final class BatchDispatcher extends AbstractBehavior<DispatcherCommand> {
     long leftMs = Math.max(1, (group.deadlineNanos - now) / 1_000_000);
     ActorRef<RunnerCommand> to = bytes > PoolProtocol.LARGE_PAYLOAD_BYTES && runner.largeInbox != null
         ? runner.largeInbox : runner.ref;
-    to.tell(new RunGroup(group.dispatch.batch(), group.id, group.dispatch.kind(), leftMs, items, self, largeInbox));
+    to.tell(new RunGroup(group.dispatch.batch(), group.id, group.dispatch.kind(), leftMs, items, self, largeInbox,
+        group.dispatch.tenant()));
   }
 
   private void updateCapacity() {

@@ -27,9 +27,10 @@ public interface BatchProtocol {
    *
    * @param batch unique in the cluster (the reading node's id and a number)
    * @param group unique within the batch
+   * @param tenant whose batch it is (null from a node of an earlier version: tenant default)
    */
   record RunGroup(String batch, long group, String kind, long timeoutMs, List<Item> items,
-      ActorRef<DispatcherCommand> replyTo, ActorRef<DispatcherCommand> replyToLarge)
+      ActorRef<DispatcherCommand> replyTo, ActorRef<DispatcherCommand> replyToLarge, String tenant)
       implements RunnerCommand, CborSerializable {}
 
   /** Dispatcher to runner: the batch's client went away; stop its items that have not ended. */

@@ -11,6 +11,7 @@ import dev.anvil.compute.task.Outcome;
 import dev.anvil.compute.task.TaskOutcome;
 import dev.anvil.compute.task.TaskStats;
 import dev.anvil.config.ComputeSettings;
+import dev.anvil.security.Caller;
 import dev.anvil.http.ClientConnection;
 import dev.anvil.http.Endpoint;
 import dev.anvil.http.JsonResponses;
@@ -152,7 +153,7 @@ public final class BatchRoutes extends AllDirectives {
         ? request.getAttribute(ClientConnection.KEY).map(c -> c.onClose(() -> dispatcher.cancel(batch)))
             .orElse(() -> {})
         : () -> {};
-    Source<ByteString, NotUsed> lines = run(task, batch, timeoutMs, ordered,
+    Source<ByteString, NotUsed> lines = run(task, batch, Caller.of(request).tenant(), timeoutMs, ordered,
         request.entity().withoutSizeLimit().getDataBytes().mapMaterializedValue(m -> NotUsed.getInstance()), forget);
     return HttpResponse.create().withEntity(HttpEntities.create(NDJSON, lines));
   }
@@ -171,7 +172,7 @@ public final class BatchRoutes extends AllDirectives {
   }
 
   /** The batch's answer: a line per input, in completion order (or input order), then the summary. */
-  Source<ByteString, NotUsed> run(ComputeTask<?, ?> task, String batch, long timeoutMs, boolean ordered,
+  Source<ByteString, NotUsed> run(ComputeTask<?, ?> task, String batch, String tenant, long timeoutMs, boolean ordered,
       Source<ByteString, NotUsed> body, Runnable ended) {
     long startNanos = System.nanoTime();
     Summary summary = new Summary();
@@ -187,8 +188,8 @@ public final class BatchRoutes extends AllDirectives {
         .groupedWeightedWithin(settings.groupBytes(), settings.groupSize(), Parsed::weight, settings.groupWithin());
     // In input order, a group's lines wait for the whole group; else each goes as its item ends.
     Source<List<ByteString>, NotUsed> answered = ordered
-        ? groups.mapAsync(parallelism, group -> answer(task, batch, timeoutMs, group, summary))
-        : groups.flatMapMerge(parallelism, group -> stream(task, batch, timeoutMs, group, summary));
+        ? groups.mapAsync(parallelism, group -> answer(task, batch, tenant, timeoutMs, group, summary))
+        : groups.flatMapMerge(parallelism, group -> stream(task, batch, tenant, timeoutMs, group, summary));
     return answered
         .mapConcat(list -> list)
         .concatLazy(Source.lazySingle(() -> summary.line(startNanos)))
@@ -225,13 +226,13 @@ public final class BatchRoutes extends AllDirectives {
   }
 
   /** A group in input order: its refused lines and its items' lines, once all have ended. */
-  private CompletionStage<List<ByteString>> answer(ComputeTask<?, ?> task, String batch, long timeoutMs,
+  private CompletionStage<List<ByteString>> answer(ComputeTask<?, ?> task, String batch, String tenant, long timeoutMs,
       List<Parsed> group, Summary summary) {
     List<Item> items = items(task, group, summary);
     if (items.isEmpty()) {
       return CompletableFuture.completedFuture(group.stream().map(Parsed::answer).toList());
     }
-    return dispatcher.run(batch, task.kind(), timeoutMs, items).thenApply(outcomes -> {
+    return dispatcher.run(batch, tenant, task.kind(), timeoutMs, items).thenApply(outcomes -> {
       List<ItemOutcome> sorted = new ArrayList<>(outcomes);
       sorted.sort(Comparator.comparingLong(ItemOutcome::index));
       List<ByteString> lines = new ArrayList<>(group.size());
@@ -247,7 +248,7 @@ public final class BatchRoutes extends AllDirectives {
    * A group in completion order: its refused lines at once, then its items' lines in the parts
    * the dispatcher tells as they end. The queue never holds more parts than the group has items.
    */
-  private Source<List<ByteString>, NotUsed> stream(ComputeTask<?, ?> task, String batch, long timeoutMs,
+  private Source<List<ByteString>, NotUsed> stream(ComputeTask<?, ?> task, String batch, String tenant, long timeoutMs,
       List<Parsed> group, Summary summary) {
     List<Item> items = items(task, group, summary);
     List<ByteString> refused = group.stream().filter(p -> p.item() == null).map(Parsed::answer).toList();
@@ -256,7 +257,7 @@ public final class BatchRoutes extends AllDirectives {
     }
     Source<List<ByteString>, NotUsed> outcomes = Source.<List<ItemOutcome>>queue(items.size() + 1)
         .mapMaterializedValue(queue -> {
-          dispatcher.run(batch, task.kind(), timeoutMs, items, new BatchDispatcher.Answers() {
+          dispatcher.run(batch, tenant, task.kind(), timeoutMs, items, new BatchDispatcher.Answers() {
             @Override
             public void part(List<ItemOutcome> part) {
               queue.offer(part);

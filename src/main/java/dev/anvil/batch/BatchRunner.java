@@ -113,7 +113,7 @@ public final class BatchRunner extends AbstractBehavior<RunnerCommand> {
     }
     long now = System.nanoTime();
     for (Item item : run.items()) {
-      TaskRun taskRun = new TaskRun(scheduler.nextId(), task, item.input(), null, run.timeoutMs(), now,
+      TaskRun taskRun = new TaskRun(scheduler.nextId(), task, item.input(), null, run.timeoutMs(), now, run.tenant(),
           outcome -> group.answered(item.index(), outcome));
       synchronized (group) {
         group.runs.add(taskRun);

@@ -76,6 +76,7 @@ public final class BearerAuth {
     if (rate != null) {
       return refuse(request, caller.tenant(), quotaExceeded(rate), rate.quota(), rate.detail());
     }
+    metrics.tenantSeen(caller.tenant());
     return new Gate(caller, null);
   }
 

@@ -234,7 +234,7 @@ public final class ClusterRoutes extends AllDirectives {
               s.batchItems()),
           s == null ? null : visible(s.tenants(), caller)));
       if (s != null) {
-        failures.addAll(s.failures());
+        s.failures().stream().filter(f -> caller.sees(f.tenant())).forEach(failures::add);
       }
     }
     failures.sort(java.util.Comparator.comparingLong(TaskStats.RecentFailure::time).reversed());

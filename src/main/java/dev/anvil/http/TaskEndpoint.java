@@ -123,7 +123,8 @@ public final class TaskEndpoint extends AllDirectives {
   /** @param connection the client's connection, or null when served through the routes */
   CompletionStage<HttpResponse> handle(HttpRequest request, String kind, ClientConnection connection) {
     try {
-      BearerAuth.Gate gate = auth.admit(request);
+      Caller known = request.getAttribute(Caller.KEY).orElse(null); // through the routes: admitted there
+      BearerAuth.Gate gate = known != null ? new BearerAuth.Gate(known, null) : auth.admit(request);
       if (!gate.passed()) {
         return done(gate.refusal());
       }
@@ -186,7 +187,7 @@ public final class TaskEndpoint extends AllDirectives {
         if (connection != null) {
           connection.answered(job);
         }
-        stats.answered(job.kind(), o);
+        stats.answered(job.kind(), tenant, o);
         metrics.tenantTask(tenant, o);
         return toResponse(o);
       });

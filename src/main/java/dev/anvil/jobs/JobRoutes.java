@@ -165,7 +165,16 @@ public final class JobRoutes extends AllDirectives {
         return done(storeDown());
       }
       Quotas.Refusal full = quotas.storeJob(tenant, stored);
-      return full != null ? done(auth.refuse(request, caller, full)) : store(caller, task, body, timeoutMs, key, wait);
+      if (full == null) {
+        return store(caller, task, body, timeoutMs, key, wait);
+      }
+      if (key == null) {
+        return done(auth.refuse(request, caller, full));
+      }
+      // a retry of a job stored already stores nothing: it gets its job (or its 422), quota or not
+      return jobs.get(Jobs.newId(tenant, key)).handleAsync((found, lookupError) -> lookupError == null
+          && found.record() != null ? store(caller, task, body, timeoutMs, key, wait)
+          : done(auth.refuse(request, caller, full)), DIRECT).thenComposeAsync(r -> r, DIRECT);
     }, DIRECT).thenComposeAsync(r -> r, DIRECT);
   }
 

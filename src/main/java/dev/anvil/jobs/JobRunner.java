@@ -323,7 +323,7 @@ public final class JobRunner extends AbstractBehavior<JobRunner.Command> {
     TaskOutcome outcome = ran.outcome();
     if (!(outcome instanceof TaskOutcome.Failed f && f.failure() != TaskOutcome.Failure.CRASHED
         && f.failure() != TaskOutcome.Failure.TIMED_OUT && f.failure() != TaskOutcome.Failure.CANCELLED)) {
-      TaskStats.get(getContext().getSystem()).answered(h.run.kind(), outcome); // the others are tried again
+      TaskStats.get(getContext().getSystem()).answered(h.run.kind(), h.run.tenant(), outcome); // the others are tried again
     }
     if (outcome instanceof TaskOutcome.Completed c) {
       if (c.result().length > settings.maxResultBytes()) {

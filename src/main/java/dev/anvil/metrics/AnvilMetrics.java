@@ -255,6 +255,13 @@ public final class AnvilMetrics implements Extension, TaskMeters {
     this.byTenant = byTenant;
   }
 
+  /** A tenant's request passed the gate: its gauges exist from now on (a no-op once they do). */
+  public void tenantSeen(String tenant) {
+    if (enabled && !boundTenants.contains(tenant)) {
+      bindTenant(tenant);
+    }
+  }
+
   private void bindTenant(String tenant) {
     java.util.function.Supplier<Map<String, int[]>> counts = byTenant;
     if (counts != null && boundTenants.add(tenant)) {

@@ -35,6 +35,7 @@ public final class NodeConfig {
       // ConfigFactory.load(config) would put -D system properties above the command line's values
       resolved = ConfigFactory.parseMap(overrides)
           .withFallback(ConfigFactory.defaultOverrides())
+          .withFallback(tenantsFile(overrides))
           .withFallback(ConfigFactory.parseResourcesAnySyntax("application"))
           .withFallback(ConfigFactory.defaultReference())
           .resolve();
@@ -45,7 +46,49 @@ public final class NodeConfig {
     }
   }
 
+  /**
+   * {@code anvil.tenants} from the file {@code ANVIL_TENANTS_FILE} (or {@code anvil.tenants-file}
+   * among the overrides) names, when one does: the way to give the nodes of {@code start} their
+   * tenants' weights and quotas, which an environment variable reaches and -D properties do not.
+   */
+  private static Config tenantsFile(Map<String, ?> overrides) {
+    Object given = overrides.get("anvil.tenants-file");
+    String path = given != null ? given.toString() : System.getenv("ANVIL_TENANTS_FILE");
+    if (path == null || path.isBlank()) {
+      return ConfigFactory.empty();
+    }
+    java.io.File file = new java.io.File(path);
+    if (!file.isFile()) {
+      throw new IllegalArgumentException("the tenants file " + path + " (ANVIL_TENANTS_FILE) is not a readable file");
+    }
+    return ConfigFactory.parseFile(file, com.typesafe.config.ConfigParseOptions.defaults().setAllowMissing(false))
+        .atPath("anvil.tenants");
+  }
+
+  /** The tenants' settings and the tokens file are checked now, so a mistake stops the start with its line. */
+  private static void checkTenants(Config resolved) {
+    try {
+      dev.anvil.security.TenantPolicy.All.fromConfig(resolved.getConfig("anvil.tenants"));
+    } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+      throw new IllegalArgumentException("anvil.tenants: " + e.getMessage(), e);
+    }
+    String tokens = resolved.getString("anvil.http.tokens-file");
+    if (tokens.isBlank()) {
+      return;
+    }
+    try {
+      dev.anvil.security.ApiTokens.parseFile(java.nio.file.Files.readAllLines(java.nio.file.Path.of(tokens)),
+          List.of());
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("the tokens file " + tokens + " (anvil.http.tokens-file, ANVIL_TOKENS_FILE)"
+          + " cannot be read: " + e, e);
+    } catch (dev.anvil.security.ApiTokens.BadFile e) {
+      throw new IllegalArgumentException("the tokens file " + tokens + " cannot be used: " + e.getMessage(), e);
+    }
+  }
+
   private static Config derive(Config resolved) {
+    checkTenants(resolved);
     long frame = resolved.getBytes("pekko.remote.artery.advanced.maximum-large-frame-size");
     for (String bound : List.of("anvil.http.max-body-bytes", "anvil.jobs.max-result-bytes")) {
       long bytes = resolved.getBytes(bound);

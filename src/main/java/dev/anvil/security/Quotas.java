@@ -36,9 +36,11 @@ public final class Quotas {
     if (policy.rate() <= 0) {
       return null;
     }
-    double share = policy.rate() / Math.max(1, nodes.getAsInt());
+    int n = Math.max(1, nodes.getAsInt());
+    double share = policy.rate() / n;
+    int burst = Math.max(1, (int) Math.ceil((double) policy.burst() / n));
     Bucket bucket = buckets.computeIfAbsent(tenant, t -> new Bucket());
-    double waitSeconds = bucket.take(share, Math.max(1, policy.burst()), System.nanoTime());
+    double waitSeconds = bucket.take(share, burst, System.nanoTime());
     if (waitSeconds <= 0) {
       return null;
     }

@@ -27,6 +27,14 @@ class QuotasTest {
   }
 
   @Test
+  void theBurstIsSplitOverTheNodesAsTheRateIs() {
+    Quotas quotas = quotas(new TenantPolicy(1, 0, 0, 0.5, 4), new AtomicInteger(2));
+    assertThat(quotas.request("team-a")).isNull();
+    assertThat(quotas.request("team-a")).isNull();
+    assertThat(quotas.request("team-a").quota()).isEqualTo("quota-rate"); // 4 over 2 nodes: 2 here
+  }
+
+  @Test
   void maxRunningIsSplitOverTheNodesThatAreUp() {
     AtomicInteger nodes = new AtomicInteger(2);
     Quotas quotas = quotas(new TenantPolicy(1, 3, 0, 0, 0), nodes);

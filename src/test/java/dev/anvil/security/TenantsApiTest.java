@@ -151,7 +151,7 @@ class TenantsApiTest {
     assertThat(a2).isEqualTo(a1);
     assertThat(b1).isNotEqualTo(a1);
     assertThat(json(get(B, "/v1/jobs/" + b1)).at("/tenant").asText()).isEqualTo("team-b");
-    // another body under A's key is still A's conflict, not B's business
+    // B's own key, used again with another body, is B's 422
     assertProblemType(post(B, "/v1/jobs/spin", "{\"ms\":2}", "Idempotency-Key", "nightly-42"), 422,
         "idempotency-key-reused");
   }
@@ -231,7 +231,7 @@ class TenantsApiTest {
 
   @Test
   void pastMaxJobsATenantGets429NamingTheQuota() {
-    submitJob(FEW_JOBS, "{\"ms\":1}");
+    submitJob(FEW_JOBS, "{\"ms\":1}", "Idempotency-Key", "kept-1");
     submitJob(FEW_JOBS, "{\"ms\":1}");
     // the count reads the listing's table, which learns of a job a moment after it is stored
     await().atMost(Duration.ofSeconds(20)).until(() -> post(FEW_JOBS, "/v1/jobs/spin", "{\"ms\":1}",
@@ -239,6 +239,9 @@ class TenantsApiTest {
     HttpResponse<String> refused = post(FEW_JOBS, "/v1/jobs/spin", "{\"ms\":2}");
     assertProblemType(refused, 429, "quota-max-jobs");
     assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+    // a retry of a stored job is not a new job: it gets the job it has, at its quota too
+    String kept = submitJob(FEW_JOBS, "{\"ms\":1}", "Idempotency-Key", "kept-1");
+    assertThat(kept).isNotBlank();
     assertThat(post(B, "/v1/jobs/spin", "{\"ms\":1}").statusCode()).isEqualTo(202);
   }
 }

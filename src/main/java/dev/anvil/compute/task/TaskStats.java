@@ -30,7 +30,8 @@ import org.apache.pekko.actor.typed.ExtensionId;
 public final class TaskStats implements Extension {
 
   /** One failed task as the dashboard lists it. */
-  public record RecentFailure(long time, String node, String kind, String outcome, int status, String detail) {}
+  public record RecentFailure(long time, String node, String kind, String outcome, int status, String detail,
+      String tenant) {}
 
   /** What this node tells a dashboard: see {@link #stats()}. */
   /**
@@ -88,12 +89,17 @@ public final class TaskStats implements Extension {
 
   /** A task received by this node was answered to its client. */
   public void answered(String kind, TaskOutcome outcome) {
+    answered(kind, TaskRun.DEFAULT_TENANT, outcome);
+  }
+
+  /** As above, for a task of {@code tenant}: its failures are shown to that tenant only (and admins). */
+  public void answered(String kind, String tenant, TaskOutcome outcome) {
     Outcome o = Outcome.of(outcome);
     answered.get(o).increment();
     meters.answered(kind, o);
     if (outcome instanceof TaskOutcome.Failed f && o != Outcome.REJECTED) {
       RecentFailure failure = new RecentFailure(System.currentTimeMillis(), node, kind, o.label(),
-          Outcome.status(outcome), f.detail());
+          Outcome.status(outcome), f.detail(), tenant);
       synchronized (failures) {
         if (failures.size() == RECENT_FAILURES) {
           failures.removeLast();
