@@ -262,13 +262,15 @@ public final class AnvilMetrics implements Extension, TaskMeters {
     }
   }
 
+  private static final String WORKERS_HELP = "Tasks of the tenant on this node, by state: running, or queued";
+
   private void bindTenant(String tenant) {
     java.util.function.Supplier<Map<String, int[]>> counts = byTenant;
     if (counts != null && boundTenants.add(tenant)) {
       gauge("anvil.tenant.workers", Tags.of("tenant", tenant, "state", "running"), counts,
-          b -> b.get().getOrDefault(tenant, new int[2])[0], "Tasks of the tenant running on this node");
+          b -> b.get().getOrDefault(tenant, new int[2])[0], WORKERS_HELP);
       gauge("anvil.tenant.workers", Tags.of("tenant", tenant, "state", "queued"), counts,
-          b -> b.get().getOrDefault(tenant, new int[2])[1], "Tasks of the tenant waiting on this node");
+          b -> b.get().getOrDefault(tenant, new int[2])[1], WORKERS_HELP);
     }
   }
 

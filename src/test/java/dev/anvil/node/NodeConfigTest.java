@@ -53,4 +53,28 @@ class NodeConfigTest {
         "pekko.remote.artery.advanced.maximum-large-frame-size", "33 MiB")).getBytes("anvil.jobs.max-result-bytes"))
         .isEqualTo(32L << 20);
   }
+
+  @Test
+  void aTenantsFileGivesTheTenantsTheirWeightsAndQuotas(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws java.io.IOException {
+    java.nio.file.Path file = dir.resolve("tenants.conf");
+    java.nio.file.Files.writeString(file, "defaults { max-jobs = 1000 }\nby-name { team-a { weight = 3 } }\n");
+    Config config = NodeConfig.load(Map.of("anvil.tenants-file", file.toString()));
+    assertThat(config.getDouble("anvil.tenants.by-name.team-a.weight")).isEqualTo(3);
+    assertThat(config.getLong("anvil.tenants.defaults.max-jobs")).isEqualTo(1000);
+    assertThat(config.getInt("anvil.tenants.defaults.max-running")).isZero(); // the rest from reference.conf
+  }
+
+  @Test
+  void aBadTokensFileOrTenantSettingStopsTheStartNamingIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws java.io.IOException {
+    java.nio.file.Path tokens = dir.resolve("tokens");
+    java.nio.file.Files.writeString(tokens, "team-a submit,read ok-token\nteam-b sudo other-token\n");
+    assertThatThrownBy(() -> NodeConfig.load(Map.of("anvil.http.tokens-file", tokens.toString())))
+        .hasMessageContaining(tokens.toString()).hasMessageContaining("line 2").hasMessageContaining("'sudo'");
+    assertThatThrownBy(() -> NodeConfig.load(Map.of("anvil.http.tokens-file", dir.resolve("missing").toString())))
+        .hasMessageContaining("cannot be read");
+    assertThatThrownBy(() -> NodeConfig.load(Map.of("anvil.tenants.by-name.team-a.weight", 0)))
+        .hasMessageContaining("anvil.tenants").hasMessageContaining("weight");
+  }
 }

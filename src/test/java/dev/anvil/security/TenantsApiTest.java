@@ -42,6 +42,7 @@ class TenantsApiTest {
   private static final String RATED = "rated-token-0006";
   private static final String CAPPED = "capped-token-0007";
   private static final String FEW_JOBS = "few-jobs-token-0008";
+  private static final String AUDITED = "audited-token-0009";
 
   @TempDir
   static Path dir;
@@ -58,7 +59,8 @@ class TenantsApiTest {
       "ops admin " + ApiTokens.hashed(ADMIN),
       "rated submit,read " + RATED,
       "capped submit,read " + CAPPED,
-      "few-jobs submit,read " + FEW_JOBS);
+      "few-jobs submit,read " + FEW_JOBS,
+      "audited read " + AUDITED);
 
   @BeforeAll
   static void start() throws IOException {
@@ -243,5 +245,34 @@ class TenantsApiTest {
     String kept = submitJob(FEW_JOBS, "{\"ms\":1}", "Idempotency-Key", "kept-1");
     assertThat(kept).isNotBlank();
     assertThat(post(B, "/v1/jobs/spin", "{\"ms\":1}").statusCode()).isEqualTo(202);
+  }
+
+  @Test
+  void refusalsAreAuditedAtMostOncePerTenantPerSecondAndCountedByTenant() {
+    Logger audit = (Logger) LoggerFactory.getLogger("anvil.audit");
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    audit.addAppender(logged);
+    long startNanos = System.nanoTime();
+    try {
+      for (int i = 0; i < 5; i++) {
+        assertThat(post(AUDITED, "/v1/tasks/primes", "{\"limit\":10}").statusCode()).isEqualTo(403);
+      }
+      long lines = logged.list.stream().filter(e -> e.getFormattedMessage().contains("tenant audited")).count();
+      if (System.nanoTime() - startNanos < 1_000_000_000L) { // five refusals within a second: one line
+        assertThat(lines).isEqualTo(1);
+      } else {
+        assertThat(lines).isBetween(1L, 5L);
+      }
+      assertThat(logged.list.get(0).getFormattedMessage()).contains("403").contains("POST /v1/tasks/primes")
+          .contains("'submit'");
+    } finally {
+      audit.detachAppender(logged);
+    }
+    assertThat(post(A, "/v1/tasks/primes", "{\"limit\":10}").statusCode()).isEqualTo(200);
+    String metrics = get(ADMIN, "/metrics").body();
+    assertThat(metrics).containsPattern("anvil_tenant_refusals_total\\{[^}]*reason=\"scope-missing\"[^}]*tenant=\"audited\"[^}]*} [1-9]");
+    assertThat(metrics).containsPattern("anvil_tenant_tasks_total\\{[^}]*outcome=\"succeeded\"[^}]*tenant=\"team-a\"[^}]*} [1-9]");
+    assertThat(metrics).contains("anvil_tenant_workers{").contains("tenant=\"team-a\"");
   }
 }
