@@ -52,7 +52,6 @@ public final class JobRoutes extends AllDirectives {
 
   private final SubmissionBody bodies;
   private static final Pattern WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,9})");
-  private static final int MAX_LIST = 1000;
   /** How often an events stream tells the job's entity again that it watches. */
   private static final Duration REWATCH = Duration.ofSeconds(3);
   /**
@@ -297,49 +296,15 @@ public final class JobRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> list(HttpRequest request) {
-    Map<String, List<String>> query = request.getUri().query().toMultiMap();
-    Status status = null;
-    String kind = null;
-    int limit = 100;
-    JobIndex.Cursor cursor = null;
+    ListQuery query;
     try {
-      for (Map.Entry<String, List<String>> e : query.entrySet()) {
-        String name = e.getKey();
-        InvalidInputException.require(e.getValue().size() == 1, TaskRequests.abbreviate(name), TaskRequests.abbreviate(name)
-            + " is given " + e.getValue().size() + " times; give it once");
-        String value = e.getValue().get(0);
-        switch (name) {
-          case "status" -> {
-            status = Status.parse(value);
-            InvalidInputException.require(status != null, "status",
-                "status must be one of queued, running, succeeded, failed, cancelled; was '" + TaskRequests.abbreviate(value) + "'");
-          }
-          case "kind" -> kind = value;
-          case "limit" -> {
-            InvalidInputException.require(value.matches("[0-9]{1,4}") && Integer.parseInt(value) >= 1
-                && Integer.parseInt(value) <= MAX_LIST, "limit", "limit must be between 1 and " + MAX_LIST
-                + ", was '" + TaskRequests.abbreviate(value) + "'");
-            limit = Integer.parseInt(value);
-          }
-          case "cursor" -> {
-            try {
-              cursor = JobIndex.Cursor.parse(value);
-            } catch (IllegalArgumentException bad) {
-              throw new InvalidInputException("cursor", "cursor must be the 'next' of a previous page");
-            }
-          }
-          default -> throw new InvalidInputException(TaskRequests.abbreviate(name), "unknown query parameter '" + TaskRequests.abbreviate(name)
-              + "'; known: status, kind, limit, cursor");
-        }
-      }
+      query = ListQuery.parse(request.getUri().query().toMultiMap());
     } catch (InvalidInputException e) {
       return done(json.invalidInput(e));
     }
-    Status s = status;
-    String k = kind;
-    int l = limit;
     Caller caller = Caller.of(request);
-    return jobs.list(caller.admin() ? null : caller.tenant(), s, k, l, cursor)
+    return jobs.list(caller.admin() ? null : caller.tenant(), query.status(), query.kind(), query.limit(),
+            query.cursor())
         .handleAsync((page, error) -> {
           if (error != null) {
             return storeDown();
