@@ -1,12 +1,20 @@
 import java.io.InputStream;
 import java.io.OutputStream;
 
-/** What the bench's plain-socket HTTP/1.1 clients (HealthProbe, RateLoad) share. */
+/** What the bench's plain-socket HTTP/1.1 clients (HealthProbe, RateLoad, TenantProbe) share. */
 final class Http1 {
   private Http1() {}
 
+  /** An answer's status and body. */
+  record Answer(int status, byte[] body) {}
+
   /** Sends one request and reads the whole answer (headers, then Content-Length bytes); returns the status. */
   static int exchange(OutputStream out, InputStream in, byte[] request) throws Exception {
+    return answer(out, in, request).status();
+  }
+
+  /** {@link #exchange}, keeping the body. */
+  static Answer answer(OutputStream out, InputStream in, byte[] request) throws Exception {
     out.write(request);
     out.flush();
     StringBuilder head = new StringBuilder();
@@ -24,8 +32,8 @@ final class Http1 {
         length = Integer.parseInt(line.substring(15).trim());
       }
     }
-    in.readNBytes(length);
-    return Integer.parseInt(h.substring(9, 12));
+    byte[] body = in.readNBytes(length);
+    return new Answer(Integer.parseInt(h.substring(9, 12)), body);
   }
 
   /** The value at quantile {@code p} of sorted latencies; 0 when there are none. */

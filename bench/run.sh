@@ -13,11 +13,14 @@
 # 10 ms of one core), plus /health latency idle and loaded, plain /health req/s, one-connection
 # latency, overload (200 connections), the CPU cost of a 429, memory per node, and balance
 # between two nodes. Within a round each task size is measured on every system back to back,
-# right after the raw limit at that size.
+# right after the raw limit at that size. Tenant isolation (issue 23): on an Anvil of two
+# tenants, one client's ~10 ms tasks alone, then beside another tenant's flood of 200 connections.
 #
-#   bench/run.sh             full run: 3 rounds, medians; about 10 minutes with the build
+#   bench/run.sh             full run: 3 rounds, medians; about 10 minutes with the build, plus about 3
+#                            for tenant isolation
 #   bench/run.sh --smoke     every step for about a second: checks the script still works
-#   options: --runs N  --no-build
+#   options: --runs N  --no-build  --tenant-seconds N (each tenant-isolation phase; default 8)
+#            --only tenants  (that step alone: bench/results/tenants.json, smoke tenants-smoke.json)
 #
 # Writes bench/results/latest.json (smoke: bench/results/smoke.json) and, on full runs,
 # docs/throughput.png and docs/health-latency.png; prints a table.
@@ -25,13 +28,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-SMOKE=0 RUNS=3 BUILD=1
+SMOKE=0 RUNS=3 BUILD=1 ONLY="" TEN_S=""
+ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
     --runs) RUNS="$2"; shift ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --tenant-seconds) TEN_S="$2"; shift ;;
+    --only)
+      [ "${2:-}" = tenants ] || { echo "--only takes: tenants" >&2; exit 2; }
+      ONLY="$2"; shift ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -39,23 +47,30 @@ done
 if [ "$SMOKE" = 1 ]; then
   RUNS=1 D=1 RAW=0.5 PROBE=1 LAT=1 WARM_ANVIL=1 WARM_JVM=1 WARM_NODE=1 WARM_STEPS=1 WARM_STEP_S=1 SCALE_S=1
   BATCH_EMPTY=50000 BATCH_1MS=1000 BATCH_RSS=100000
+  TEN_S=${TEN_S:-1}
   OUT=bench/results/smoke.json
 else
   D=3 RAW=2 PROBE=3 LAT=1 WARM_ANVIL=20 WARM_JVM=6 WARM_NODE=3 WARM_STEPS=10 WARM_STEP_S=8
   SCALE_S=8 # load-protocol phases; 4 s gave a noisy 24-over-4 ratio (2.3)
   # batches: enough items to outlast the probes run beside them; the memory run streams 10 million
   BATCH_EMPTY=800000 BATCH_1MS=16000 BATCH_RSS=10000000
+  # tenant isolation: seconds of each phase (one client's sequential ~10 ms tasks: ~1,000 idle)
+  TEN_S=${TEN_S:-8}
   OUT=bench/results/latest.json
 fi
+if [ -n "$ONLY" ]; then
+  OUT=bench/results/$ONLY.json
+  [ "$SMOKE" = 0 ] || OUT=bench/results/$ONLY-smoke.json
+fi
 
-for tool in wrk node npm python3; do
+for tool in wrk python3 $([ -z "$ONLY" ] && echo node npm); do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing (see README: Benchmarks)" >&2; exit 1; }
 done
 if [ "$BUILD" = 1 ] || [ ! -f target/anvil.jar ]; then
   mvn -B -q package -DskipTests
 fi
 bench/kinds/build.sh
-(cd bench/node && npm ci --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
+[ -n "$ONLY" ] || (cd bench/node && npm ci --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
 
 JAR=target/anvil.jar
 CORES=$(nproc)
@@ -120,6 +135,84 @@ cpu_ticks() { # PID [io] -> utime+stime of its threads, in clock ticks; io: all 
 probe() { # URL SECONDS PHASE -> JSON summary
   java -cp "$WORK/classes" HealthProbe "$1/health" 200 "$2" "$3" "$CSV"
 }
+
+# Tenant isolation (issue 23): one Anvil (start, one node JVM per core) with a tokens file of two
+# tenants of the same weight. The ~10 ms task is run.sh's: the sieve at 2,000,000, fixed work
+# (the built-in spin kind burns wall-clock time, so it would hide a starved CPU). Each round:
+#   idle   the quiet tenant's one connection of sequential tasks, nothing else running
+#   quiet  the same while the flood tenant keeps 200 connections of the same tasks busy (wrk,
+#          429s expected: its own wait queue is full); the fair queue takes the quiet lane's task
+#          next, so it waits for about one running task
+#   fifo   the reference without fair share, same run: the one connection uses a flood token, so
+#          its tasks queue first come first served behind the flood, as all did before tenants
+# The target: quiet's p99 <= 3 x idle's p99 (the ratio of each round, median of the rounds).
+TEN_BODY='{"limit":2000000}'
+FLOOD_TOKEN=tok-flood-0001 QUIET_TOKEN=tok-quiet-0001
+tenant_flood() { # SECONDS -> "completed/s 429s other": the flood tenant's 200 connections
+  local out
+  out=$(BODY="$TEN_BODY" wrk -t1 -c200 -d"$1"s --timeout 10s -H "Authorization: Bearer $FLOOD_TOKEN" \
+    -s bench/post-statuses.lua "$TEN_URL")
+  # other: answers neither 200 nor 429, and wrk's socket errors (connect, read, write, timeout)
+  awk '/^status / {if ($2 == 200) ok += $3; else if ($2 == 429) r += $3; else o += $3}
+    / requests in / {t = $4; sub(/s,$/, "", t)}
+    /Socket errors/ {gsub(/,/, ""); o += $4 + $6 + $8 + $10}
+    END {printf "%.1f %d %d\n", (t > 0 ? ok / t : 0), r, o}' <<<"$out"
+}
+tenant_probe() { # TOKEN PHASE -> JSON: one connection of sequential tasks for TEN_S seconds (at most 100,000)
+  java -cp "$WORK/classes" TenantProbe "$TEN_URL" "$TEN_BODY" "$1" "$TEN_S" 100000 "$2"
+}
+tenant_isolation() {
+  say "tenant isolation: an anvil with tenants flood and quiet; the quiet tenant's ~10 ms tasks alone, then beside the flood's 200 connections"
+  printf '%s\n' "# bench/run.sh: tenant isolation" "flood submit,read $FLOOD_TOKEN" "quiet submit,read $QUIET_TOKEN" \
+    > "$WORK/tokens"
+  local port tpid fpid r mode token line ok_s n429 other
+  port=$(free_ports 1)
+  TEN_URL="http://127.0.0.1:$port/v1/tasks/sieve"
+  ANVIL_TOKENS_FILE="$WORK/tokens" ANVIL_CLUSTER_PORT=$(free_ports $((CORES * 2))) java -cp "$CP" dev.anvil.Main start \
+    --http-port "$port" --management-port 0 --data-dir "$WORK/tenants-data" > "$WORK/tenants.log" 2>&1 &
+  tpid=$!; PIDS+=("$tpid")
+  wait_for "$WORK/tenants.log" "Anvil is up" 120
+  # warm-up: the flood's paths (its tasks, its 429s), then the one connection's
+  tenant_flood "$WARM_JVM" >/dev/null
+  sleep 2
+  TEN_S=$WARM_JVM tenant_probe "$QUIET_TOKEN" warm-up >/dev/null
+  for r in $(seq 1 "$RUNS"); do
+    say "round $r of $RUNS: tenant isolation, $TEN_S s a phase: the quiet tenant idle, under the flood, and a flood token's connection (fifo)"
+    line=$(tenant_probe "$QUIET_TOKEN" idle)
+    record "$r" tenant_quiet_idle_p50_ms "$(json_field "$line" p50)"
+    record "$r" tenant_quiet_idle_p99_ms "$(json_field "$line" p99)"
+    record "$r" tenant_quiet_idle_count "$(json_field "$line" count)"
+    record "$r" tenant_quiet_idle_compute_p99_ms "$(json_field "$line" compute_p99)"
+    for mode in quiet fifo; do
+      token=$([ "$mode" = quiet ] && echo "$QUIET_TOKEN" || echo "$FLOOD_TOKEN")
+      # the flood outlasts the probe: its JVM's start, its warm-up (1 s, and the request then under
+      # way: about 1 s behind the flood), the phase, and its last request
+      tenant_flood $((TEN_S + 5)) > "$WORK/flood.txt" &
+      fpid=$!
+      sleep 1
+      line=$(tenant_probe "$token" "$mode-flood")
+      wait "$fpid"
+      read -r ok_s n429 other < "$WORK/flood.txt"
+      for f in p50 p99 count status429; do
+        record "$r" "tenant_${mode}_flood_${f}$([[ $f == p* ]] && echo _ms)" "$(json_field "$line" "$f")"
+      done
+      record "$r" "tenant_${mode}_flood_failed" "$(( $(json_field "$line" non2xx) - $(json_field "$line" status429) \
+        + $(json_field "$line" errors) ))"
+      record "$r" "tenant_${mode}_flood_queue_p99_ms" "$(json_field "$line" queue_p99)"
+      record "$r" "tenant_${mode}_flood_compute_p99_ms" "$(json_field "$line" compute_p99)"
+      record "$r" "tenant_flood_completed_per_s_$mode" "$ok_s"
+      record "$r" "tenant_flood_429_$mode" "$n429"
+      record "$r" "tenant_flood_other_$mode" "$other"
+      sleep 2 # the flood's last waiting and admitting tasks end (admission-wait is 1 s)
+    done
+  done
+  kill -TERM "$tpid" 2>/dev/null || true; wait "$tpid" 2>/dev/null || true
+}
+if [ "$ONLY" = tenants ]; then
+  tenant_isolation
+  python3 bench/summarize.py "$MEASURE" "$OUT" "$SMOKE" "$0 $ARGS" tenants
+  exit 0
+fi
 
 HZ=$(getconf CLK_TCK)
 P4=$(free_ports 4); PA=$P4; PN=$((P4 + 1)); PF=$((P4 + 2)); PR=$((P4 + 3))
@@ -298,6 +391,8 @@ for r in $(seq 1 "$RUNS"); do
 done
 kill -TERM "$A" "$B" 2>/dev/null || true; wait "$A" "$B" 2>/dev/null || true
 
+tenant_isolation
+
 say "jobs: near-empty jobs accepted per second and the 202's latency, three nodes (start --nodes 3)"
 PJ=$(free_ports 1)
 # a short result TTL: the load keeps far more jobs than a client normally would; the jobs' H2
@@ -364,7 +459,7 @@ if [ "$SMOKE" = 0 ]; then
   java -cp "$WORK/classes" LatencyChart "$WORK/chart.csv" docs/health-latency.png \
     "GET /health latency at 200 req/s on Anvil: idle, then while ~10 ms tasks saturate all $CORES cores"
 fi
-python3 bench/summarize.py "$MEASURE" "$OUT" "$SMOKE" "$0 $*"
+python3 bench/summarize.py "$MEASURE" "$OUT" "$SMOKE" "$0 $ARGS"
 if [ "$SMOKE" = 0 ]; then
   java -cp "$WORK/classes" ThroughputChart "$OUT" docs/throughput.png
 fi

@@ -13,6 +13,8 @@ import sys
 from collections import defaultdict
 
 measure_file, out_file, smoke, command = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4]
+# run.sh --only tenants: that step's figures alone
+only = sys.argv[5] if len(sys.argv) > 5 else None
 runs = defaultdict(dict)
 for line in open(measure_file):
     m = json.loads(line)
@@ -109,6 +111,18 @@ for size in ["empty", "1ms"]:
 ratios["batch_over_raw_1ms"] = per_run(lambda r: ratio(r["anvil_batch_ips_1ms"], r["raw_java_200000"]))
 for name in ["anvil_task_idle_p99_ms", "batch_rss_items", "batch_rss_growth_mib"]:
     figures[name] = figure(name)
+# tenant isolation (issue 23): the quiet tenant's one connection idle, beside the flood tenant's 200
+# connections, and the reference without fair share (the one connection with a flood token: fifo)
+TENANT_FIGURES = ["tenant_quiet_idle_p50_ms", "tenant_quiet_idle_p99_ms", "tenant_quiet_idle_count",
+                  "tenant_quiet_idle_compute_p99_ms"] + [
+    f"tenant_{mode}_flood_{f}" for mode in ["quiet", "fifo"]
+    for f in ["p50_ms", "p99_ms", "count", "status429", "failed", "queue_p99_ms", "compute_p99_ms"]] + [
+    f"tenant_flood_{f}_{mode}" for mode in ["quiet", "fifo"] for f in ["completed_per_s", "429", "other"]]
+for name in TENANT_FIGURES:
+    figures[name] = figure(name)
+for mode in ["quiet", "fifo"]:
+    ratios[f"tenant_{mode}_p99_flood_over_idle"] = per_run(
+        lambda r, m=mode: ratio(r[f"tenant_{m}_flood_p99_ms"], r["tenant_quiet_idle_p99_ms"]))
 figures["rss_load_mib"] = max(per_run(lambda r: r["rss_load_mib"]) or [float("nan")])
 figures.update({k: median(v) for k, v in ratios.items()})
 
@@ -140,7 +154,13 @@ targets = {
     "anvil_batch_balance_1ms": ("<=", 1.10),
     "batch_health_p99_over_tasks_empty": ("<=", 1.0),
     "batch_health_p99_over_tasks_1ms": ("<=", 1.0),
+    # issue 23: the quiet tenant's p99 beside another tenant's flood, over its idle p99 (same run)
+    "tenant_quiet_p99_flood_over_idle": ("<=", 3.0),
 }
+if only == "tenants":
+    figures = {k: v for k, v in figures.items() if k.startswith("tenant_")}
+    ratios = {k: v for k, v in ratios.items() if k.startswith("tenant_")}
+    targets = {k: v for k, v in targets.items() if k.startswith("tenant_")}
 
 
 def met(name):
@@ -186,6 +206,8 @@ with open(out_file, "w") as f:
 
 
 def fmt(v):
+    if isinstance(v, int):
+        return str(v)
     if v != v:
         return "n/a"
     return "%.3f" % v if abs(v) < 10 else "%.0f" % v
@@ -195,6 +217,39 @@ def verdict(key):
     m = met(key)
     return "" if m is None else ("ok" if m else "MISSED")
 
+
+def print_tenants():
+    f = {k: v for k, v in figures.items()}
+    for k in ["tenant_quiet_flood_status429", "tenant_quiet_flood_failed", "tenant_fifo_flood_count",
+              "tenant_fifo_flood_status429", "tenant_flood_429_quiet", "tenant_flood_other_quiet"]:
+        if f[k] == f[k] and f[k] == int(f[k]):
+            f[k] = int(f[k])  # counts: fmt would print 3 decimals
+    print(f"tenant isolation (~10 ms sieve tasks; one connection of the quiet tenant, p50 / p99 ms):"
+          f" idle {fmt(f['tenant_quiet_idle_p50_ms'])} / {fmt(f['tenant_quiet_idle_p99_ms'])};"
+          f" beside the flood tenant's 200 connections {fmt(f['tenant_quiet_flood_p50_ms'])}"
+          f" / {fmt(f['tenant_quiet_flood_p99_ms'])}, p99 x{fmt(f['tenant_quiet_p99_flood_over_idle'])} idle"
+          f" (target <= 3; its 429s {fmt(f['tenant_quiet_flood_status429'])}, failed {fmt(f['tenant_quiet_flood_failed'])};"
+          f" waited for a worker p99 {fmt(f['tenant_quiet_flood_queue_p99_ms'])}, computed p99"
+          f" {fmt(f['tenant_quiet_flood_compute_p99_ms'])}); without fair share (a flood token's connection)"
+          f" {fmt(f['tenant_fifo_flood_p50_ms'])} / {fmt(f['tenant_fifo_flood_p99_ms'])},"
+          f" x{fmt(f['tenant_fifo_p99_flood_over_idle'])} ({fmt(f['tenant_fifo_flood_count'])} requests,"
+          f" {fmt(f['tenant_fifo_flood_status429'])} x 429); the flood: {fmt(f['tenant_flood_completed_per_s_quiet'])}"
+          f" completed/s, {fmt(f['tenant_flood_429_quiet'])} x 429, {fmt(f['tenant_flood_other_quiet'])} other"
+          f" failures")
+
+
+if only == "tenants":
+    print()
+    print(f"Anvil benchmark, tenant isolation only{' (smoke: figures mean nothing)' if smoke else ''},"
+          f" {len(runs)} round(s), {os.cpu_count()} cores, {cpu_model()}")
+    print()
+    print(f"{'target':52} {'value':>9}  bound")
+    for key, (op, bound) in targets.items():
+        print(f"{key:52} {fmt(figures[key]):>9}  {op} {bound}  {verdict(key)}")
+    print()
+    print_tenants()
+    print(f"\nwritten: {out_file}")
+    sys.exit(0)
 
 print()
 print(f"Anvil benchmark{' (smoke: figures mean nothing)' if smoke else ''}, {len(runs)} round(s), "
@@ -252,4 +307,5 @@ print(f"batches (one connection): near-empty {fmt(figures['anvil_batch_ips_empty
       f" {fmt(figures['anvil_batch_task_p99_ms_empty'])} / {fmt(figures['anvil_batch_task_p99_ms_1ms'])} ms"
       f" (idle {fmt(figures['anvil_task_idle_p99_ms'])} ms); RSS growth over {fmt(figures['batch_rss_items'])} items"
       f" {fmt(figures['batch_rss_growth_mib'])} MiB")
+print_tenants()
 print(f"\nwritten: {out_file}")

@@ -23,7 +23,8 @@ class BenchSmokeIT {
     Files.deleteIfExists(result);
     Process bench = new ProcessBuilder("bash", "bench/run.sh", "--smoke", "--no-build")
         .redirectErrorStream(true).redirectOutput(new File("target/bench-smoke.log")).start();
-    assertThat(bench.waitFor(6, TimeUnit.MINUTES)).as("finishes").isTrue();
+    // about 4 minutes, and about 1 more for tenant isolation (an Anvil of its own to start and stop)
+    assertThat(bench.waitFor(7, TimeUnit.MINUTES)).as("finishes").isTrue();
     assertThat(bench.exitValue()).as(Files.readString(Path.of("target/bench-smoke.log"))).isZero();
 
     JsonNode json = HttpTestClient.JSON.readTree(result.toFile());
@@ -43,11 +44,13 @@ class BenchSmokeIT {
         "rss_rest_mib", "rss_load_mib", "jobs_accepted_per_s", "jobs_202_p50_ms", "jobs_202_p99_ms",
         "jobs_at_1000_rate", "jobs_warmup_s", "anvil_batch_ips_empty", "anvil_batch_ips_1ms",
         "anvil_batch_health_p99_empty", "anvil_batch_health_p99_1ms", "anvil_batch_task_p99_ms_empty",
-        "anvil_batch_task_p99_ms_1ms", "anvil_task_idle_p99_ms", "batch_rss_items")) {
+        "anvil_batch_task_p99_ms_1ms", "anvil_task_idle_p99_ms", "batch_rss_items", "tenant_quiet_idle_p99_ms",
+        "tenant_quiet_flood_p99_ms", "tenant_fifo_flood_p99_ms", "tenant_quiet_flood_count",
+        "tenant_flood_completed_per_s_quiet")) {
       assertPositive(json, figure);
     }
     JsonNode targets = json.at("/targets");
-    assertThat(targets.size()).isEqualTo(26);
+    assertThat(targets.size()).isEqualTo(27);
     targets.fieldNames().forEachRemaining(target -> {
       if (target.equals("batch_rss_growth_mib")) { // memory may also shrink over a batch (a GC)
         assertThat(json.at("/figures/" + target).isNumber()).as(target).isTrue();
