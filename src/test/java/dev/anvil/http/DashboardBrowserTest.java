@@ -158,7 +158,11 @@ class DashboardBrowserTest {
     until(Duration.ofSeconds(20), () -> cell(a, "batches").matches("1 · [0-9.]+ items/s")
         && !cell(a, "batches").startsWith("1 · 0 "));
     assertThat(cell(b, "batches")).isEqualTo("–");
+    // the batch's items by tenant: the open API's requests are tenant default's
+    until(Duration.ofSeconds(10), () -> browser.findElements(By.cssSelector("#tenants tbody tr[data-tenant='default']"))
+        .size() == 1 && !browser.findElement(By.id("no-tenants")).isDisplayed());
     assertThat(batch.join().body()).contains("\"succeeded\":3000");
+    until(Duration.ofSeconds(10), () -> browser.findElement(By.id("no-tenants")).isDisplayed());
     until(Duration.ofSeconds(10), () -> cell(a, "batches").equals("–"));
   }
 
