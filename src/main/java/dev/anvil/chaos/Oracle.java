@@ -13,7 +13,7 @@ import javax.crypto.spec.PBEKeySpec;
  * plain sieve for primes, the JDK's own PBKDF2 for pbkdf2, a two-pass mean for stats. A result
  * is right when it agrees; {@code null} from {@link #check} means it does.
  */
-final class Oracle {
+public final class Oracle {
   private Oracle() {}
 
   /** Why {@code result} is not the answer to {@code input} of {@code kind}, or null when it is. */
@@ -61,8 +61,8 @@ final class Oracle {
     return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
   }
 
-  /** The plainest sieve there is: a boolean per number. */
-  static long primesUpTo(int limit) {
+  /** The plainest sieve there is: a boolean per number (PrimesTest checks the kind against it too). */
+  public static long primesUpTo(int limit) {
     if (limit < 2) {
       return 0;
     }

@@ -54,11 +54,10 @@ public final class Quotas {
    */
   public Refusal enter(String tenant) {
     TenantPolicy policy = policies.of(tenant);
-    AtomicInteger count = inFlight.computeIfAbsent(tenant, t -> new AtomicInteger());
     if (policy.maxRunning() <= 0) {
-      count.incrementAndGet();
-      return null;
+      return null; // no limit: nothing to count on the task's path
     }
+    AtomicInteger count = inFlight.computeIfAbsent(tenant, t -> new AtomicInteger());
     int share = (int) Math.ceil((double) policy.maxRunning() / Math.max(1, nodes.getAsInt()));
     while (true) {
       int now = count.get();
@@ -72,14 +71,15 @@ public final class Quotas {
     }
   }
 
+  /** The task that {@link #enter} let in was answered. */
   public void leave(String tenant) {
-    AtomicInteger count = inFlight.get(tenant);
+    AtomicInteger count = policies.of(tenant).maxRunning() <= 0 ? null : inFlight.get(tenant);
     if (count != null) {
       count.decrementAndGet();
     }
   }
 
-  /** Tasks of {@code tenant} this node took and has not answered yet. */
+  /** Tasks of {@code tenant} this node took and has not answered yet (counted for a tenant with a max-running). */
   public int inFlight(String tenant) {
     AtomicInteger count = inFlight.get(tenant);
     return count == null ? 0 : count.get();

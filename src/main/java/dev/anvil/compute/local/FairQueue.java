@@ -55,22 +55,23 @@ final class FairQueue implements Iterable<TaskRun> {
   }
 
   void add(TaskRun run) {
-    Lane lane = lane(run.tenant());
-    if (lane.tasks.isEmpty() && lane.pass < clock) {
-      lane.pass = clock;
-    }
-    lane.tasks.add(run);
+    busyLane(run).tasks.add(run);
     size++;
   }
 
   /** Back to the front of its lane (it was taken, and could not run where it went). */
   void addFirst(TaskRun run) {
+    busyLane(run).tasks.addFirst(run);
+    size++;
+  }
+
+  /** The lane {@code run} joins; one that was empty starts at the current pass (no saved credit). */
+  private Lane busyLane(TaskRun run) {
     Lane lane = lane(run.tenant());
     if (lane.tasks.isEmpty() && lane.pass < clock) {
       lane.pass = clock;
     }
-    lane.tasks.addFirst(run);
-    size++;
+    return lane;
   }
 
   /** The next task in fair order, or null when none waits. */
