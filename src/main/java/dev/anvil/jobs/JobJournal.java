@@ -154,11 +154,11 @@ public final class JobJournal {
         last = e;
         // a database that starts beside the node is waited for; a schema that another node creates
         // at the same moment is tried again (H2 has no lock to take for it)
-        if (!isConnectFailure(e) && ++schemaTries >= 3) {
+        if (!isConnectFailure(e) && ++schemaTries >= 10) {
           break;
         }
         try {
-          Thread.sleep(200);
+          Thread.sleep(100 + java.util.concurrent.ThreadLocalRandom.current().nextInt(400));
         } catch (InterruptedException ie) {
           Thread.currentThread().interrupt();
           break;
@@ -189,6 +189,9 @@ public final class JobJournal {
       }
       for (String statement : script.split(";\\s*\\n")) {
         if (!statement.isBlank()) {
+          if (statement.contains("anvil_jobs_tenant")) {
+            addTenantColumnIfMissing(s);
+          }
           s.execute(statement);
         }
       }
@@ -207,6 +210,20 @@ public final class JobJournal {
         r.next();
         return r.getString(1);
       }
+    }
+  }
+
+  /**
+   * A database from before tenants has no {@code tenant} column: it gets it here, its jobs tenant
+   * {@code default}. Only when it is missing: an {@code ALTER TABLE} that two H2 sessions run at once
+   * (nodes that start together) fails with "Table ANVIL_JOBS already exists" in the copy H2 makes of
+   * the table, which a fresh database then never meets.
+   */
+  private static void addTenantColumnIfMissing(Statement s) throws SQLException {
+    try (ResultSet r = s.executeQuery("SELECT tenant FROM anvil_jobs WHERE 1 = 0")) {
+      return;
+    } catch (SQLException missing) {
+      s.execute("ALTER TABLE anvil_jobs ADD COLUMN IF NOT EXISTS tenant VARCHAR(64) DEFAULT 'default' NOT NULL");
     }
   }
 

@@ -20,15 +20,16 @@ CREATE TABLE IF NOT EXISTS anvil_jobs (
   error_status INT,
   error_detail VARCHAR(4000),
   -- the result, when it is small enough to list (the job's entity has every result)
-  result BYTEA
+  result BYTEA,
+  -- the tenant that owns the job; a tenant's listing and its max-jobs count read its index
+  tenant VARCHAR(64) DEFAULT 'default' NOT NULL
 );
 CREATE INDEX IF NOT EXISTS anvil_jobs_newest ON anvil_jobs (submitted_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS anvil_jobs_status ON anvil_jobs (status, submitted_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS anvil_jobs_kind ON anvil_jobs (kind, submitted_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS anvil_jobs_finished ON anvil_jobs (finished_at);
--- The tenant that owns the job (added with tenants: a database from before gets it here, its
--- jobs tenant 'default'). A tenant's listing and its max-jobs count read this index.
-ALTER TABLE anvil_jobs ADD COLUMN IF NOT EXISTS tenant VARCHAR(64) DEFAULT 'default' NOT NULL;
+-- (a database from before tenants gets the column from JobJournal.createSchema, not here: an
+-- ALTER TABLE that two H2 sessions run at once can break the table for good)
 CREATE INDEX IF NOT EXISTS anvil_jobs_tenant ON anvil_jobs (tenant, submitted_at DESC, id DESC);
 -- Inputs and results larger than anvil.jobs.inline-bytes, kept beside the job rather than in its
 -- events, so events, recoveries and the listing's projection stay small. part: 'input-<hash>' or
