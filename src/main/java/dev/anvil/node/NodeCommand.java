@@ -65,6 +65,9 @@ public final class NodeCommand implements Callable<Integer> {
       System.err.println("anvil node: " + e.getMessage());
       return 1;
     }
+    if (SupervisorWatch.wanted()) {
+      SupervisorWatch.watch(node.system(), System.in);
+    }
     node.system().getWhenTerminated().toCompletableFuture().join();
     // Pekko exits the JVM itself with this code (exit-jvm); Main's own exit must not race it with 0,
     // or a node the cluster downed would look like one that stopped as asked

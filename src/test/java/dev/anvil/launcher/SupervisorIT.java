@@ -75,6 +75,30 @@ class SupervisorIT {
     }
   }
 
+  @Test
+  void aSupervisorKilledWithSignal9TakesItsNodesWithItAndAStartOnTheSamePortsServesAgain() throws Exception {
+    // found by the chaos runner: kill -9 of a supervisor left its nodes running, holding the ports,
+    // the cluster and the jobs that the next start needs
+    int httpPort = FreePorts.one();
+    Map<String, String> env = Map.of("ANVIL_CLUSTER_PORT", "" + FreePorts.range(4));
+    List<ProcessHandle> nodes;
+    try (NodeProcess supervisor = NodeProcess.start(env, "start", "--nodes", "2", "--http-port", "" + httpPort)) {
+      supervisor.awaitLine(l -> l.contains("Anvil is up"), Duration.ofSeconds(60));
+      nodes = supervisor.nodeJvms();
+      assertThat(nodes).hasSize(2);
+      supervisor.process().destroyForcibly().waitFor();
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> nodes.stream().noneMatch(ProcessHandle::isAlive));
+    try (NodeProcess again = NodeProcess.start(env, "start", "--nodes", "2", "--http-port", "" + httpPort)) {
+      again.awaitLine(l -> l.contains("Anvil is up"), Duration.ofSeconds(60));
+      HttpTestClient http = new HttpTestClient(httpPort);
+      await().atMost(Duration.ofSeconds(30)).until(() -> upMembers(http) == 2);
+      HttpResponse<String> task = http.postTask("primes", "{\"limit\":1000}");
+      assertThat(task.statusCode()).as(task.body()).isEqualTo(200);
+      assertThat(again.stop(Duration.ofSeconds(60))).isTrue();
+    }
+  }
+
   record LoadResult(int ok, List<String> failures, List<String> errors) {}
 
   /** Four clients post tasks back to back while the supervisor rolls the nodes; counts what fails. */
