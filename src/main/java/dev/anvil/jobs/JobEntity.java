@@ -44,9 +44,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   /**
    * @param input null when it is larger than {@code inline-bytes}: then stored in {@link JobPayloads} first
    * @param submitter the tenant that submits it, and owns it
+   * @param deadlineMs when its asker gives up (epoch ms; 0: never): see {@link #late(long)}
    */
   public record Submit(String kind, byte[] input, long timeoutMs, String idempotencyKey, String inputHash,
-      String submitter, ActorRef<SubmitReply> replyTo) implements Command {}
+      String submitter, long deadlineMs, ActorRef<SubmitReply> replyTo) implements Command {}
 
   public sealed interface SubmitReply extends CborSerializable permits Accepted, KeyReused {}
 
@@ -66,8 +67,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
    * (null: there was none, or it is not {@code tenant}'s).
    *
    * @param tenant the tenant asking, which must own the job; null for an admin, who may cancel any
+   * @param deadlineMs when its asker gives up (epoch ms; 0: never): see {@link #late(long)}
    */
-  public record Cancel(String tenant, ActorRef<Found> replyTo) implements Command {}
+  public record Cancel(String tenant, long deadlineMs, ActorRef<Found> replyTo) implements Command {}
 
   /** Sends the record now and at every change, progress included, until it is final. */
   public record Watch(ActorRef<JobRecord> subscriber) implements Command {}
@@ -199,7 +201,23 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .build();
   }
 
+  /**
+   * A submission or a cancel that reaches the entity after its asker gave up (the client had a
+   * 503: the entity was recovering while the database was down, and its commands waited) is
+   * dropped, not acted on: a 503 then means it was not done, and a client that retries does not
+   * find its job deleted by a request it was told failed, nor a second job accepted by one it
+   * was told was not. (A write already under way at the deadline still ends; a retry with an
+   * Idempotency-Key finds that job.) Found by the chaos runner.
+   */
+  static boolean late(long deadlineMs) {
+    return deadlineMs > 0 && System.currentTimeMillis() > deadlineMs;
+  }
+
   private Effect<JobEvent, State> onSubmit(State state, Submit submit) {
+    if (late(submit.deadlineMs())) {
+      context.getLog().info("Job {}: a submission came after its asker gave up; dropped", id);
+      return state.job() == null ? Effect().stop() : Effect().none();
+    }
     JobRecord existing = state.job();
     if (existing != null) {
       if (existing.inputHash().equals(submit.inputHash()) && existing.kind().equals(submit.kind())) {
@@ -220,6 +238,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private Effect<JobEvent, State> onCancel(State state, Cancel cancel) {
     JobRecord job = state.job();
+    if (late(cancel.deadlineMs())) {
+      context.getLog().info("Job {}: a cancel came after its asker gave up; dropped", id);
+      return job == null ? Effect().stop() : Effect().none();
+    }
     if (job == null) {
       cancel.replyTo().tell(new Found(null));
       return Effect().stop();

@@ -198,7 +198,8 @@ public final class Jobs {
     CompletionStage<Void> stored = inline ? CompletableFuture.completedFuture(null)
         : payloads.put(id, JobPayloads.input(hash), input);
     return stored.thenCompose(done -> sharding.entityRefFor(JobEntity.KEY, id).<JobEntity.SubmitReply>ask(
-            replyTo -> new JobEntity.Submit(kind, inline ? input : null, timeoutMs, key, hash, tenant, replyTo),
+            replyTo -> new JobEntity.Submit(kind, inline ? input : null, timeoutMs, key, hash, tenant, deadline(),
+                replyTo),
             settings.askTimeout()))
         .thenCompose(reply -> reply instanceof JobEntity.Accepted a && a.existing() // a key's job may have ended
             ? payloads.withResult(a.record()).thenApply(r -> (JobEntity.SubmitReply) new JobEntity.Accepted(r, true))
@@ -218,8 +219,17 @@ public final class Jobs {
 
   /** @param tenant who asks, and must own the job; null: an admin, who may cancel any */
   CompletionStage<JobEntity.Found> cancel(String id, String tenant) {
-    return sharding.entityRefFor(JobEntity.KEY, id).ask(replyTo -> new JobEntity.Cancel(tenant, replyTo),
+    return sharding.entityRefFor(JobEntity.KEY, id).ask(replyTo -> new JobEntity.Cancel(tenant, deadline(), replyTo),
         settings.askTimeout());
+  }
+
+  /**
+   * When an entity must no longer act on a command asked now: a little before the ask times out,
+   * so that a write it starts by then most likely ends before the client is told 503.
+   */
+  private long deadline() {
+    long timeout = settings.askTimeout().toMillis();
+    return System.currentTimeMillis() + timeout - Math.min(1_000, timeout / 5);
   }
 
   void watch(String id, ActorRef<JobRecord> subscriber) {

@@ -148,4 +148,51 @@ class JobJournalTest {
       }
     }
   }
+
+  @Test
+  void aDeleteOrASubmissionToldThatItFailedWhileTheDatabaseWasDownIsNotDoneWhenItComesBack() throws Exception {
+    // found by the chaos runner: a DELETE that reached a job's entity while it was recovering (the
+    // database down) answered 503, then was done when the database came back, and the job was gone
+    java.nio.file.Path dir = Files.createTempDirectory("anvil-late");
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    String[] serverArgs = {"-tcpPort", "" + port, "-baseDir", dir.toString(), "-ifNotExists"};
+    org.h2.tools.Server server = org.h2.tools.Server.createTcpServer(serverArgs).start();
+    String url = "jdbc:h2:tcp://127.0.0.1:" + port + "/jobs;WRITE_DELAY=0";
+    try (RunningNode node = TestNodes.start(Map.of("anvil.compute.workers", 1, "anvil.jobs.journal.url", url,
+        "anvil.jobs.journal.user", "sa", "anvil.jobs.journal.password", "late", "anvil.jobs.ask-timeout", "2s"))) {
+      HttpTestClient http = new HttpTestClient(node.httpPort());
+      HttpResponse<String> accepted = http.post("/v1/jobs/spin", "{\"ms\":5}", "application/json");
+      assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+      String id = json(accepted).at("/id").asText();
+      await().atMost(Duration.ofSeconds(20)).until(() -> json(http.get("/v1/jobs/" + id)).at("/status").asText()
+          .equals("succeeded"));
+
+      server.stop();
+      // the first DELETE fails its write, and the entity restarts into a recovery that fails; the
+      // second waits in it until the client is told 503
+      java.net.http.HttpRequest delete = java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + node.httpPort() + "/v1/jobs/" + id)).DELETE().build();
+      assertThat(http.send(delete).statusCode()).isEqualTo(503);
+      HttpResponse<String> told = http.send(delete);
+      assertProblem(told, 503, null);
+      assertThat(json(told).at("/type").asText()).endsWith("jobs-unavailable");
+      HttpResponse<String> lateSubmission = http.post("/v1/jobs/spin", "{\"ms\":6}", "application/json");
+      assertThat(lateSubmission.statusCode()).isEqualTo(503);
+
+      server = org.h2.tools.Server.createTcpServer(serverArgs).start();
+      // once the entity has recovered, what it answers shows whether it did the DELETE it was told failed
+      await().atMost(Duration.ofSeconds(30)).until(() -> http.get("/v1/jobs/" + id).statusCode() != 503);
+      HttpResponse<String> after = http.get("/v1/jobs/" + id);
+      assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+      assertThat(json(after).at("/status").asText()).isEqualTo("succeeded");
+      // and the submission told 503 made no job: the listing has the one job only
+      await().atMost(Duration.ofSeconds(30)).until(() -> http.get("/v1/jobs").statusCode() == 200);
+      assertThat(json(http.get("/v1/jobs")).at("/jobs").size()).isEqualTo(1);
+    } finally {
+      server.stop();
+    }
+  }
 }
