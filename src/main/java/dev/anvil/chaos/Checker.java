@@ -41,6 +41,7 @@ public final class Checker {
   private final long recoveryBoundMs;
   private final double maxRssGrowth;
   private final long rssFromMs;
+  private final boolean requireFinal;
 
   /**
    * @param recoveryBoundMs after a fault heals, the first successful call must start within this
@@ -48,9 +49,18 @@ public final class Checker {
    *     {@code rssFromMs} and the end
    */
   public Checker(long recoveryBoundMs, double maxRssGrowth, long rssFromMs) {
+    this(recoveryBoundMs, maxRssGrowth, rssFromMs, false);
+  }
+
+  /**
+   * @param requireFinal every accepted job must be read in a final status at least once (a run
+   *     that reads every accepted job at its end, as {@link Runner} does)
+   */
+  public Checker(long recoveryBoundMs, double maxRssGrowth, long rssFromMs, boolean requireFinal) {
     this.recoveryBoundMs = recoveryBoundMs;
     this.maxRssGrowth = maxRssGrowth;
     this.rssFromMs = rssFromMs;
+    this.requireFinal = requireFinal;
   }
 
   public Report check(List<Operation> history) {
@@ -67,6 +77,9 @@ public final class Checker {
           violations.add(new Violation("wrong-result", "task " + wrong));
         }
       }
+      if (o.type().equals("batch") && o.status() == 200) {
+        checkBatch(o, violations);
+      }
     }
     checkJobs(calls, violations);
     long worstRecovery = checkRecovery(history, calls, violations);
@@ -78,7 +91,9 @@ public final class Checker {
   private void checkJobs(List<Operation> calls, List<Violation> violations) {
     Map<String, Operation> accepted = new LinkedHashMap<>();
     Map<String, String> byKey = new HashMap<>();
-    Map<String, Boolean> cancelledByClient = new HashMap<>();
+    // a DELETE that answered 204 deleted a finished job: from its start, a read may find nothing
+    // (404), and a submission with the job's Idempotency-Key makes a new job under the same id
+    Map<String, Long> deletedFrom = new HashMap<>();
     for (Operation o : calls) {
       if (o.type().equals("submit") && o.status() == 202 && o.job() != null) {
         accepted.putIfAbsent(o.job(), o);
@@ -91,8 +106,8 @@ public final class Checker {
           }
         }
       }
-      if (o.type().equals("cancel") && o.job() != null && (o.status() == 202 || o.status() == 204)) {
-        cancelledByClient.put(o.job(), true);
+      if (o.type().equals("cancel") && o.job() != null && o.status() == 204) {
+        deletedFrom.merge(o.job(), o.startMs(), Math::min);
       }
     }
     Map<String, List<Operation>> reads = new HashMap<>();
@@ -106,7 +121,11 @@ public final class Checker {
       Operation submit = e.getValue();
       Operation firstFinal = null;
       for (Operation r : reads.getOrDefault(job, List.of())) {
-        if (r.status() == 404 && r.startMs() > submit.endMs() && !cancelledByClient.containsKey(job)) {
+        Long deleted = deletedFrom.get(job);
+        if (deleted != null && r.startMs() >= deleted) {
+          break; // the job its client deleted; what reads see after that may be a new one
+        }
+        if (r.status() == 404 && r.startMs() > submit.endMs()) {
           violations.add(new Violation("lost-job", "job " + job + " accepted at " + submit.endMs() + " ms, unknown at "
               + r.startMs() + " ms"));
         }
@@ -134,11 +153,73 @@ public final class Checker {
         }
       }
     }
+    if (requireFinal) {
+      for (Map.Entry<String, Operation> e : accepted.entrySet()) {
+        boolean ended = deletedFrom.containsKey(e.getKey()) || reads.getOrDefault(e.getKey(), List.of()).stream()
+            .anyMatch(r -> r.status() == 200 && r.isFinal());
+        if (!ended) {
+          violations.add(new Violation("not-final", "job " + e.getKey() + " accepted at " + e.getValue().endMs()
+              + " ms was never read in a final status"));
+        }
+      }
+    }
     for (Operation o : calls) {
       if (o.type().equals("submit") && o.jobStatus() != null && !FINAL.contains(o.jobStatus())
           && !Set.of("queued", "running").contains(o.jobStatus())) {
         violations.add(new Violation("bad-status", "job " + o.job() + " has status '" + o.jobStatus() + "'"));
       }
+    }
+  }
+
+  /**
+   * A batch that answered 200 and ended with its summary: one line for each index, each 200 line's
+   * result right, and the summary's counts those of the lines. A batch whose stream broke (status
+   * 0: a node killed under it) is not checked line by line.
+   */
+  private static void checkBatch(Operation o, List<Violation> violations) {
+    com.fasterxml.jackson.databind.JsonNode lines = o.result();
+    int items = o.input().size();
+    int[] seen = new int[items];
+    int succeeded = 0;
+    int failed = 0;
+    com.fasterxml.jackson.databind.JsonNode summary = null;
+    for (com.fasterxml.jackson.databind.JsonNode line : lines) {
+      if (line.has("summary")) {
+        summary = line.get("summary");
+        continue;
+      }
+      int index = line.path("index").asInt(-1);
+      if (index < 0 || index >= items) {
+        violations.add(new Violation("batch-index", o.kind() + " batch at " + o.startMs() + " ms: a line with index "
+            + line.path("index") + " of " + items + " items"));
+        continue;
+      }
+      seen[index]++;
+      if (line.path("status").asInt() == 200) {
+        succeeded++;
+        String wrong = Oracle.check(o.kind(), o.input().get(index), line.get("result"));
+        if (wrong != null) {
+          violations.add(new Violation("wrong-result", "batch item " + index + ": " + wrong));
+        }
+      } else {
+        failed++;
+        if (line.path("status").asInt() >= 500 && line.path("status").asInt() != 503
+            && line.path("status").asInt() != 504) {
+          violations.add(new Violation("no-500", o.kind() + " batch at " + o.startMs() + " ms: item " + index
+              + " answered " + line.path("status")));
+        }
+      }
+    }
+    for (int i = 0; i < items; i++) {
+      if (seen[i] != 1) {
+        violations.add(new Violation("batch-index", o.kind() + " batch at " + o.startMs() + " ms: index " + i
+            + " answered " + seen[i] + " times"));
+      }
+    }
+    if (summary == null || summary.path("items").asInt() != items || summary.path("succeeded").asInt() != succeeded
+        || summary.path("failed").asInt() != failed) {
+      violations.add(new Violation("batch-summary", o.kind() + " batch at " + o.startMs() + " ms: summary " + summary
+          + " for " + succeeded + " succeeded and " + failed + " failed of " + items));
     }
   }
 
@@ -175,11 +256,20 @@ public final class Checker {
     return worst;
   }
 
-  /** Each node's resident memory at its first sample from {@code rssFromMs} against its last. */
+  /**
+   * Each node JVM's resident memory once it has run {@code rssFromMs} (its first sample from then,
+   * past its warm-up) against its last sample. A node restarted by a fault is a new JVM with its
+   * own clock; one that did not live that long is not measured.
+   */
   private double checkMemory(List<Operation> history, List<Violation> violations) {
+    Map<String, Long> born = new HashMap<>();
     Map<String, long[]> firstAndLast = new LinkedHashMap<>();
     for (Operation o : history) {
-      if (o.type().equals("rss") && o.startMs() >= rssFromMs && o.rssBytes() != null) {
+      if (!o.type().equals("rss") || o.rssBytes() == null) {
+        continue;
+      }
+      long since = o.startMs() - born.computeIfAbsent(o.node(), n -> o.startMs());
+      if (since >= rssFromMs) {
         long[] fl = firstAndLast.computeIfAbsent(o.node(), n -> new long[] {o.rssBytes(), o.rssBytes()});
         fl[1] = o.rssBytes();
       }

@@ -50,6 +50,19 @@ public record Operation(
     return new Operation("read", null, null, null, job, status, jobStatus, result, startMs, endMs, null, null, null);
   }
 
+  /** An SSE watch of a job's events: the last status it showed, with its result. */
+  public static Operation watch(String job, int status, String jobStatus, JsonNode result, long startMs, long endMs) {
+    return new Operation("watch", null, null, null, job, status, jobStatus, result, startMs, endMs, null, null, null);
+  }
+
+  /**
+   * A batch: {@code inputs} an array of the inputs sent, {@code lines} an array of the lines
+   * answered (the summary last); status 0 when the stream broke before its summary.
+   */
+  public static Operation batch(String kind, JsonNode inputs, int status, JsonNode lines, long startMs, long endMs) {
+    return new Operation("batch", kind, inputs, null, null, status, null, lines, startMs, endMs, null, null, null);
+  }
+
   public static Operation cancel(String job, int status, long startMs, long endMs) {
     return new Operation("cancel", null, null, null, job, status, null, null, startMs, endMs, null, null, null);
   }

@@ -39,6 +39,7 @@ class CheckerTest {
     h.add(Operation.fault("kill", "node-2", 60, 1_000));
     h.add(Operation.task("spin", json("{\"ms\":5}"), 503, null, 1_001, 1_002)); // still recovering
     h.add(Operation.task("spin", json("{\"ms\":5}"), 200, json("{\"ms\":5,\"iterations\":9}"), 1_500, 1_510));
+    h.add(Operation.rss("node-1", 0, 100_000_000L)); // its warm-up, not counted
     h.add(Operation.rss("node-1", 120_000, 300_000_000L));
     h.add(Operation.rss("node-1", 300_000, 320_000_000L));
     return h;
@@ -117,6 +118,45 @@ class CheckerTest {
     assertThat(rulesWith(Operation.submit("primes", json("{\"limit\":101}"), "k1", 422, null, null, 80, 81))).isEmpty();
   }
 
+  private static Operation batch(String lines) {
+    return Operation.batch("primes", json("[{\"limit\":10},{\"limit\":100}]"), 200, json(lines), 90, 95);
+  }
+
+  @Test
+  void aBatchWithAWrongItemAMissingOrRepeatedIndexOrAWrongSummaryIsFound() {
+    String item0 = "{\"index\":0,\"status\":200,\"result\":{\"limit\":10,\"count\":4}}";
+    String item1 = "{\"index\":1,\"status\":200,\"result\":{\"limit\":100,\"count\":25}}";
+    String summary = "{\"summary\":{\"items\":2,\"succeeded\":2,\"failed\":0,\"ms\":5}}";
+    assertThat(rulesWith(batch("[" + item1 + "," + item0 + "," + summary + "]"))).isEmpty();
+    assertThat(rulesWith(batch("[" + item1 + ",{\"index\":0,\"status\":200,\"result\":{\"count\":5}}," + summary
+        + "]"))).containsExactly("wrong-result");
+    assertThat(rulesWith(batch("[" + item1 + "," + summary + "]"))).containsExactlyInAnyOrder("batch-index",
+        "batch-summary");
+    assertThat(rulesWith(batch("[" + item1 + "," + item0 + "," + item0 + "," + summary + "]")))
+        .contains("batch-index");
+    assertThat(rulesWith(batch("[" + item1 + "," + item0 + "]"))).containsExactly("batch-summary");
+    // an item's own refusal is not wrong; an item's 500 is
+    String refused = "{\"index\":0,\"status\":429,\"error\":{\"status\":429}}";
+    String failedSummary = "{\"summary\":{\"items\":2,\"succeeded\":1,\"failed\":1,\"ms\":5}}";
+    assertThat(rulesWith(batch("[" + item1 + "," + refused + "," + failedSummary + "]"))).isEmpty();
+    assertThat(rulesWith(batch("[" + item1 + "," + refused.replace("429", "500") + "," + failedSummary + "]")))
+        .containsExactly("no-500");
+    // a stream that broke (a node killed under it) is not checked line by line
+    assertThat(rulesWith(Operation.batch("primes", json("[{\"limit\":10}]"), 0, json("[]"), 90, 95))).isEmpty();
+  }
+
+  @Test
+  void aJobNeverReadInAFinalStatusIsFoundWhenTheRunReadsEveryJobAtItsEnd() {
+    Checker sweeping = new Checker(5_000, 0.10, 120_000, true);
+    assertThat(sweeping.check(clean()).violations()).isEmpty();
+    List<Operation> h = clean();
+    h.add(Operation.submit("spin", json("{\"ms\":5}"), null, 202, "job-3", "queued", 100, 101));
+    h.add(Operation.read("job-3", 200, "running", null, 200, 201));
+    assertThat(sweeping.check(h).violations()).extracting(Checker.Violation::rule).containsExactly("not-final");
+    h.add(Operation.watch("job-3", 200, "succeeded", json("{\"ms\":5,\"iterations\":3}"), 300, 301));
+    assertThat(sweeping.check(h).violations()).isEmpty();
+  }
+
   @Test
   void aSlowOrMissingRecoveryIsFound() {
     List<Operation> h = clean();
@@ -133,12 +173,35 @@ class CheckerTest {
   }
 
   @Test
-  void memoryGrowthPastTheBoundIsFound() {
+  void memoryGrowthPastTheBoundIsFoundFromEachNodesOwnMinuteTwo() {
     assertThat(rulesWith(Operation.rss("node-1", 400_000, 340_000_000L))).containsExactly("rss-growth");
-    // samples before minute 2 (the warm-up) do not count
+    // a node started again by a fault is a new JVM: measured from its own minute 2, not the run's
     List<Operation> h = clean();
-    h.add(0, Operation.rss("node-1", 10_000, 100_000_000L));
+    h.add(Operation.rss("node-2", 200_000, 100_000_000L));
+    h.add(Operation.rss("node-2", 300_000, 200_000_000L));
     assertThat(rules(h)).isEmpty();
+    h.add(Operation.rss("node-2", 320_000, 300_000_000L));
+    h.add(Operation.rss("node-2", 400_000, 340_000_000L));
+    assertThat(rules(h)).containsExactly("rss-growth");
+  }
+
+  @Test
+  void aJobCancelledWhileItRanStaysKnownButOneItsClientDeletedMayBeMadeAgain() {
+    // 202: cancelled where it runs; it must still be read (as cancelled), never unknown
+    List<Operation> h = clean();
+    h.add(Operation.submit("spin", json("{\"ms\":900}"), null, 202, "job-4", "queued", 100, 101));
+    h.add(Operation.cancel("job-4", 202, 110, 111));
+    h.add(Operation.read("job-4", 200, "cancelled", null, 120, 121));
+    assertThat(rules(h)).isEmpty();
+    h.add(Operation.read("job-4", 404, null, null, 130, 131));
+    assertThat(rules(h)).containsExactly("lost-job");
+    // 204: a finished job deleted; its key then makes a new job under the same id, with its own result
+    List<Operation> d = clean();
+    d.add(Operation.cancel("job-1", 204, 60, 61));
+    d.add(Operation.submit("primes", json("{\"limit\":100}"), "k1", 202, "job-1", "queued", 70, 71));
+    d.add(Operation.read("job-1", 200, "running", null, 80, 81));
+    assertThat(rules(d)).isEmpty();
+    assertThat(new Checker(5_000, 0.10, 120_000, true).check(d).violations()).isEmpty();
   }
 
   @Test
