@@ -122,8 +122,10 @@ public final class Checker {
       Operation firstFinal = null;
       for (Operation r : reads.getOrDefault(job, List.of())) {
         Long deleted = deletedFrom.get(job);
-        if (deleted != null && r.startMs() >= deleted) {
-          break; // the job its client deleted; what reads see after that may be a new one
+        if (deleted != null && r.endMs() >= deleted) {
+          // a read that ended after a client began to delete the job may be ordered after the
+          // delete: it may find nothing, or a new job made with the same key
+          continue;
         }
         if (r.status() == 404 && r.startMs() > submit.endMs()) {
           violations.add(new Violation("lost-job", "job " + job + " accepted at " + submit.endMs() + " ms, unknown at "

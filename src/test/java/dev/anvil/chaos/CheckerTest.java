@@ -202,6 +202,16 @@ class CheckerTest {
     d.add(Operation.read("job-1", 200, "running", null, 80, 81));
     assertThat(rules(d)).isEmpty();
     assertThat(new Checker(5_000, 0.10, 120_000, true).check(d).violations()).isEmpty();
+    // a read that began before the delete and ended after it may have been served after it
+    List<Operation> overlap = clean();
+    overlap.add(Operation.read("job-1", 404, null, null, 58, 65));
+    overlap.add(Operation.cancel("job-1", 204, 60, 61));
+    assertThat(rules(overlap)).isEmpty();
+    // but not one that ended before the delete began
+    List<Operation> before = clean();
+    before.add(Operation.read("job-1", 404, null, null, 55, 59));
+    before.add(Operation.cancel("job-1", 204, 60, 61));
+    assertThat(rules(before)).containsExactly("lost-job");
   }
 
   @Test

@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
  * and the cluster is six again. Needs root and `ip netns`; skipped otherwise.
  */
 @Tag(Tiers.ROOT)
+@Tag(Tiers.FAULTS)
 class MultiHostIT {
 
   private static final int HOSTS = 3;

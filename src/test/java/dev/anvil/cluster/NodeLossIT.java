@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * Nodes started by hand on one machine, as the README shows: losing the oldest node, and a
  * stranger that would share the HTTP port.
  */
-@Tag(Tiers.CHAOS)
+@Tag(Tiers.FAULTS)
 class NodeLossIT {
 
   @Test

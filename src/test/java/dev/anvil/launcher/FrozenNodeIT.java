@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * stuck VM would) is found by the supervisor's health check, killed and started again; the other
  * node serves meanwhile, and the frozen one comes back into the same cluster, never a second one.
  */
-@Tag(Tiers.CHAOS)
+@Tag(Tiers.FAULTS)
 class FrozenNodeIT {
 
   private static final Pattern NODE_0 = Pattern.compile("127\\.0\\.0\\.1:(\\d+) \\(pid (\\d+)\\)");

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** {@code java -jar anvil.jar start --nodes 2}: the supervisor path, with real node JVMs. */
-@Tag(Tiers.CHAOS)
+@Tag(Tiers.FAULTS)
 class SupervisorIT {
 
   @Test
