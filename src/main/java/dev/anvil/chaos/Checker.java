@@ -92,7 +92,9 @@ public final class Checker {
     Map<String, Operation> accepted = new LinkedHashMap<>();
     Map<String, String> byKey = new HashMap<>();
     // a DELETE that answered 204 deleted a finished job: from its start, a read may find nothing
-    // (404), and a submission with the job's Idempotency-Key makes a new job under the same id
+    // (404), and a submission with the job's Idempotency-Key makes a new job under the same id. One
+    // with no answer, or a 5xx, is indeterminate: it may have been done (its reply lost on the
+    // way, or its write under way when the ask timed out), so the same holds from its start.
     Map<String, Long> deletedFrom = new HashMap<>();
     for (Operation o : calls) {
       if (o.type().equals("submit") && o.status() == 202 && o.job() != null) {
@@ -106,7 +108,8 @@ public final class Checker {
           }
         }
       }
-      if (o.type().equals("cancel") && o.job() != null && o.status() == 204) {
+      if (o.type().equals("cancel") && o.job() != null && (o.status() == 204 || o.status() == 0
+          || o.status() >= 500)) {
         deletedFrom.merge(o.job(), o.startMs(), Math::min);
       }
     }

@@ -53,6 +53,11 @@ public final class Runner implements Callable<Integer> {
       description = "After a fault heals, the first successful call must come within this (default 45000)")
   long recoveryBoundMs;
 
+  @Option(names = "--gap-seconds", defaultValue = "5-13", paramLabel = "MIN-MAX",
+      description = "Quiet time after each fault, drawn between MIN and MAX seconds (default 5-13); longer gaps let"
+          + " node JVMs live long enough for the memory check")
+  String gapSeconds;
+
   @Option(names = "--out", description = "Folder of the history and the hosts' logs (default chaos/runs/<time>)")
   Path out;
 
@@ -120,6 +125,9 @@ public final class Runner implements Callable<Integer> {
   /** The seeded schedule: after a quiet start, one fault at a time, each followed by a quiet gap. */
   private void injectFaults(ChaosCluster cluster, History history, LongSupplier clock, Random random, long endMs)
       throws Exception {
+    String[] gap = gapSeconds.split("-");
+    int gapMin = Integer.parseInt(gap[0].strip()) * 1000;
+    int gapMax = Integer.parseInt(gap[gap.length - 1].strip()) * 1000;
     List<String> kinds = new ArrayList<>(List.of("kill", "kill-oldest", "stop", "db", "roll", "supervisor"));
     if (cluster.namespaces()) {
       kinds.add("cut");
@@ -134,7 +142,8 @@ public final class Runner implements Callable<Integer> {
       }
       String fault = cycle.remove(0);
       inject(fault, cluster, history, clock, random);
-      pause(clock, Math.min(5_000 + random.nextInt(8_000), Math.max(0, endMs - clock.getAsLong())));
+      pause(clock, Math.min(gapMin + random.nextInt(Math.max(1, gapMax - gapMin)), Math.max(0, endMs
+          - clock.getAsLong())));
     }
     pause(clock, Math.max(0, endMs - clock.getAsLong()));
   }
