@@ -42,6 +42,8 @@ public final class Checker {
   private final double maxRssGrowth;
   private final long rssFromMs;
   private final boolean requireFinal;
+  /** The least time between a JVM's sample at its minute 2 and its last for its growth to count. */
+  static final long MEMORY_SPAN_MS = 60_000;
 
   /**
    * @param recoveryBoundMs after a fault heals, the first successful call must start within this
@@ -264,23 +266,28 @@ public final class Checker {
   /**
    * Each node JVM's resident memory once it has run {@code rssFromMs} (its first sample from then,
    * past its warm-up) against its last sample. A node restarted by a fault is a new JVM with its
-   * own clock; one that did not live that long is not measured.
+   * own clock; one that did not live that long, plus {@link #MEMORY_SPAN_MS}, is not measured.
    */
   private double checkMemory(List<Operation> history, List<Violation> violations) {
     Map<String, Long> born = new HashMap<>();
-    Map<String, long[]> firstAndLast = new LinkedHashMap<>();
+    Map<String, long[]> firstAndLast = new LinkedHashMap<>(); // bytes at minute 2, last bytes, and their times
     for (Operation o : history) {
       if (!o.type().equals("rss") || o.rssBytes() == null) {
         continue;
       }
       long since = o.startMs() - born.computeIfAbsent(o.node(), n -> o.startMs());
       if (since >= rssFromMs) {
-        long[] fl = firstAndLast.computeIfAbsent(o.node(), n -> new long[] {o.rssBytes(), o.rssBytes()});
+        long[] fl = firstAndLast.computeIfAbsent(o.node(), n -> new long[] {o.rssBytes(), o.rssBytes(), o.startMs(),
+            o.startMs()});
         fl[1] = o.rssBytes();
+        fl[3] = o.startMs();
       }
     }
     double worst = 0;
     for (Map.Entry<String, long[]> e : firstAndLast.entrySet()) {
+      if (e.getValue()[3] - e.getValue()[2] < MEMORY_SPAN_MS) {
+        continue; // a few samples past minute 2 are one heap expansion, not a trend
+      }
       double growth = (double) (e.getValue()[1] - e.getValue()[0]) / e.getValue()[0];
       worst = Math.max(worst, growth);
       if (growth > maxRssGrowth) {

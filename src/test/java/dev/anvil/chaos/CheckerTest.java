@@ -181,6 +181,8 @@ class CheckerTest {
     h.add(Operation.rss("node-2", 300_000, 200_000_000L));
     assertThat(rules(h)).isEmpty();
     h.add(Operation.rss("node-2", 320_000, 300_000_000L));
+    h.add(Operation.rss("node-2", 340_000, 340_000_000L));
+    assertThat(rules(h)).as("20 s past its minute 2: one heap expansion, not a trend").isEmpty();
     h.add(Operation.rss("node-2", 400_000, 340_000_000L));
     assertThat(rules(h)).containsExactly("rss-growth");
   }
