@@ -15,12 +15,14 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The one way a submission's body and input are read, for a task and for a job alike: a declared
- * length over the limit is refused before reading (413); a body that came whole is used as it is;
+ * length over the limit gets 413 and its body is dropped, never kept; a body that came whole is used as it is;
  * a streamed one is read within {@code anvil.http.body-read-timeout} (408 when it does not arrive,
  * 413 when it grows past the limit); then the kind reads its input, strictly (400 naming the
  * field), and a kind whose own code fails while reading fails this request alone (500).
@@ -28,6 +30,14 @@ import org.slf4j.LoggerFactory;
 public final class SubmissionBody {
 
   private static final Logger log = LoggerFactory.getLogger(SubmissionBody.class);
+
+  /**
+   * A body refused by its declared length is read and dropped before the 413 when it is at most
+   * this large (and arrives within the read timeout): most clients send the whole body before they
+   * read, and a connection closed on a body left unread ends in a reset that loses the answer.
+   * A larger body is answered at once, and its connection closed.
+   */
+  static final long DRAIN_BYTES = 16L << 20;
 
   private final ClassicActorSystemProvider system;
   private final JsonResponses json;
@@ -53,8 +63,9 @@ public final class SubmissionBody {
   public CompletionStage<HttpResponse> read(HttpRequest request, long maxBytes, String limit,
       Function<byte[], CompletionStage<HttpResponse>> next) {
     RequestEntity entity = request.entity();
-    if (entity.getContentLengthOption().orElse(0) > maxBytes) {
-      return done(tooLarge(maxBytes, limit));
+    long declared = entity.getContentLengthOption().orElse(0);
+    if (declared > maxBytes) {
+      return declared > DRAIN_BYTES ? done(tooLarge(maxBytes, limit)) : drained(entity, tooLarge(maxBytes, limit));
     }
     if (entity instanceof HttpEntity.Strict strict) {
       // a body that came whole: toStrict would run a stream (and an actor) per request to copy it
@@ -65,6 +76,14 @@ public final class SubmissionBody {
         .handleAsync((body, error) -> error != null ? done(unreadable(error, maxBytes, limit))
             : next.apply(body.getData().toArray()), Runnable::run)
         .thenComposeAsync(response -> response, Runnable::run);
+  }
+
+  /** {@code answer} once the body is read and dropped, or could not be within the read timeout. */
+  private CompletionStage<HttpResponse> drained(RequestEntity entity, HttpResponse answer) {
+    return entity.withoutSizeLimit().getDataBytes()
+        .completionTimeout(readTimeout)
+        .runWith(Sink.ignore(), Materializer.matFromSystem(system))
+        .handleAsync((done, error) -> answer, Runnable::run);
   }
 
   /** The kind's input read from {@code body}, or the problem that answers the request instead. */
