@@ -23,7 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import org.h2.tools.Server;
 
 /**
@@ -42,15 +41,13 @@ final class ChaosCluster implements AutoCloseable {
     final int index;
     final String ip;
     final int httpPort;
-    final String namespace; // null on this machine alone
     Process supervisor;
     Path log;
 
-    Host(int index, String ip, int httpPort, String namespace) {
+    Host(int index, String ip, int httpPort) {
       this.index = index;
       this.ip = ip;
       this.httpPort = httpPort;
-      this.namespace = namespace;
     }
 
     String url() {
@@ -62,10 +59,7 @@ final class ChaosCluster implements AutoCloseable {
     }
 
     void start() throws IOException {
-      List<String> command = new ArrayList<>();
-      if (namespace != null) {
-        command.addAll(List.of("ip", "netns", "exec", namespace));
-      }
+      List<String> command = new ArrayList<>(network != null ? network.exec(index) : List.of());
       command.addAll(List.of(javaCommand, "-jar", jar.toString(), "start", "--nodes", Integer.toString(nodesPerHost),
           "--http-host", ip, "--http-port", Integer.toString(httpPort), "--data-dir",
           dir.resolve(name() + "-data").toString()));
@@ -88,8 +82,7 @@ final class ChaosCluster implements AutoCloseable {
   private final String javaCommand;
   private final int nodesPerHost;
   private final List<Host> hosts = new ArrayList<>();
-  private final String tag = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
-  private final String net;
+  private final NetworkHosts network; // null on this machine alone
   private final boolean namespaces;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private Database database;
@@ -104,26 +97,15 @@ final class ChaosCluster implements AutoCloseable {
     this.jar = Path.of(ChaosCluster.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     this.javaCommand = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
     this.namespaces = hostCount > 1;
-    this.net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + "." + ThreadLocalRandom.current().nextInt(1, 250)
-        + ".";
+    this.network = namespaces ? NetworkHosts.create(hostCount) : null;
     if (namespaces) {
-      makeNamespaces(hostCount);
       for (int h = 1; h <= hostCount; h++) {
-        hosts.add(new Host(h, net + h, 18080 + h, "anvc" + h + tag));
+        hosts.add(new Host(h, network.ip(h), 18080 + h));
       }
     } else {
-      hosts.add(new Host(1, "127.0.0.1", freePort(), null));
+      hosts.add(new Host(1, "127.0.0.1", freePort()));
     }
-    this.database = Database.open(db, namespaces ? net + "254" : "127.0.0.1", dir);
-  }
-
-  /** Whether this machine can run the three-host cluster: root and a working {@code ip netns}. */
-  static boolean namespacesAvailable() {
-    try {
-      return "root".equals(System.getProperty("user.name")) && run(false, "ip", "netns", "list") == 0;
-    } catch (IOException | InterruptedException e) {
-      return false;
-    }
+    this.database = Database.open(db, namespaces ? network.bridgeIp() : "127.0.0.1", dir);
   }
 
   List<Host> hosts() {
@@ -198,15 +180,15 @@ final class ChaosCluster implements AutoCloseable {
   // ---- faults: each injects, and returns what heals it ----
 
   static void signal(ProcessHandle p, String signal) throws IOException, InterruptedException {
-    run(false, "kill", "-" + signal, Long.toString(p.pid()));
+    NetworkHosts.run(false, "kill", "-" + signal, Long.toString(p.pid()));
   }
 
   void cut(Host h) throws IOException, InterruptedException {
-    run(true, "ip", "link", "set", "anvv" + h.index + tag, "down");
+    network.cut(h.index);
   }
 
   void heal(Host h) throws IOException, InterruptedException {
-    run(true, "ip", "link", "set", "anvv" + h.index + tag, "up");
+    network.heal(h.index);
   }
 
   void stopDatabase() throws Exception {
@@ -217,19 +199,20 @@ final class ChaosCluster implements AutoCloseable {
     database.start();
   }
 
-  /** SIGHUP to the host's supervisor; returns once its log says the roll ended, or after {@code bound}. */
+  /**
+   * {@code roll} of the host's supervisor, as a user runs it (through its control socket, so it works even when
+   * the runner was started under nohup, which a SIGHUP would not); true once the roll ended done, false when it
+   * stopped or did not end within {@code bound}.
+   */
   boolean roll(Host h, Duration bound) throws IOException, InterruptedException {
-    long from = Files.size(h.log);
-    signal(h.supervisor.toHandle(), "HUP");
-    long deadline = System.nanoTime() + bound.toNanos();
-    while (System.nanoTime() < deadline) {
-      String tail = tail(h.log, from);
-      if (tail.contains("Rolling restart done") || tail.contains("Rolling restart stopped")) {
-        return tail.contains("Rolling restart done");
-      }
-      Thread.sleep(250); // polling the supervisor's log for the roll's end
+    Process roll = new ProcessBuilder(javaCommand, "-jar", jar.toString(), "roll", "--http-port",
+        Integer.toString(h.httpPort)).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(h.name() + "-roll.log").toFile())).start();
+    if (!roll.waitFor(bound.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      roll.destroyForcibly().waitFor();
+      return false;
     }
-    return false;
+    return roll.exitValue() == 0;
   }
 
   /** kill -9 of the host's supervisor (its nodes must follow it), then waits for them to be gone. */
@@ -241,11 +224,6 @@ final class ChaosCluster implements AutoCloseable {
       Thread.sleep(100); // waiting for the orphaned nodes to notice their supervisor is gone
     }
     return nodes.stream().filter(ProcessHandle::isAlive).toList();
-  }
-
-  private static String tail(Path log, long from) throws IOException {
-    byte[] all = Files.readAllBytes(log);
-    return from >= all.length ? "" : new String(all, (int) from, all.length - (int) from, StandardCharsets.UTF_8);
   }
 
   private Map<String, String> environment(Host self) {
@@ -267,26 +245,6 @@ final class ChaosCluster implements AutoCloseable {
     return env;
   }
 
-  private void makeNamespaces(int count) throws IOException, InterruptedException {
-    String bridge = "anvcbr" + tag;
-    run(true, "ip", "link", "add", bridge, "type", "bridge");
-    run(true, "ip", "addr", "add", net + "254/24", "dev", bridge);
-    run(true, "ip", "link", "set", bridge, "up");
-    for (int h = 1; h <= count; h++) {
-      String ns = "anvc" + h + tag;
-      String veth = "anvv" + h + tag;
-      String peer = "anvp" + h + tag;
-      run(true, "ip", "netns", "add", ns);
-      run(true, "ip", "link", "add", veth, "type", "veth", "peer", "name", peer);
-      run(true, "ip", "link", "set", peer, "netns", ns);
-      run(true, "ip", "link", "set", veth, "master", bridge);
-      run(true, "ip", "link", "set", veth, "up");
-      run(true, "ip", "netns", "exec", ns, "ip", "addr", "add", net + h + "/24", "dev", peer);
-      run(true, "ip", "netns", "exec", ns, "ip", "link", "set", peer, "up");
-      run(true, "ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-    }
-  }
-
   /** Stops every supervisor (SIGTERM, then kill -9 after {@code grace}), the database, and the namespaces. */
   @Override
   public void close() throws Exception {
@@ -302,22 +260,9 @@ final class ChaosCluster implements AutoCloseable {
       }
     }
     database.close();
-    if (namespaces) {
-      for (Host h : hosts) {
-        run(false, "ip", "netns", "delete", h.namespace);
-      }
-      run(false, "ip", "link", "delete", "anvcbr" + tag);
+    if (network != null) {
+      network.close();
     }
-  }
-
-  static int run(boolean mustSucceed, String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    int code = p.waitFor();
-    if (mustSucceed && code != 0) {
-      throw new IOException(String.join(" ", command) + " failed (" + code + "): " + out.strip());
-    }
-    return code;
   }
 
   static int freePort() throws IOException {

@@ -54,7 +54,7 @@ final class NodeProcessHandle {
     // The supervisor itself reports a node that does not come Up; its join retries are noise.
     builder.environment().putIfAbsent("ANVIL_JOIN_LOG_LEVEL", "ERROR");
     // the node ends when this process does, even by kill -9: its stdin is a pipe from here (SupervisorWatch)
-    builder.environment().put("ANVIL_SUPERVISED", "1");
+    builder.environment().put(dev.anvil.node.SupervisorWatch.ENV, "1");
     Process process = builder.start();
     NodeProcessHandle handle = new NodeProcessHandle(slot, clusterPort, managementPort, settings.clusterHost(),
         process);

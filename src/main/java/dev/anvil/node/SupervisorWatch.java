@@ -15,10 +15,10 @@ import org.slf4j.LoggerFactory;
  * supervisor's process is gone, whatever killed it, and the node then leaves the cluster as when
  * told to stop. A node run by hand never watches its stdin (a terminal, or /dev/null under nohup).
  */
-final class SupervisorWatch {
+public final class SupervisorWatch {
 
   /** Set to {@code 1} by the supervisor in each node's environment. */
-  static final String ENV = "ANVIL_SUPERVISED";
+  public static final String ENV = "ANVIL_SUPERVISED";
 
   private static final Logger log = LoggerFactory.getLogger(SupervisorWatch.class);
 

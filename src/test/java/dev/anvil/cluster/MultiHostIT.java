@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.HttpTestClient;
 import dev.anvil.NodeProcess;
 import dev.anvil.Tiers;
+import dev.anvil.chaos.NetworkHosts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,18 +39,12 @@ class MultiHostIT {
 
   private static final int HOSTS = 3;
   private static final String TOKEN = "multi-host-test-token";
-  private static final String TAG = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
-  private static final String NET = "10.213." + ThreadLocalRandom.current().nextInt(1, 250) + ".";
   private static final List<NodeProcess> starts = new ArrayList<>();
   private static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private static boolean made;
-
-  private static String ns(int host) {
-    return "anvil-h" + host + "-" + TAG;
-  }
+  private static NetworkHosts network;
 
   private static String ip(int host) {
-    return NET + host;
+    return network.ip(host);
   }
 
   private static int httpPort(int host) {
@@ -67,24 +61,8 @@ class MultiHostIT {
   static void makeHosts() throws Exception {
     Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
         "MultiHostIT needs root to make network namespaces; skipped");
-    Assumptions.assumeTrue(run(false, "ip", "netns", "list") == 0, "MultiHostIT needs 'ip netns'; skipped");
-    made = true;
-    String bridge = "anvbr" + TAG;
-    run(true, "ip", "link", "add", bridge, "type", "bridge");
-    run(true, "ip", "addr", "add", NET + "254/24", "dev", bridge);
-    run(true, "ip", "link", "set", bridge, "up");
-    for (int h = 1; h <= HOSTS; h++) {
-      String veth = "anvv" + h + TAG;
-      String peer = "anvp" + h + TAG;
-      run(true, "ip", "netns", "add", ns(h));
-      run(true, "ip", "link", "add", veth, "type", "veth", "peer", "name", peer);
-      run(true, "ip", "link", "set", peer, "netns", ns(h));
-      run(true, "ip", "link", "set", veth, "master", bridge);
-      run(true, "ip", "link", "set", veth, "up");
-      run(true, "ip", "netns", "exec", ns(h), "ip", "addr", "add", ip(h) + "/24", "dev", peer);
-      run(true, "ip", "netns", "exec", ns(h), "ip", "link", "set", peer, "up");
-      run(true, "ip", "netns", "exec", ns(h), "ip", "link", "set", "lo", "up");
-    }
+    Assumptions.assumeTrue(NetworkHosts.available(), "MultiHostIT needs 'ip netns'; skipped");
+    network = NetworkHosts.create(HOSTS);
   }
 
   @AfterAll
@@ -99,11 +77,8 @@ class MultiHostIT {
     if (journal != null) {
       journal.close();
     }
-    if (made) {
-      for (int h = 1; h <= HOSTS; h++) {
-        run(false, "ip", "netns", "delete", ns(h));
-      }
-      run(false, "ip", "link", "delete", "anvbr" + TAG);
+    if (network != null) {
+      network.close();
     }
   }
 
@@ -115,7 +90,7 @@ class MultiHostIT {
       contactPoints.add(ip(h) + ":8559");
     }
     // machines share one jobs' database (PostgreSQL in production): here an H2 server on the bridge
-    journal = dev.anvil.TestDatabases.h2Server(NET + "254");
+    journal = dev.anvil.TestDatabases.h2Server(network.bridgeIp());
     long begin = System.nanoTime();
     for (int h = 1; h <= HOSTS; h++) {
       Map<String, String> env = new java.util.HashMap<>(journal.env());
@@ -126,7 +101,7 @@ class MultiHostIT {
               "ANVIL_REQUIRED_CONTACT_POINTS", "6",
               "ANVIL_MANAGEMENT_PORT", "8558",
               "ANVIL_API_TOKENS", TOKEN));
-      starts.add(NodeProcess.startUnder(List.of("ip", "netns", "exec", ns(h)), env,
+      starts.add(NodeProcess.startUnder(network.exec(h), env,
           "start", "--nodes", "2", "--http-host", ip(h), "--http-port", Integer.toString(httpPort(h))));
     }
     for (NodeProcess start : starts) {
@@ -177,7 +152,7 @@ class MultiHostIT {
     }
 
     long cutAt = System.nanoTime();
-    run(true, "ip", "link", "set", "anvv" + cut + TAG, "down");
+    network.cut(cut);
     // requests to the surviving hosts, one every 100 ms, until the cut host's nodes are downed
     int sent = 0;
     int failedDuringDetection = 0;
@@ -201,7 +176,7 @@ class MultiHostIT {
     }
 
     // the host comes back: its nodes (downed, restarted by its supervisor) join the cluster again
-    run(true, "ip", "link", "set", "anvv" + cut + TAG, "up");
+    network.heal(cut);
     long restoredAt = System.nanoTime();
     await().atMost(Duration.ofSeconds(120)).until(() -> upMembers(survivor).size() == 6);
     double rejoinSeconds = (System.nanoTime() - restoredAt) / 1e9;
@@ -285,15 +260,5 @@ class MultiHostIT {
       Thread.currentThread().interrupt();
       return Set.of();
     }
-  }
-
-  private static int run(boolean check, String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    int status = p.waitFor();
-    if (check && status != 0) {
-      throw new IllegalStateException(String.join(" ", command) + " failed (" + status + "): " + out);
-    }
-    return status;
   }
 }
