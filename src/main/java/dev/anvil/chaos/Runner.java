@@ -58,6 +58,12 @@ public final class Runner implements Callable<Integer> {
           + " node JVMs live long enough for the memory check")
   String gapSeconds;
 
+  @Option(names = "--spare-one-host", description = "No fault targets the first host (a stop or a cut may end a"
+      + " node JVM too, through the supervisor's health check or the split-brain resolver) and no full restart"
+      + " comes, so its nodes live the whole run and the memory check sees minute 2 to minute M of a JVM; three"
+      + " hosts only")
+  boolean spareOneHost;
+
   @Option(names = "--out", description = "Folder of the history and the hosts' logs (default chaos/runs/<time>)")
   Path out;
 
@@ -73,9 +79,13 @@ public final class Runner implements Callable<Integer> {
     boolean threeHosts = switch (hosts) {
       case "3" -> true;
       case "1" -> false;
-      default -> ChaosCluster.namespacesAvailable();
+      default -> NetworkHosts.available();
     };
     int perHost = nodesPerHost != null ? nodesPerHost : threeHosts ? 1 : 2;
+    if (spareOneHost && !threeHosts) {
+      say("chaos: --spare-one-host needs three hosts (root and ip netns)");
+      return 2;
+    }
     Path dir = out != null ? out : Path.of("chaos", "runs",
         LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-seed" + s);
     Files.createDirectories(dir);
@@ -85,9 +95,9 @@ public final class Runner implements Callable<Integer> {
 
     try (ChaosCluster cluster = new ChaosCluster(dir.toAbsolutePath(), threeHosts ? 3 : 1, perHost, db);
         History history = new History(historyFile)) {
-      say(String.format("chaos: seed %d, %s, %d node(s) each, jobs in %s, faults for %.1f min; history in %s", s,
+      say(String.format("chaos: seed %d, %s, %d node(s) each, jobs in %s, faults for %.1f min%s; history in %s", s,
           threeHosts ? "3 hosts on network namespaces" : "1 host", perHost, cluster.databaseName(), minutes,
-          historyFile));
+          spareOneHost ? ", " + cluster.hosts().get(0).name() + "'s JVMs spared" : "", historyFile));
       cluster.startAll();
       if (!cluster.awaitUp(Duration.ofMinutes(3))) {
         say("chaos: the cluster did not come up within 3 minutes; see the hosts' logs in " + dir);
@@ -131,7 +141,9 @@ public final class Runner implements Callable<Integer> {
     List<String> kinds = new ArrayList<>(List.of("kill", "kill-oldest", "stop", "db", "roll", "supervisor"));
     if (cluster.namespaces()) {
       kinds.add("cut");
-      kinds.add("full-restart");
+      if (!spareOneHost) {
+        kinds.add("full-restart");
+      }
     }
     pause(clock, Math.min(8_000, endMs - clock.getAsLong()));
     List<String> cycle = new ArrayList<>();
@@ -153,6 +165,11 @@ public final class Runner implements Callable<Integer> {
     List<Map.Entry<ChaosCluster.Host, ProcessHandle>> nodes = cluster.nodes();
     List<ChaosCluster.Host> hosts = cluster.hosts();
     ChaosCluster.Host host = hosts.get(random.nextInt(hosts.size()));
+    if (spareOneHost) {
+      ChaosCluster.Host spared = hosts.get(0);
+      nodes = nodes.stream().filter(n -> n.getKey() != spared).toList();
+      host = hosts.get(1 + random.nextInt(hosts.size() - 1));
+    }
     long at = clock.getAsLong();
     String target;
     switch (fault) {
