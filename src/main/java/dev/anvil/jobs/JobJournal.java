@@ -147,8 +147,13 @@ public final class JobJournal {
     SQLException last;
     int schemaTries = 0;
     do {
-      try (java.sql.Connection c = DriverManager.getConnection(connection.url(), connection.user(),
-          connection.password())) {
+      try (java.sql.Connection lock = DriverManager.getConnection(connection.url(), connection.user(),
+              connection.password());
+          java.sql.Connection c = DriverManager.getConnection(connection.url(), connection.user(),
+              connection.password())) {
+        if (connection.dialect() == Dialect.H2) {
+          holdH2SchemaLock(lock); // released when `lock` closes, its transaction rolled back
+        }
         return createSchema(c, connection.dialect());
       } catch (SQLException e) {
         last = e;
@@ -176,6 +181,23 @@ public final class JobJournal {
 
   static String redact(String url) {
     return url.replaceAll("(?i)password=[^;&]*", "password=***");
+  }
+
+  /**
+   * H2 has no advisory lock, and its DDL commits the transaction it runs in. So nodes that prepare
+   * one H2 database at once take turns through a row lock held by a connection of their own that
+   * runs no DDL. Without it, an {@code ALTER TABLE} that copies {@code anvil_jobs} (the tenant
+   * column of an old database) let another node's {@code CREATE TABLE IF NOT EXISTS} make an empty
+   * table in the gap, and the old rows were lost ({@code JobJournalTest}).
+   */
+  private static void holdH2SchemaLock(java.sql.Connection lock) throws SQLException {
+    try (Statement s = lock.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS anvil_schema_lock (one INT PRIMARY KEY)");
+      s.execute("MERGE INTO anvil_schema_lock KEY (one) VALUES (1)");
+      s.execute("SET LOCK_TIMEOUT 30000"); // one node may be adding the tenant column to many rows
+      lock.setAutoCommit(false);
+      s.executeQuery("SELECT one FROM anvil_schema_lock WHERE one = 1 FOR UPDATE").close();
+    }
   }
 
   private static String createSchema(java.sql.Connection c, Dialect dialect) throws SQLException {
@@ -215,9 +237,8 @@ public final class JobJournal {
 
   /**
    * A database from before tenants has no {@code tenant} column: it gets it here, its jobs tenant
-   * {@code default}. Only when it is missing: an {@code ALTER TABLE} that two H2 sessions run at once
-   * (nodes that start together) fails with "Table ANVIL_JOBS already exists" in the copy H2 makes of
-   * the table, which a fresh database then never meets.
+   * {@code default}. Only when it is missing, and on H2 under the schema lock: H2 copies the table
+   * to add a column.
    */
   private static void addTenantColumnIfMissing(Statement s) throws SQLException {
     try (ResultSet r = s.executeQuery("SELECT tenant FROM anvil_jobs WHERE 1 = 0")) {

@@ -98,7 +98,7 @@ class JobJournalTest {
     // six nodes of three machines starting together on one H2 server (the multi-host deployment):
     // seen failing in CI as "Table ANVIL_JOBS already exists" on every start after the race; half
     // the rounds start from a database from before tenants, which the nodes bring up to date
-    for (int round = 0; round < 4; round++) {
+    for (int round = 0; round < 16; round++) {
       try (dev.anvil.TestDatabases.Database db = dev.anvil.TestDatabases.h2Server()) {
         JobJournal.Connection connection = new JobJournal.Connection(db.url(), db.user(), db.password(),
             JobJournal.Dialect.H2);
