@@ -83,7 +83,6 @@ final class ChaosCluster implements AutoCloseable {
   private final int nodesPerHost;
   private final List<Host> hosts = new ArrayList<>();
   private final NetworkHosts network; // null on this machine alone
-  private final boolean namespaces;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private Database database;
 
@@ -96,16 +95,15 @@ final class ChaosCluster implements AutoCloseable {
     this.nodesPerHost = nodesPerHost;
     this.jar = Path.of(ChaosCluster.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     this.javaCommand = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-    this.namespaces = hostCount > 1;
-    this.network = namespaces ? NetworkHosts.create(hostCount) : null;
-    if (namespaces) {
+    this.network = hostCount > 1 ? NetworkHosts.create(hostCount) : null;
+    if (network != null) {
       for (int h = 1; h <= hostCount; h++) {
         hosts.add(new Host(h, network.ip(h), 18080 + h));
       }
     } else {
       hosts.add(new Host(1, "127.0.0.1", freePort()));
     }
-    this.database = Database.open(db, namespaces ? network.bridgeIp() : "127.0.0.1", dir);
+    this.database = Database.open(db, network != null ? network.bridgeIp() : "127.0.0.1", dir);
   }
 
   List<Host> hosts() {
@@ -113,7 +111,7 @@ final class ChaosCluster implements AutoCloseable {
   }
 
   boolean namespaces() {
-    return namespaces;
+    return network != null;
   }
 
   String databaseName() {
@@ -229,7 +227,7 @@ final class ChaosCluster implements AutoCloseable {
   private Map<String, String> environment(Host self) {
     Map<String, String> env = new HashMap<>(database.environment());
     env.put("ANVIL_API_TOKENS", TOKEN);
-    if (namespaces) {
+    if (network != null) {
       List<String> contactPoints = new ArrayList<>();
       for (Host h : hosts) {
         for (int n = 0; n < nodesPerHost; n++) {
